@@ -1,0 +1,1 @@
+"""Experiments: each a ``run(config, rng) -> result`` used by a command of the CLI."""
