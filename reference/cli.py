@@ -14,7 +14,6 @@ from .errors import ReferenceValueError
 
 #: command name -> module under reference.commands (in the order --help lists them)
 COMMANDS = {
-    "inspect": "inspect_cmd",
 }
 
 
