@@ -365,7 +365,8 @@ class Engine:
         top = np.maximum.reduceat(log_w, self.g_start)
         is_top = log_w == top[self.g_sent]
         first = np.flatnonzero(is_top)
-        ref = first[np.unique(self.g_sent[first], return_index=True)[1]]   # first top group per sentence
+        fs = self.g_sent[first]
+        ref = first[np.r_[True, fs[1:] != fs[:-1]]]          # first top group of each sentence
         c = ghat - ghat[ref][self.g_sent]
         cbar = np.add.reduceat(w * c, self.g_start)
         nonref = np.ones(len(w), dtype=bool)
