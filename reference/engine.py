@@ -44,6 +44,19 @@ from .structure import collocation
 __all__ = ["Engine", "Stage1Eval", "Stage2Eval", "softplus", "log_softplus"]
 
 
+#: exp(x) is evaluated as 0 below this argument: e^-700 ~ 1e-304 is below float64 resolution relative
+#: to the O(1) terms it joins, and skipping it avoids numpy's subnormal slow path (100x slower)
+EXP_FLOOR = -700.0
+
+
+def _exp(x):
+    """``exp(x)`` for arguments ``<= ~0``, flushing ``x < EXP_FLOOR`` to exactly 0 (see EXP_FLOOR)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros_like(x)
+    np.exp(x, out=out, where=x > EXP_FLOOR)
+    return out
+
+
 def softplus(u):
     """``log(1 + exp(u))``, elementwise, without overflow."""
     return np.logaddexp(0.0, u)
@@ -55,7 +68,7 @@ def log_softplus(u):
     out = np.empty_like(u)
     small = u < -30.0
     # softplus(u) = e^u (1 - e^u/2 + ...): log = u - e^u/2 + O(e^{2u}), exact to float64 for u < -30
-    out[small] = u[small] - 0.5 * np.exp(u[small])
+    out[small] = u[small] - 0.5 * _exp(u[small])
     out[~small] = np.log(softplus(u[~small]))
     return out
 
@@ -63,7 +76,7 @@ def log_softplus(u):
 def _logsumexp(x, axis=None):
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
-    s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    s = np.log(np.sum(_exp(x - m), axis=axis, keepdims=True)) + m
     return np.squeeze(s, axis=axis) if axis is not None else float(s.reshape(()))
 
 
@@ -178,6 +191,10 @@ class Engine:
         with np.errstate(divide="ignore"):
             self.log_pi = np.log(ds.pi)
         self.g_opt = None if self.In is None else self.In[self.g_tok] == self.y[self.g_sent]
+        if self.g_opt is not None:
+            self.g_cls = self.In[self.g_tok]
+            # wrong classes of each sentence that no token of the sentence maps to
+            self.n_rest = (V - 1) - np.bincount(self.g_sent, weights=~self.g_opt, minlength=ds.N)
         if self.In is not None:
             # perm[:, i] = In(i) first, then the other rows in increasing order (see stage1)
             rows = np.arange(V)
@@ -238,9 +255,9 @@ class Engine:
                 out.grad_dir, out.log_grad_norm = np.zeros((V, V)), -np.inf
                 return out
             Gp = np.empty((V, V))
-            scale = np.exp(s - M)
+            scale = _exp(s - M)
             Gp[0] = -scale
-            Gp[1:] = np.exp(D - u) * scale
+            Gp[1:] = _exp(D - u) * scale
             G = np.empty((V, V))
             G[self.perm, cols] = Gp
             nrm = np.linalg.norm(G)
@@ -261,7 +278,7 @@ class Engine:
     def _attention(self, A):
         sc = A.ravel()[self.g_key_A]
         m = np.maximum.reduceat(sc, self.g_start)
-        z = np.exp(self.g_log_count + sc - m[self.g_sent])
+        z = _exp(self.g_log_count + sc - m[self.g_sent])
         lse = m + np.log(np.add.reduceat(z, self.g_start))
         return self.g_log_count + sc - lse[self.g_sent], sc - lse[self.g_sent]
 
@@ -281,27 +298,28 @@ class Engine:
             raise WeightsError(f"grad must name blocks 'A' and/or 'B', got {grad!r}")
         N, V = self.ds.N, self.n_tokens
         log_w, log_att = self._attention(A)
-        w = np.exp(log_w)
-        ab = self.lemma3_structure(B) if "B" not in grad else None
-        if ab is not None:
-            u, ghat, pred, hat = self._logits_structured(ab[0], w)
-        else:
-            u, ghat, pred, hat = self._logits_general(B, w, need_rhat="B" in grad)
-        loss_n = softplus(u)
+        w = _exp(log_w)
+        is_top = log_w == np.maximum.reduceat(log_w, self.g_start)[self.g_sent]
         phi_plus = None
         if self.g_opt is not None:
             phi_plus = np.bincount(self.g_sent, weights=np.where(self.g_opt, w, 0.0), minlength=N)
+        ab = self.lemma3_structure(B) if "B" not in grad else None
+        if ab is not None:
+            u, ghat, pred, hat = self._logits_structured(ab[0], w, phi_plus, is_top)
+        else:
+            u, ghat, pred, hat = self._logits_general(B, w, need_rhat="B" in grad)
+        loss_n = softplus(u)
         out = Stage2Eval(
             loss=float(np.dot(self.ds.pi, loss_n)),
             log_loss=_logsumexp(self.log_pi + log_softplus(u)),
             phi_plus=phi_plus, pred=pred,
             accuracy=float(np.dot(self.ds.pi, pred == self.y)),
-            group_att=np.exp(log_att), group_log_w=log_w, engine=self)
+            group_att=_exp(log_att), group_log_w=log_w, engine=self)
         if grad:
             s = -softplus(-u)                                # log(1 - p_y) per sentence
             blocks = {}
             if "A" in grad:
-                blocks["A"] = self._grad_A(s, log_w, w, ghat)
+                blocks["A"] = self._grad_A(s, log_w, w, ghat, is_top)
             if "B" in grad:
                 blocks["B"] = self._grad_B(s, log_w, hat)
             logs = [c for c, _ in blocks.values()]
@@ -310,33 +328,32 @@ class Engine:
                 out.grad_dir = {k: np.zeros((V, V)) for k in blocks}
                 out.log_grad_norm = -np.inf
                 return out
-            G = {k: g * np.exp(c - M) for k, (c, g) in blocks.items()}
+            G = {k: g * _exp(c - M) for k, (c, g) in blocks.items()}
             nrm = np.sqrt(sum(np.sum(g * g) for g in G.values()))
             out.grad_dir = {k: g / nrm for k, g in G.items()}
             out.log_grad_norm = float(M + np.log(nrm))
         return out
 
-    def _logits_structured(self, a, w):
-        """Logit gaps and ``g_hat`` when ``B = beta 1 1^T + a P_In`` (Lemma 3 structure)."""
-        V, N = self.n_tokens, self.ds.N
-        opt = self.g_opt
-        w_y = np.bincount(self.g_sent, weights=np.where(opt, w, 0.0), minlength=N)   # phi_+
+    def _logits_structured(self, a, w, w_y, is_top):
+        """Logit gaps and ``g_hat`` when ``B = beta 1 1^T + a P_In`` (Lemma 3 structure).
+
+        ``Tbar_v = beta + a W_v`` with ``W_v`` the attention on tokens ``x`` with
+        ``In(x) = v``; ``w_y = phi_+``. Wrong classes hit by no token have gap ``-a w_y``.
+        """
+        V = self.n_tokens
+        opt, n_rest = self.g_opt, self.n_rest
         D = np.where(opt, -np.inf, a * (w - w_y[self.g_sent]))      # hit wrong classes
-        n_hit = np.bincount(self.g_sent, weights=~opt, minlength=N)
-        n_rest = (V - 1) - n_hit                                    # wrong classes with no token
         d_rest = -a * w_y
         m = np.maximum.reduceat(D, self.g_start)
         m = np.where(n_rest > 0, np.maximum(m, d_rest), m)
         with np.errstate(divide="ignore"):
-            tot = np.add.reduceat(np.exp(D - m[self.g_sent]), self.g_start) \
-                + n_rest * np.exp(d_rest - m)
+            tot = np.add.reduceat(_exp(D - m[self.g_sent]), self.g_start) \
+                + n_rest * _exp(d_rest - m)
             u = m + np.log(tot)
-        phat = np.exp(D - u[self.g_sent])                           # p_v / (1 - p_y) of hit wrong classes
+        phat = _exp(D - u[self.g_sent])                           # p_v / (1 - p_y) of hit wrong classes
         ghat = np.where(opt, -a, a * phat)                          # (T - e_y)^T B[:, tok] / (1 - p_y)
         # argmax of Tbar = beta + a W_n: the class of the most attended token (ties: smallest class)
-        cls = self.In[self.g_tok]
-        wmax = np.maximum.reduceat(w, self.g_start)
-        cand = np.where(w == wmax[self.g_sent], cls, V)
+        cand = np.where(is_top, self.g_cls, V)
         pred = np.minimum.reduceat(cand, self.g_start)
         return u, ghat, pred, None
 
@@ -349,7 +366,7 @@ class Engine:
         D = Tbar - Tbar[rows, self.y][:, None]
         D[rows, self.y] = -np.inf
         u = _logsumexp(D, axis=1) if V > 1 else np.full(N, -np.inf)
-        phat = np.exp(D - u[:, None])                               # p_v / (1 - p_y), 0 at y
+        phat = _exp(D - u[:, None])                               # p_v / (1 - p_y), 0 at y
         PB = phat @ B                                               # (N, V): sum_v phat_v B[v, k]
         ghat = PB[self.g_sent, self.g_tok] - B[self.y[self.g_sent], self.g_tok]
         pred = np.argmax(Tbar, axis=1)
@@ -359,25 +376,23 @@ class Engine:
             rhat[rows, self.y] = -1.0
         return u, ghat, pred, rhat
 
-    def _grad_A(self, s, log_w, w, ghat):
+    def _grad_A(self, s, log_w, w, ghat, is_top):
         """``(c, G)`` with ``grad_A L = exp(c) G``; terms taken relative to each sentence's top group."""
-        N, V = self.ds.N, self.n_tokens
-        top = np.maximum.reduceat(log_w, self.g_start)
-        is_top = log_w == top[self.g_sent]
+        V = self.n_tokens
         first = np.flatnonzero(is_top)
         fs = self.g_sent[first]
         ref = first[np.r_[True, fs[1:] != fs[:-1]]]          # first top group of each sentence
         c = ghat - ghat[ref][self.g_sent]
-        cbar = np.add.reduceat(w * c, self.g_start)
+        cbar = np.bincount(self.g_sent, weights=w * c, minlength=len(s))
         nonref = np.ones(len(w), dtype=bool)
         nonref[ref] = False
         lm = np.where(nonref, self.log_pi[self.g_sent] + s[self.g_sent] + log_w, -np.inf)
         M = np.max(lm, initial=-np.inf)
         if not np.isfinite(M):
             return -np.inf, np.zeros((V, V))
-        coef = np.exp(lm - M) * (c - cbar[self.g_sent])
+        coef = _exp(lm - M) * (c - cbar[self.g_sent])
         coef[~nonref] = 0.0
-        coef[ref] = -np.add.reduceat(coef, self.g_start)
+        coef[ref] = -np.bincount(self.g_sent, weights=coef, minlength=len(s))
         G = np.bincount(self.g_key_A, weights=coef, minlength=V * V).reshape(V, V)
         return float(M), G
 
@@ -388,5 +403,5 @@ class Engine:
         M = np.max(lm)
         if not np.isfinite(M):
             return -np.inf, np.zeros((V, V))
-        C = sparse.csr_matrix((np.exp(lm - M), (self.g_tok, self.g_sent)), shape=(V, N))
+        C = sparse.csr_matrix((_exp(lm - M), (self.g_tok, self.g_sent)), shape=(V, N))
         return float(M), np.asarray(C @ rhat).T
