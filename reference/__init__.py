@@ -12,3 +12,20 @@ from .data import Dataset, read_corpus
 from .structure import QueryOrder, collocation, optimal_mask, query_orders
 
 __version__ = "0.1.0"
+
+# core (issue 2). The functions ``transformer`` and ``loss`` are NOT re-exported here: they would
+# shadow the modules reference.transformer / reference.loss (``import reference.loss as L`` would
+# then return the function). Use ``from reference.loss import loss``.
+from .transformer import attention, check_weights, logits, phi, predict, scores  # noqa: E402
+from .loss import (grad_loss, grad_loss0, grad_loss0_scaled, grad_loss_scaled, log_loss,  # noqa: E402
+                   log_loss0, loss0, unit_grad_loss, unit_grad_loss0)
+from .gradcheck import (GradCheckResult, GradientCheckError, check_grad_complex_step,  # noqa: E402
+                        check_grad_directional, check_grad_entrywise)
+
+# structure (issue 3)
+from .structure import next_token_from_orders, optimal_positions, regenerate  # noqa: E402
+from .extended import ExtendedOrder, Prediction, extended_order, unseen_predictions  # noqa: E402
+from .assumptions import AssumptionReport, CheckEntry, Violation, check_assumptions  # noqa: E402
+from .generate import example1, random_realizable  # noqa: E402
+from .generate_samples import random_realizable_samples  # noqa: E402
+

@@ -14,6 +14,7 @@ from .errors import ReferenceValueError
 
 #: command name -> module under reference.commands (in the order --help lists them)
 COMMANDS = {
+    "inspect": "inspect_cmd",     # issue 3 (structure)
 }
 
 

@@ -1,0 +1,196 @@
+"""Random realizable sample sets that are not prefix-closed (Assumptions 1-3 only; Sections 5-6).
+
+The statements of Sections 5-6 are phrased over any set of distinct sentences,
+so these sets serve for scale and for counterexample searches. The
+distribution and the proof of Assumptions 1-3 are in ``docs/structure.md``
+("The sample-set generator"). Re-exported by :mod:`reference.generate`.
+"""
+
+from .data import Dataset
+from .errors import ConfigError
+from .generate import _check_rng, _integer, _rate, _vocabulary
+
+__all__ = ["random_realizable_samples"]
+
+#: Rounds of random drawing before the exhaustive enumeration fills any shortfall.
+RANDOM_ROUNDS = 8
+
+
+def _fix_assumption3(body, xs, q):
+    """Replace tokens by ``xs`` until it occurs at least as often as every other token (query included)."""
+    counts = {}
+    for t in body + [q]:
+        counts[t] = counts.get(t, 0) + 1
+    while True:
+        cs = counts.get(xs, 0)
+        rival, rc = max(((t, c) for t, c in counts.items() if t != xs), key=lambda tc: tc[1], default=(None, 0))
+        if cs >= max(rc, 1):
+            return body
+        k = next((k for k, t in enumerate(body) if t == rival), None)
+        if k is None:
+            k = next(k for k, t in enumerate(body) if t != xs)
+        counts[body[k]] -= 1
+        body[k] = xs
+        counts[xs] = cs + 1
+
+
+def _first_sample(tops, pools, L_max, rng):
+    """A sentence of length ``L_max`` and its optimal token, with two distinct tokens if possible.
+
+    Query ``q`` with ``x* != q``: ``x* ... x* q``; with ``x* = q`` and a non-optimal ``b``:
+    ``b q ... q``. Either satisfies Assumption 3 and has a non-optimal position, so
+    ``W*_kq != 0``. Otherwise (every query is its own only token): ``q ... q``.
+    """
+    V = len(tops)
+    good = [q for q in range(V) if tops[q] != [q] or any(t != q for t in pools[q])]
+    if not good:
+        q = int(rng.integers(V))
+        return (q,) * L_max, q
+    q = good[int(rng.integers(len(good)))]
+    if tops[q] != [q]:
+        xs = tops[q][int(rng.integers(len(tops[q])))]
+        return (xs,) * (L_max - 1) + (q,), xs
+    others = [t for t in pools[q] if t != q]
+    return (others[int(rng.integers(len(others)))],) + (q,) * (L_max - 1), q
+
+
+def _bodies(xs, q, pool, L):
+    """Every valid body of length ``L - 1`` (depth first; every visited branch ends in a valid leaf)."""
+    counts, body, extra = {t: 0 for t in pool}, [], {q: 1}
+
+    def completable(r):
+        top = counts[xs] + r + (q == xs)
+        return top >= 1 and all(counts[t] + extra.get(t, 0) <= top for t in pool if t != xs)
+
+    def rec(r):
+        if r == 0:
+            yield tuple(body)
+            return
+        for t in pool:
+            counts[t] += 1
+            body.append(t)
+            if completable(r - 1):
+                yield from rec(r - 1)
+            body.pop()
+            counts[t] -= 1
+    if completable(L - 1):
+        yield from rec(L - 1)
+
+
+def random_realizable_samples(n_tokens, *, N=None, L_max=6, n_ordered=None, n_optimal=None, repeat=0.2,
+                              max_count=1, d=None, rng):
+    """A random sample set satisfying Assumptions 1-3, not prefix-closed (Sections 5-6 cover it).
+
+    Distribution (docs/structure.md, "The sample-set generator"): ``n`` is a uniform
+    random permutation and every one-token sample ``[x] -> n(x)`` is included.
+    Each query ``q`` gets ``n_ordered`` random tokens including ``q``, split into
+    an optimal tier ``O_q`` (``n_optimal`` of them) and a non-optimal tier
+    ``N_q``. A longer sample: ``q`` uniform, length uniform in ``[2, L_max]``,
+    optimal token ``x*`` (``q`` itself if ``q in O_q``, else uniform in ``O_q``),
+    the other positions drawn left to right (with probability ``repeat`` a copy
+    of an earlier position, else uniform over ``{x*} u N_q``), then tokens are
+    replaced by ``x*`` until Assumption 3 holds; the query ends the sentence and
+    the next token is ``n(x*)``. Duplicates are redrawn for 8 rounds; any
+    shortfall is filled in a fixed order by exhaustive enumeration, which also
+    proves an impossible ``N``. The first longer sample is fixed-shape, of length
+    ``L_max`` and, whenever the tiers allow it, with two distinct tokens
+    (``x* .. x* q`` or ``b q .. q``), so ``W*_kq != 0`` and stage 2 is well defined.
+
+    Parameters
+    ----------
+    n_tokens : int >= 1
+    N : int, optional
+        Distinct samples including the ``n_tokens`` one-token ones; default ``n_tokens * L_max``.
+    L_max : int >= 1
+    n_ordered : int in [1, n_tokens], optional
+        Tokens that occur with each query (``abs(O_q) + abs(N_q)``); default ``min(n_tokens, 6)``.
+    n_optimal : int in [1, n_ordered], optional
+        ``abs(O_q)``; default ``min(2, n_ordered - 1)`` (at least 1). With
+        ``n_optimal < n_ordered`` every query admits sentences with two distinct tokens.
+    repeat : float in [0, 1)
+        Probability that a position copies an earlier one.
+    max_count : int >= 1
+        Each sample's count (hence ``pi``) is uniform in ``[1, max_count]``.
+    d : int >= n_tokens, optional
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    Dataset
+        ``ds.N == N`` distinct samples, ``ds.L_max == L_max``.
+
+    Raises
+    ------
+    ConfigError
+        A parameter out of range, or more samples than the construction can produce.
+    """
+    _check_rng(rng)
+    V = _integer("n_tokens", n_tokens, 1)
+    L_max = _integer("L_max", L_max, 1)
+    if N is None:
+        N = V * L_max
+    N = _integer("N", N, V + (L_max > 1), V if L_max == 1 else None,
+                 why=f": the {V} one-token samples are always included"
+                     + (" and L_max = 1 allows no other" if L_max == 1 else ", plus one of length L_max"))
+    n_ordered = _integer("n_ordered", min(V, 6) if n_ordered is None else n_ordered, 1, V)
+    n_optimal = _integer("n_optimal", max(1, min(2, n_ordered - 1)) if n_optimal is None else n_optimal,
+                         1, n_ordered)
+    repeat = _rate("repeat", repeat, hi_open=True)
+    max_count = _integer("max_count", max_count, 1)
+    vocab = _vocabulary(V, d, rng)
+    n = rng.permutation(V)
+    tops, pools = [], []
+    for q in range(V):
+        chosen = [int(t) for t in rng.permutation(V)[:n_ordered]]
+        if q not in chosen:
+            chosen[int(rng.integers(n_ordered))] = q
+        O = chosen[:n_optimal]
+        tops.append([q] if q in O else O)
+        pools.append(chosen[n_optimal:])
+    samples = {(x,): int(n[x]) for x in range(V)}
+    for _ in range(RANDOM_ROUNDS):
+        need = N - len(samples)
+        if need == 0:
+            break
+        k = need + need // 4 + 8
+        qs, Ls = rng.integers(V, size=k), rng.integers(2, L_max + 1, size=k)
+        u = rng.random((k, 4, max(L_max, 1)))
+        for i in range(k):
+            q, L, uu = int(qs[i]), int(Ls[i]), u[i]
+            xs = tops[q][int(uu[3, 0] * len(tops[q]))]
+            pool = [xs] + [t for t in pools[q] if t != xs]
+            if len(samples) == V:
+                key, xs = _first_sample(tops, pools, L_max, rng)
+            else:
+                body = []
+                for j in range(L - 1):
+                    body.append(body[int(uu[1, j] * j)] if j and uu[0, j] < repeat
+                                else pool[int(uu[2, j] * len(pool))])
+                key = tuple(_fix_assumption3(body, xs, q)) + (q,)
+            if key not in samples:
+                samples[key] = int(n[xs])
+                if len(samples) == N:
+                    break
+    if len(samples) < N:
+        for q in rng.permutation(V).tolist():
+            for xs in tops[q]:
+                pool = sorted({xs, *pools[q]})
+                for L in range(2, L_max + 1):
+                    for body in _bodies(xs, q, pool, L):
+                        samples.setdefault(body + (q,), int(n[xs]))
+                        if len(samples) == N:
+                            break
+                    if len(samples) == N:
+                        break
+                if len(samples) == N:
+                    break
+            if len(samples) == N:
+                break
+        else:
+            raise ConfigError(f"N = {N} is too large: with n_tokens = {V}, L_max = {L_max}, "
+                              f"n_ordered = {n_ordered} and n_optimal = {n_optimal} this construction "
+                              f"has only {len(samples)} distinct samples")
+    keys = list(samples)
+    counts = rng.integers(1, max_count + 1, size=len(keys))
+    return Dataset(vocab, keys, [samples[k] for k in keys], counts,
+                   [f"sample {i}" for i in range(len(keys))])

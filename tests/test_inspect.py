@@ -1,0 +1,66 @@
+"""``python -m reference inspect``: Example 1 by default, exit status 0 / 1 / 2, JSON that parses."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from reference import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: A corpus whose prefixes make a cycle under the query a: [b a] -> a gives b > a, [b a a] -> b gives a > b;
+#: and n(b) = n(c) = a breaks injectivity.
+BAD = "a b\nb a a b\nc a b a\n"
+
+
+def run(argv, capsys):
+    code = cli.main(["inspect", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_example1_is_the_default(capsys):
+    code, out, _ = run([], capsys)
+    assert code == 0
+    assert "S -> V, V -> O, O -> P, P -> S" in out
+    for pair in ("S >_S P", "V >_V S", "O >_O S", "O >_O V", "O >_P P"):
+        assert pair in out
+    assert "verdict: Assumptions 1-3 hold" in out
+
+
+def test_json_on_example1(capsys):
+    code, out, _ = run(["--json"], capsys)
+    r = json.loads(out)
+    assert code == 0 and r["ok"] and r["prefix_closed"]
+    assert r["collocation"] == {"S": "V", "V": "O", "O": "P", "P": "S"}
+    assert r["orders"]["P"] == {"pairs": [["O", "P"]], "optimal": ["O"], "non_optimal": ["P"],
+                                "non_comparable": ["S", "V"], "confused": []}
+    assert {e["name"] for e in r["entries"]} >= {"collocation", "strict_order", "no_confused",
+                                                 "assumption3", "orthonormal", "prefix_closed"}
+
+
+def test_bad_corpus_exits_1_and_names_offenders(tmp_path, capsys):
+    f = tmp_path / "bad.txt"
+    f.write_text(BAD)
+    code, out, _ = run([str(f)], capsys)
+    assert code == 1 and "FAILS" in out and "'b a a'" in out and "n('b') = n('c') = 'a'" in out
+    code, out, _ = run([str(f), "--json"], capsys)
+    r = json.loads(out)
+    assert code == 1 and not r["ok"] and r["failed_assumptions"] == ["1(i)", "1(ii)"]
+
+
+def test_bad_input_exits_2(tmp_path, capsys):
+    code, _, err = run([str(tmp_path / "missing.txt")], capsys)
+    assert code == 2 and err.startswith("error:") and "missing.txt" in err
+    f = tmp_path / "short.txt"
+    f.write_text("a b\nc\n")                           # a one-token line has no next token
+    code, _, err = run([str(f)], capsys)
+    assert code == 2 and "short.txt:2" in err
+
+
+def test_help_documents_exit_status():
+    p = subprocess.run([sys.executable, "-m", "reference", "inspect", "--help"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    text = " ".join(p.stdout.split())                 # argparse wraps to the terminal width
+    assert p.returncode == 0 and "Exit status: 0" in text and "1 when some fail" in text
