@@ -57,6 +57,11 @@ def _exp(x):
     return out
 
 
+def _frobenius(G):
+    """``||G||_F`` without a BLAS call (BLAS threads cost milliseconds on a busy machine)."""
+    return float(np.sqrt(np.einsum("ij,ij->", G, G)))
+
+
 def softplus(u):
     """``log(1 + exp(u))``, elementwise, without overflow."""
     return np.logaddexp(0.0, u)
@@ -186,6 +191,8 @@ class Engine:
         self.g_query = ds.queries[self.g_sent]
         self.g_log_count = np.log(cnt.astype(np.float64))
         self.g_start = np.searchsorted(self.g_sent, np.arange(ds.N))
+        # groups are sorted by (sentence, token): they are the CSR layout of the N x |V| attention matrix
+        self.g_indptr = np.append(self.g_start, len(self.g_sent))
         self.g_key_A = self.g_tok * V + self.g_query          # flat index into A
         self.y = ds.y
         with np.errstate(divide="ignore"):
@@ -260,7 +267,10 @@ class Engine:
             Gp[1:] = _exp(D - u) * scale
             G = np.empty((V, V))
             G[self.perm, cols] = Gp
-            nrm = np.linalg.norm(G)
+            nrm = _frobenius(G)
+            if nrm == 0.0:                                   # every column already exact: no direction
+                out.grad_dir, out.log_grad_norm = np.zeros((V, V)), -np.inf
+                return out
             out.grad_dir, out.log_grad_norm = G / nrm, float(M + np.log(nrm))
         return out
 
@@ -329,7 +339,11 @@ class Engine:
                 out.log_grad_norm = -np.inf
                 return out
             G = {k: g * _exp(c - M) for k, (c, g) in blocks.items()}
-            nrm = np.sqrt(sum(np.sum(g * g) for g in G.values()))
+            nrm = np.sqrt(sum(_frobenius(g) ** 2 for g in G.values()))
+            if nrm == 0.0:                                   # e.g. W_ov = 0, or one token per sentence
+                out.grad_dir = {k: np.zeros((V, V)) for k in blocks}
+                out.log_grad_norm = -np.inf
+                return out
             out.grad_dir = {k: g / nrm for k, g in G.items()}
             out.log_grad_norm = float(M + np.log(nrm))
         return out
@@ -360,7 +374,7 @@ class Engine:
     def _logits_general(self, B, w, need_rhat=False):
         """Logit gaps and ``g_hat`` for any ``B``: ``Tbar = W B^T`` with ``W`` the sparse attention."""
         N, V = self.ds.N, self.n_tokens
-        Wsp = sparse.csr_matrix((w, (self.g_sent, self.g_tok)), shape=(N, V))
+        Wsp = sparse.csr_matrix((w, self.g_tok, self.g_indptr), shape=(N, V))
         Tbar = np.asarray(Wsp @ B.T)
         rows = np.arange(N)
         D = Tbar - Tbar[rows, self.y][:, None]
@@ -403,5 +417,5 @@ class Engine:
         M = np.max(lm)
         if not np.isfinite(M):
             return -np.inf, np.zeros((V, V))
-        C = sparse.csr_matrix((_exp(lm - M), (self.g_tok, self.g_sent)), shape=(V, N))
+        C = sparse.csr_matrix((_exp(lm - M), self.g_tok, self.g_indptr), shape=(N, V)).T
         return float(M), np.asarray(C @ rhat).T

@@ -204,3 +204,12 @@ def test_bad_input():
         eng.stage1(np.full((4, 4), np.nan))
     with pytest.raises(WeightsError):
         eng.stage2(np.zeros((4, 4)), np.zeros((4, 4)), grad=("C",))
+
+
+def test_zero_gradient_gives_zero_direction_and_minus_inf_log_norm():
+    """W_ov = 0 makes every logit equal: the gradient in W_kq vanishes identically (Eq. 6 has W_ov^T)."""
+    ds = _ex1()
+    eng = Engine(ds)
+    e = eng.stage2(np.zeros((4, 4)), np.ones((4, 4)))
+    assert e.log_grad_norm == -np.inf
+    assert np.all(e.grad_dir["A"] == 0)
