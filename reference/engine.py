@@ -126,7 +126,8 @@ class Stage2Eval:
     pred : (N,) int array
         ``argmax_v T(X^(n))_v``.
     accuracy : float
-        pi-weighted fraction of sentences with ``pred == y``.
+        Fraction of the samples of ``D_0`` (pi-weighted sentences) with ``pred == y``,
+        computed from the integer counts so that it is exactly 1.0 when every one is right.
     group_att : (n_groups,) array
         Attention weight of *one* position holding the group's token.
     group_log_w : (n_groups,) array
@@ -323,7 +324,7 @@ class Engine:
             loss=float(np.dot(self.ds.pi, loss_n)),
             log_loss=_logsumexp(self.log_pi + log_softplus(u)),
             phi_plus=phi_plus, pred=pred,
-            accuracy=float(np.dot(self.ds.pi, pred == self.y)),
+            accuracy=float(np.sum(self.ds.counts[pred == self.y]) / np.sum(self.ds.counts)),
             group_att=_exp(log_att), group_log_w=log_w, engine=self)
         if grad:
             s = -softplus(-u)                                # log(1 - p_y) per sentence
