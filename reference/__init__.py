@@ -29,3 +29,10 @@ from .assumptions import AssumptionReport, CheckEntry, Violation, check_assumpti
 from .generate import example1, random_realizable  # noqa: E402
 from .generate_samples import random_realizable_samples  # noqa: E402
 
+
+
+# max-margin (issue 4)
+from .maxmargin import (CERT_TOL, Certificate, Constraints, MaxMarginSolution, Prop2Verdict,  # noqa: E402
+                        W_kq_star_prop2, W_ov_star_closed_form, kkt_certificate, kq_constraints,
+                        max_margin_kq, max_margin_ov, ov_constraints, prop2_condition)
+
