@@ -29,6 +29,9 @@ from .assumptions import AssumptionReport, CheckEntry, Violation, check_assumpti
 from .generate import example1, random_realizable  # noqa: E402
 from .generate_samples import random_realizable_samples  # noqa: E402
 
+# algorithm (issue 5)
+from .trajectory import STAGE1_KEYS, STAGE2_KEYS, Trajectory  # noqa: E402
+from .algorithm import VARIANTS, two_stage_ngd  # noqa: E402
 
 
 # max-margin (issue 4)

@@ -14,6 +14,9 @@ from .errors import ReferenceValueError
 
 #: command name -> module under reference.commands (in the order --help lists them)
 COMMANDS = {
+    "figure2": "figure2_cmd",     # issue 5 (algorithm)
+    "example": "example_cmd",     # issue 5
+    "ablation": "ablation_cmd",   # issue 5
     "inspect": "inspect_cmd",     # issue 3 (structure)
 }
 

@@ -1,0 +1,149 @@
+"""The paper's experiment (Section 7, Figure 2; PAPER.md section 8).
+
+``abs(V) = d = 20``, ``eta0 = 0.2/sqrt(d)``, ``eta = 0.05/sqrt(d)``, ``T = T1 = 900``
+on a seeded random realizable dataset. Six panels in the paper's 2 x 3 layout:
+``L_0``, ``<W_bar_ov, W_bar*_ov>``, ``||W_ov||`` (stage 1) and ``L``,
+``<W_bar_kq, W_bar*_kq>``, ``||W_kq||`` (stage 2).
+
+Scales. ``L_0`` is a **sum** over the vocabulary (Section 4.2), so at ``W_ov = 0``
+it is ``abs(V) log abs(V)`` (about 60 here); the published panel starts near
+``log 20 = 3.0``, i.e. it shows the mean ``L_0 / abs(V)``. Both are drawn and
+labelled. ``L`` is Eq. (1), the pi-weighted mean over ``D_0``.
+
+Initialisation. The paper's Algorithm 1 starts at zero; then stage 1 is aligned
+with ``W*_ov`` from the first step on (cosine 1 for every ``t >= 1``) and both
+norms start at 0. The published curves start below 1 with norms near 1, which a
+small random initialisation reproduces: hence ``init="random", init_norm=1.0``
+by default, and ``init="zero"`` for Algorithm 1 exactly (docs/experiments.md).
+"""
+
+import math
+import os
+
+import numpy as np
+
+from ..algorithm import two_stage_ngd
+from ..errors import ConfigError
+from .plotting import ensure_dir, panel_figure, write_csv, write_json
+
+__all__ = ["FIGURE2", "figure2_dataset", "run", "write", "dataset_stats"]
+
+_D = 20
+#: The paper's settings (Section 7).
+FIGURE2 = {"n_tokens": _D, "d": _D, "eta0": 0.2 / math.sqrt(_D), "eta": 0.05 / math.sqrt(_D),
+           "T": 900, "T1": 900}
+
+
+def figure2_dataset(rng, n_tokens=_D):
+    """The random realizable dataset of the experiment (``abs(V) = d = n_tokens``), drawn from ``rng``."""
+    from ..generate import random_realizable
+    return random_realizable(n_tokens, rng=rng)
+
+
+def dataset_stats(ds):
+    """N, ``L_max`` and other sizes of a dataset, for the JSON written beside a figure."""
+    from ..structure import query_orders
+    orders = query_orders(ds)
+    return {"N": ds.N, "L_max": ds.L_max, "n_tokens": ds.vocab.n_tokens, "d": ds.vocab.d,
+            "samples": int(ds.counts.sum()), "mean_length": float(np.mean(ds.lengths)),
+            "n_queries": len(orders),
+            "length_histogram": {int(L): int(c) for L, c in zip(*np.unique(ds.lengths, return_counts=True))}}
+
+
+def run(seed=0, init="random", init_norm=1.0, T=FIGURE2["T"], T1=FIGURE2["T1"], progress=None):
+    """Run the experiment: draw the dataset, then (if random) the initial weights, from ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        Seeds one ``numpy.random.Generator`` used first for the dataset, then for the init,
+        so the dataset does not depend on ``init``.
+    init : {"random", "zero"}
+    init_norm : float > 0
+        Frobenius norm of each random initial matrix.
+    T, T1 : int
+        Iterations of the two stages (900 each in the paper).
+
+    Returns
+    -------
+    dict
+        ``traj`` (Trajectory), ``ds`` (Dataset), ``config`` (dict), ``stats`` (dict).
+
+    Raises
+    ------
+    ConfigError
+        Unknown ``init``, bad ``seed``, ``init_norm``, ``T``, ``T1``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+    if init not in ("random", "zero"):
+        raise ConfigError(f"init must be 'random' or 'zero', got {init!r}")
+    rng = np.random.default_rng(int(seed))
+    ds = figure2_dataset(rng)
+    init_arg = ("random", init_norm) if init == "random" else "zero"
+    traj = two_stage_ngd(ds, FIGURE2["eta0"], FIGURE2["eta"], T, T1, init=init_arg, rng=rng,
+                         progress=progress)
+    traj.config["seed"] = int(seed)
+    config = dict(FIGURE2, T=T, T1=T1, seed=int(seed), init=init,
+                  init_norm=float(init_norm) if init == "random" else None)
+    return {"traj": traj, "ds": ds, "config": config, "stats": dataset_stats(ds)}
+
+
+def panels(traj, n_tokens):
+    """The six panels (paper layout, row by row) of a trajectory."""
+    s1, s2 = traj.stage1, traj.stage2
+    t1, t2 = np.arange(len(s1["loss0"])), np.arange(len(s2["loss"]))
+    return [
+        {"title": "stage 1: $L_0$", "ylabel": "$L_0$ (sum over V, the paper's definition)",
+         "lines": [{"x": t1, "y": s1["loss0"]}],
+         "right_scale": (1.0 / n_tokens, "$L_0/|V|$ (mean, the published scale)")},
+        {"title": r"stage 1: $\langle \bar W_{ov}, \bar W^*_{ov}\rangle$", "ylabel": "cosine",
+         "lines": [{"x": t1, "y": s1["cos"]}]},
+        {"title": r"stage 1: $\|W_{ov}\|$", "ylabel": "norm", "lines": [{"x": t1, "y": s1["norm"]}]},
+        {"title": "stage 2: $L$ (Eq. 1, mean over $D_0$)", "ylabel": "$L$",
+         "lines": [{"x": t2, "y": s2["loss"]}]},
+        {"title": r"stage 2: $\langle \bar W_{kq}, \bar W^*_{kq}\rangle$", "ylabel": "cosine",
+         "lines": [{"x": t2, "y": s2["cos"]}]},
+        {"title": r"stage 2: $\|W_{kq}\|$", "ylabel": "norm", "lines": [{"x": t2, "y": s2["norm"]}]},
+    ]
+
+
+def write(result, out):
+    """Write ``figure2.csv``, ``figure2.json``, the trajectory and (with matplotlib) ``figure2.png``.
+
+    Returns
+    -------
+    dict
+        Name -> path of every file written (``png`` is None without matplotlib).
+    """
+    ensure_dir(out)
+    traj, cfg, V = result["traj"], result["config"], result["ds"].vocab.n_tokens
+    s1, s2 = traj.stage1, traj.stage2
+    n = max(len(s1["loss0"]), len(s2["loss"]))
+    pad = lambda a: np.concatenate([a, np.full(n - len(a), np.nan)])  # noqa: E731
+    cols = {"loss0_sum": s1["loss0"], "loss0_mean": s1["loss0"] / V, "log_loss0": s1["log_loss0"],
+            "cos_ov": s1["cos"], "norm_ov": s1["norm"], "loss": s2["loss"], "log_loss": s2["log_loss"],
+            "cos_kq": s2["cos"], "norm_kq": s2["norm"], "phi_plus_min": s2["phi_plus_min"],
+            "accuracy": s2["accuracy"]}
+    cols = {k: pad(v) for k, v in cols.items()}
+    files = {"csv": write_csv(os.path.join(out, "figure2.csv"), ["t"] + list(cols),
+                              [[t] + [cols[k][t] for k in cols] for t in range(n)])}
+    npz, js = traj.save(os.path.join(out, "figure2_trajectory"))
+    files.update(trajectory_npz=npz, trajectory_json=js)
+    init = (f"random init, ||W^(0)|| = {cfg['init_norm']:g}" if cfg["init"] == "random"
+            else "zero init (Algorithm 1)")
+    title = (f"Figure 2 reproduction: |V| = d = {V}, N = {result['stats']['N']}, "
+             f"L_max = {result['stats']['L_max']}, seed {cfg['seed']}, {init}")
+    files["png"] = panel_figure(os.path.join(out, "figure2.png"), panels(traj, V), 2, 3, title=title)
+    final = {"loss0": s1["loss0"][-1], "cos_ov": s1["cos"][-1], "norm_ov": s1["norm"][-1],
+             "loss": s2["loss"][-1], "log_loss": s2["log_loss"][-1], "cos_kq": s2["cos"][-1],
+             "norm_kq": s2["norm"][-1], "phi_plus_min": s2["phi_plus_min"][-1],
+             "accuracy": s2["accuracy"][-1]}
+    report = {"experiment": "figure2", "config": cfg, "dataset": result["stats"],
+              "star_norm_ov": traj.star_norm_ov, "star_norm_kq": traj.star_norm_kq,
+              "final": final, "files": {k: (os.path.basename(v) if v else None) for k, v in files.items()},
+              "notes": ["loss0_sum is the paper's L_0 (a sum over V); loss0_mean = L_0/|V| is the "
+                        "scale of the published panel", "loss is Eq. (1), the pi-weighted mean"]}
+    files["json"] = write_json(os.path.join(out, "figure2.json"), report)
+    result["report"] = report
+    return files
