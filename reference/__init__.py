@@ -39,3 +39,11 @@ from .maxmargin import (CERT_TOL, Certificate, Constraints, MaxMarginSolution, P
                         W_kq_star_prop2, W_ov_star_closed_form, kkt_certificate, kq_constraints,
                         max_margin_kq, max_margin_ov, ov_constraints, prop2_condition)
 
+# theory (issue 6): every statement as a function, the audit of a trajectory. The function ``audit``
+# is NOT re-exported here (it would shadow the module reference.audit): use
+# ``from reference.theory import audit`` or ``reference.theory.audit``.
+from . import theory  # noqa: E402
+from .theory import (C0_thm1_sketch, C0_thm2, C0_thm3, C1_thm2, PROP1_C_APPENDIX, PROP1_C_MAIN,  # noqa: E402
+                     Bound, corollary1, lemma1, lemma3, lemma5, lemma6, lemma7, proposition1,
+                     proposition2_closed_form, theorem1, theorem2, theorem2_conditions)
+from .audit import ERRATA, AuditRow, AuditTable  # noqa: E402

@@ -18,6 +18,8 @@ COMMANDS = {
     "example": "example_cmd",     # issue 5
     "ablation": "ablation_cmd",   # issue 5
     "inspect": "inspect_cmd",     # issue 3 (structure)
+    "verify": "verify_cmd",       # issue 6 (theory): the main job
+    "generalize": "generalize_cmd",  # issue 6
 }
 
 

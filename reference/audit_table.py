@@ -1,0 +1,125 @@
+"""The audit's table: one :class:`AuditRow` per statement and quantity, rendered as text, CSV or JSON."""
+
+import csv
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["AuditRow", "AuditTable"]
+
+
+@dataclass
+class AuditRow:
+    """One statement and quantity, checked on one run (see :func:`evaluate`)."""
+
+    run: str
+    statement: str
+    quantity: str
+    sense: str
+    printed: str
+    n_checked: int          # iterates where the conditions hold and the measure is defined
+    n_undefined: int        # iterates where the conditions hold but the measure is nan
+    holds: object           # True / False, or None when the conditions never hold
+    t_worst: object
+    measured_worst: float
+    bound_worst: float
+    slack_worst: float      # bound - measured for "<=", measured - bound for ">=" (>= 0 holds)
+    log_slack_worst: float  # log of bound/measured (or its reciprocal), >= 0 holds; nan if signs differ
+    t_final: int
+    conditions_final: bool
+    measured_final: float
+    bound_final: float
+    erratum: str = ""       # key of ERRATA when the printed statement is known false
+    corrects: str = ""      # the printed row this corrected row replaces
+    decides: bool = True    # counts for the exit status (False: erratum or informational)
+    note: str = ""
+
+    @property
+    def name(self):
+        return f"{self.statement}: {self.quantity}"
+
+    @property
+    def violated(self):
+        """The row decides, its conditions hold somewhere, and it fails there."""
+        return self.decides and self.holds is False
+
+
+class AuditTable:
+    """The audit's rows, with CSV / JSON / text renderings."""
+
+    def __init__(self, rows=()):
+        self.rows = list(rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def extend(self, rows):
+        self.rows.extend(rows)
+
+    def violations(self):
+        """Rows that decide and are violated where their conditions hold."""
+        return [r for r in self.rows if r.violated]
+
+    @property
+    def ok(self):
+        return not self.violations()
+
+    def row(self, name, run=None):
+        """The first row called ``"statement: quantity"`` (optionally of one run)."""
+        for r in self.rows:
+            if r.name == name and (run is None or r.run == run):
+                return r
+        raise KeyError(name)
+
+    def to_dicts(self):
+        return [asdict(r) for r in self.rows]
+
+    def to_json(self, path=None):
+        """The rows as a JSON list (nan -> null); written to ``path`` if given, else returned."""
+        def clean(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+            return v
+        text = json.dumps([{k: clean(v) for k, v in d.items()} for d in self.to_dicts()], indent=1)
+        if path is None:
+            return text
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        return path
+
+    def to_csv(self, path=None):
+        """The rows as CSV with a header; written to ``path`` if given, else returned."""
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=[f.name for f in fields(AuditRow)], lineterminator="\n")
+        w.writeheader()
+        for d in self.to_dicts():
+            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in d.items()})
+        if path is None:
+            return buf.getvalue()
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(buf.getvalue())
+        return path
+
+    def to_text(self):
+        """A fixed-width table for the terminal."""
+        def g(x):
+            return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+        head = f"{'run':<29} {'statement: quantity':<58} {'t':>6} {'measured':>11} {'bound':>11} " \
+               f"{'log-slack':>9}  verdict"
+        lines = [head, "-" * len(head)]
+        for r in self.rows:
+            verdict = ("n/a (conditions never hold)" if r.holds is None else
+                       "holds" if r.holds else "VIOLATED")
+            if r.erratum:
+                verdict += " [known erratum]"
+            elif not r.decides:
+                verdict += " [informational]"
+            t = r.t_worst if r.t_worst is not None else r.t_final
+            m, b = (r.measured_worst, r.bound_worst) if r.t_worst is not None else (r.measured_final, r.bound_final)
+            lines.append(f"{r.run[:29]:<29} {r.name[:58]:<58} {t!s:>6} {g(m):>11} {g(b):>11} "
+                         f"{g(r.log_slack_worst):>9}  {verdict}")
+        return "\n".join(lines)

@@ -1,0 +1,147 @@
+"""The library's main job: every statement of the paper audited on the paper's runs.
+
+Runs (each audited by :func:`reference.audit.audit`):
+
+``paper experiment``
+    Section 7: a seeded random realizable dataset (:func:`figure2.figure2_dataset`),
+    ``abs(V) = d = 20``, ``eta0 = 0.2/sqrt(d)``, ``eta = 0.05/sqrt(d)``,
+    ``T = T1 = 900``, zero initialisation (Algorithm 1 exactly).
+``Example 1``
+    The corpus {SVOP, VOP, OPP, PSV} with the same recipe at ``d = abs(V) = 4``;
+    then **Example 2**: the unseen sentences SP, OSP, VP must be predicted
+    V, P, O (one row each; measured: the logit of the claimed token minus the
+    largest other logit, which must be > 0).
+``Example 1, large steps``
+    Example 1 with ``eta0 = 100``, ``eta = 1e6``, ``T = 1000``, ``T1 = 1500``: the
+    only regime where the conditions of Corollary 1, Lemma 7 and Theorem 2
+    (with the proof's constants 384 and 1696) hold within seconds. Theorem 1's
+    rows are n/a there (its proof needs ``eta <= ||W*_kq|| / e``).
+
+``counterexample: ...``
+    The minimal counterexamples of the known errata (docs/theory.md), so the
+    table shows each printed statement violated next to its corrected row:
+    Theorem 2 with a huge step (corpus {t1 t0 t1 t0, t0 t1}, ``eta0 = 1000``,
+    ``T = 20``, ``eta = 1e6``, ``T1 = 5``) and Proposition 2 (queries whose pairs
+    are not a complete bipartite graph; samples ``a c q -> n(a)``, ``b d e f q -> n(b)``).
+    Corollary 1's upper bound fails on every run where its condition holds.
+
+The exit status of ``python -m reference verify`` is 1 when a deciding row
+is violated (known errata do not decide; their corrected rows do).
+"""
+
+import math
+
+import numpy as np
+
+from ..audit import AuditTable, audit
+from ..audit_extra import scalar_row
+from ..errors import ConfigError
+from ..transformer import logits
+
+__all__ = ["VERIFY", "LARGE_STEPS", "COUNTEREXAMPLES", "run", "example2_rows", "summary"]
+
+#: Settings of the runs (the paper's recipe; Example 1 at d = |V| = 4).
+VERIFY = {"n_tokens": 20, "d": 20, "eta0": 0.2 / math.sqrt(20), "eta": 0.05 / math.sqrt(20),
+          "T": 900, "T1": 900, "example1": {"eta0": 0.2 / math.sqrt(4), "eta": 0.05 / math.sqrt(4),
+                                            "T": 900, "T1": 900}}
+#: The large-step run on Example 1 where Corollary 1's, Lemma 7's and Theorem 2's conditions hold.
+LARGE_STEPS = {"eta0": 100.0, "eta": 1e6, "T": 1000, "T1": 1500}
+_COUNTER_TOKENS = "a b c d e f q".split()
+#: The errata's minimal counterexamples: name -> (samples or corpus, eta0, eta, T, T1).
+COUNTEREXAMPLES = {
+    "counterexample: Theorem 2": {"corpus": ["t1 t0 t1 t0", "t0 t1"], "eta0": 1000.0, "eta": 1e6,
+                                  "T": 20, "T1": 5},
+    "counterexample: Proposition 2": {
+        "samples": [([x], _COUNTER_TOKENS[(i + 1) % 7]) for i, x in enumerate(_COUNTER_TOKENS)]
+        + [("a c q".split(), "b"), ("b d e f q".split(), "c")],
+        "eta0": 0.2 / math.sqrt(7), "eta": 0.05 / math.sqrt(7), "T": 100, "T1": 100},
+}
+
+
+def example2_rows(traj, ds, run="Example 2"):
+    """Example 2: the logit margin of the paper's prediction on SP, OSP, VP (must be > 0).
+
+    Returns
+    -------
+    list of AuditRow
+    """
+    from .example import EXAMPLE2
+    rows, vocab = [], ds.vocab
+    for text, expected in EXAMPLE2:
+        idx = [vocab.index(x) for x in text.split()]
+        z = logits(traj.W_ov, traj.W_kq, vocab.embed(idx))
+        k = vocab.index(expected)
+        margin = float(z[k] - np.max(np.delete(z, k)))
+        pred = vocab.tokens[int(np.argmax(z))]
+        rows.append(scalar_row(run, "Example 2 (Theorem 3)", f"{text.replace(' ', '')} -> {expected}", ">",
+                               f"the trained model predicts {expected} after the unseen {text.replace(' ', '')}",
+                               margin, 0.0, True, t=len(traj.stage2["norm"]) - 1,
+                               note=f"logit of {expected} minus the largest other logit; predicted {pred}"))
+    return rows
+
+
+def run(seed=0, progress=None):
+    """Run the paper's experiment, Example 1 (+ Example 2) and the large-step run; audit each.
+
+    Parameters
+    ----------
+    seed : int >= 0
+        Seeds the random realizable dataset of the paper's experiment.
+    progress : None or bool
+        Progress lines on stderr (None: only for long runs).
+
+    Returns
+    -------
+    dict
+        ``table`` (AuditTable over all runs), ``runs`` (name -> {"ds", "traj", "config"}),
+        ``config``.
+
+    Raises
+    ------
+    ConfigError
+        A bad seed.
+    """
+    from ..algorithm import two_stage_ngd
+    from ..generate import example1
+    from . import figure2
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+    runs, table = {}, AuditTable()
+    res = figure2.run(seed=int(seed), init="zero", T=VERIFY["T"], T1=VERIFY["T1"], progress=progress)
+    runs["paper experiment"] = {"ds": res["ds"], "traj": res["traj"], "config": res["config"]}
+    ds1 = example1()
+    e = VERIFY["example1"]
+    runs["Example 1"] = {"ds": ds1, "traj": two_stage_ngd(ds1, e["eta0"], e["eta"], e["T"], e["T1"],
+                                                          progress=progress),
+                         "config": dict(e, init="zero")}
+    L = LARGE_STEPS
+    runs["Example 1, large steps"] = {
+        "ds": ds1, "traj": two_stage_ngd(ds1, L["eta0"], L["eta"], L["T"], L["T1"], progress=progress),
+        "config": dict(L, init="zero")}
+    from ..data import Dataset
+    for name, c in COUNTEREXAMPLES.items():
+        ds = Dataset.from_corpus(c["corpus"]) if "corpus" in c else Dataset.from_samples(c["samples"])
+        cfg = {k: c[k] for k in ("eta0", "eta", "T", "T1")}
+        runs[name] = {"ds": ds, "traj": two_stage_ngd(ds, progress=progress, **cfg), "config": dict(cfg, init="zero")}
+    for name, r in runs.items():
+        table.extend(audit(r["traj"], r["ds"], run=name))
+        if name == "Example 1":
+            table.extend(example2_rows(r["traj"], r["ds"]))
+    config = {"seed": int(seed)}
+    config.update({name: r["config"] for name, r in runs.items()})
+    return {"table": table, "runs": runs, "config": config}
+
+
+def summary(result):
+    """Per run: the constants the statements use and the final values (for the JSON report)."""
+    out = {}
+    for name, r in result["runs"].items():
+        tr, ds = r["traj"], r["ds"]
+        out[name] = {"N": ds.N, "L_max": ds.L_max, "n_tokens": ds.vocab.n_tokens,
+                     "star_norm_ov": tr.star_norm_ov, "star_norm_kq": tr.star_norm_kq,
+                     "final": {"loss0": tr.stage1["loss0"][-1], "cos_ov": tr.stage1["cos"][-1],
+                               "norm_ov": tr.stage1["norm"][-1], "loss": tr.stage2["loss"][-1],
+                               "log_loss": tr.stage2["log_loss"][-1], "cos_kq": tr.stage2["cos"][-1],
+                               "norm_kq": tr.stage2["norm"][-1], "phi_plus_min": tr.stage2["phi_plus_min"][-1],
+                               "accuracy": tr.stage2["accuracy"][-1]}}
+    return out
