@@ -33,6 +33,10 @@ from .generate_samples import random_realizable_samples  # noqa: E402
 from .trajectory import STAGE1_KEYS, STAGE2_KEYS, Trajectory  # noqa: E402
 from .algorithm import VARIANTS, two_stage_ngd  # noqa: E402
 
+# conformance and sweeps (issue 7). ``check`` stays in reference.conformance (``from reference.conformance
+# import check``): a bare ``reference.check`` would be ambiguous beside check_assumptions / check_weights.
+from .conformance import golden_cases, library_impl, load_cases, write_cases  # noqa: E402
+from .experiments.sweep import run_sweep  # noqa: E402
 
 # max-margin (issue 4)
 from .maxmargin import (CERT_TOL, Certificate, Constraints, MaxMarginSolution, Prop2Verdict,  # noqa: E402

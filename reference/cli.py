@@ -17,6 +17,8 @@ COMMANDS = {
     "figure2": "figure2_cmd",     # issue 5 (algorithm)
     "example": "example_cmd",     # issue 5
     "ablation": "ablation_cmd",   # issue 5
+    "golden": "golden_cmd",       # issue 7 (conformance)
+    "sweep": "sweep_cmd",         # issue 7
     "inspect": "inspect_cmd",     # issue 3 (structure)
     "verify": "verify_cmd",       # issue 6 (theory): the main job
     "generalize": "generalize_cmd",  # issue 6

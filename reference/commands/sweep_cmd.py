@@ -1,0 +1,83 @@
+"""``python -m reference sweep``: the audit of every statement over many seeds and problem sizes, in parallel."""
+
+import json
+import math
+import sys
+
+from ..experiments import sweep
+from ..experiments.plotting import have_matplotlib, jsonable
+
+HELP = "audit Algorithm 1 on many random datasets (seeds x sizes) in parallel: one table, slack vs size"
+
+
+def add_arguments(parser):
+    """Add the options of ``sweep`` to its ``argparse`` sub-parser."""
+    d = sweep.SWEEP
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(d["sizes"]), metavar="V",
+                        help=f"vocabulary sizes |V| = d (default {' '.join(map(str, d['sizes']))})")
+    parser.add_argument("--seeds", type=int, default=d["seeds"], metavar="K",
+                        help=f"random datasets per size (default {d['seeds']})")
+    parser.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="worker processes (default: all cores; 1 runs inline)")
+    parser.add_argument("--T", type=int, default=d["T"], help=f"stage-1 iterations (default {d['T']})")
+    parser.add_argument("--T1", type=int, default=d["T1"], help=f"stage-2 iterations (default {d['T1']})")
+    parser.add_argument("--L-max", dest="L_max", type=int, default=d["L_max"],
+                        help=f"longest sentence of each dataset (default {d['L_max']})")
+    parser.add_argument("--eta0", type=float, default=None, help="stage-1 step (default 0.2/sqrt(d))")
+    parser.add_argument("--eta", type=float, default=None, help="stage-2 step (default 0.05/sqrt(d))")
+    parser.add_argument("--out", metavar="DIR", help="write sweep.csv, sweep_summary.csv, sweep.json, sweep.png")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def _fmt(x):
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+
+
+def run(args):
+    """Run ``sweep`` on parsed arguments; return the exit status (0 ok, 1 a check failed).
+
+    Raises
+    ------
+    ReferenceValueError
+        Bad input (the CLI prints one line and exits 2).
+    """
+    result = sweep.run_sweep(args.sizes, args.seeds, seed=args.seed, T=args.T, T1=args.T1, L_max=args.L_max,
+                             eta0=args.eta0, eta=args.eta, jobs=args.jobs)
+    files = sweep.write(result, args.out) if args.out else {}
+    bad = bool(result["failed"] or result["violations"])
+    if args.json:
+        json.dump(jsonable({k: result[k] for k in ("config", "summary", "failed", "degenerate")}), sys.stdout, indent=1)
+        print()
+        return 1 if bad else 0
+    c = result["config"]
+    print(f"sweep: |V| = d in {c['sizes']}, {c['seeds']} seeds each, T = {c['T']}, T1 = {c['T1']}, "
+          f"eta0 = {c['eta0']}, eta = {c['eta']}, zero init")
+    sizes = c["sizes"]
+    print("min log-slack over seeds per |V| (>= 0: the bound holds with that many e-folds to spare)")
+    print(f"{'statement: quantity':<66} " + " ".join(f"{'|V|=' + str(v):>9}" for v in sizes) + "  verdict")
+    table = {}
+    for srow in result["summary"]:
+        table.setdefault((srow["statement"], srow["quantity"]), {})[srow["size"]] = srow
+    for (st, q), by in table.items():
+        runs = sum(x["runs"] for x in by.values())
+        held, fails = sum(x["holds"] for x in by.values()), sum(x["fails"] for x in by.values())
+        viol, na = sum(x["violated"] for x in by.values()), sum(x["not_applicable"] for x in by.values())
+        verdict = (f"VIOLATED in {viol}/{runs}" if viol else f"fails in {fails}/{runs}" if fails
+                   else "n/a (conditions never hold)" if na == runs
+                   else f"holds {held}/{runs}" + (f", n/a {na}" if na else ""))
+        if not all(x["decides"] for x in by.values()):
+            verdict += " [informational]"
+        cells = " ".join(f"{_fmt(by[v]['log_slack_min']) if v in by else '':>9}" for v in sizes)
+        print(f"{(st + ': ' + q)[:66]:<66} {cells}  {verdict}")
+    for r in result["rows"]:
+        if r["status"] != "ok":
+            print(f"run {r['run']} {r['status'].upper()}: {r['error']}")
+    print(f"{len(result['violations'])} violated row(s) that decide, {len(result['failed'])} failed run(s), "
+          f"{len(result['degenerate'])} degenerate dataset(s) (not counted)")
+    for k, p in files.items():
+        if p:
+            print(f"  wrote {p}")
+    if args.out and not have_matplotlib():
+        print("  (matplotlib is not installed: no PNG; pip install matplotlib to draw the figure)")
+    return 1 if bad else 0

@@ -1,0 +1,304 @@
+"""The audit over many seeds and problem sizes, run in parallel.
+
+For every size ``abs(V)`` (with ``d = abs(V)``, as in the paper's experiment) and
+every seed ``k``, draw a random realizable dataset
+(:func:`reference.generate.random_realizable`) from
+``np.random.default_rng([seed, abs(V), k])``, run Algorithm 1 from zero with the
+paper's step sizes ``eta0 = 0.2/sqrt(d)``, ``eta = 0.05/sqrt(d)`` (unless given),
+and audit every statement (:func:`reference.audit.audit`). Each run is
+independent and seeded by its own coordinates, so the table does not depend on
+the executor, the number of jobs or the order in which runs finish.
+
+The runs go through a :mod:`concurrent.futures` executor: a process pool by
+default (``jobs`` workers), inline for ``jobs=1``, or any executor with the
+standard ``submit`` (for Dask: ``client.get_executor()``). The result is one
+long table (a row per run and audit row, with the run's constants), a summary
+per statement and size, and a figure of the log-slack against ``abs(V)``.
+"""
+
+import math
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+
+import numpy as np
+
+from ..errors import ConfigError, ReferenceValueError
+from .plotting import ensure_dir, panel_figure, write_csv, write_json
+
+__all__ = ["SWEEP", "COLUMNS", "STAGE1", "sweep_tasks", "run_one", "run_sweep", "summarize", "write", "figure"]
+
+#: Defaults of ``python -m reference sweep``.
+SWEEP = {"sizes": (4, 8, 16), "seeds": 4, "T": 300, "T1": 300, "L_max": 6}
+#: Columns of the long table: the run's constants, then the audit row's fields.
+COLUMNS = ("size", "seed", "run", "n_tokens", "d", "N", "L_max", "star_norm_ov", "star_norm_kq", "eta0",
+           "eta", "T", "T1", "seconds", "statement", "quantity", "holds", "decides", "violated", "erratum",
+           "n_checked", "t_worst", "measured_worst", "bound_worst", "slack_worst", "log_slack_worst", "status",
+           "error")
+#: Statements about stage 1 (left panel of the figure); the others are about stage 2.
+STAGE1 = ("Lemma 1", "Proposition 1", "Lemma 3", "Corollary 1")
+
+
+def _count(name, x, lo):
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo:
+        raise ConfigError(f"{name} must be an integer >= {lo}, got {x!r}")
+    return int(x)
+
+
+def _step(name, x):
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
+        raise ConfigError(f"{name} must be a finite number > 0, got {x!r}")
+    return float(x)
+
+
+def sweep_tasks(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"], T1=SWEEP["T1"],
+                L_max=SWEEP["L_max"], eta0=None, eta=None):
+    """The runs of a sweep as plain dicts (picklable), one per size and seed, validated.
+
+    Parameters
+    ----------
+    sizes : sequence of int >= 2
+        Vocabulary sizes ``abs(V)`` (``d = abs(V)``).
+    seeds : int >= 1
+        Runs per size.
+    seed : int >= 0
+        Base seed; run ``k`` of size ``V`` uses ``np.random.default_rng([seed, V, k])``.
+    T, T1 : int >= 1
+        Iterations of the two stages of Algorithm 1.
+    L_max : int >= 2
+        Longest sentence of each random dataset.
+    eta0, eta : float > 0, optional
+        Step sizes; default the paper's ``0.2/sqrt(d)`` and ``0.05/sqrt(d)``.
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    ConfigError
+        Any setting out of range (a negative step size, ``abs(V) < 2``, no seeds ...).
+    """
+    sizes = list(sizes) if not isinstance(sizes, (int, np.integer)) else [sizes]
+    if not sizes:
+        raise ConfigError("sizes must name at least one vocabulary size")
+    sizes = [_count("each size |V|", v, 2) for v in sizes]
+    seeds, seed = _count("seeds", seeds, 1), _count("seed", seed, 0)
+    T, T1, L_max = _count("T", T, 1), _count("T1", T1, 1), _count("L_max", L_max, 2)
+    eta0, eta = _step("eta0", eta0), _step("eta", eta)
+    return [{"size": V, "seed": k, "base_seed": seed, "T": T, "T1": T1, "L_max": L_max,
+             "eta0": eta0 if eta0 is not None else 0.2 / math.sqrt(V),
+             "eta": eta if eta is not None else 0.05 / math.sqrt(V)}
+            for V in sorted(set(sizes)) for k in range(seeds)]
+
+
+def run_one(task):
+    """One run of a sweep: dataset, Algorithm 1, audit of Sections 4-6; a list of table rows.
+
+    Parameters
+    ----------
+    task : dict
+        One element of :func:`sweep_tasks` (plain data, so it pickles to a worker process).
+
+    Returns
+    -------
+    list of dict
+        One row (keys :data:`COLUMNS`) per audit row of :func:`reference.audit.audit`.
+
+    ``status`` is "ok"; "degenerate" (one row) when no sentence of the drawn dataset has a
+    non-optimal position, so that Eq. (3) has no constraint, ``W*_kq = 0`` and the stage-2
+    gradient vanishes at zero (Algorithm 1's normalised step is undefined); "failed" (one
+    row, the message in ``error``) when the run raised one of the library's errors.
+    Nothing is dropped.
+    """
+    from ..algorithm import two_stage_ngd
+    from ..audit import audit
+    from ..generate import random_realizable
+    from ..structure import optimal_mask
+    V, k, start = task["size"], task["seed"], time.perf_counter()
+    run = f"V{V}-s{k}"
+    base = {"size": V, "seed": k, "run": run, "n_tokens": V, "d": V, "N": None, "L_max": None,
+            "star_norm_ov": math.nan, "star_norm_kq": math.nan, "eta0": task["eta0"], "eta": task["eta"],
+            "T": task["T"], "T1": task["T1"], "status": "ok", "error": ""}
+    empty = dict(statement="", quantity="", holds=None, decides=True, violated=False, erratum="", n_checked=0,
+                 t_worst=None, measured_worst=math.nan, bound_worst=math.nan, slack_worst=math.nan,
+                 log_slack_worst=math.nan)
+    try:
+        ds = random_realizable(V, L_max=task["L_max"], rng=np.random.default_rng([task["base_seed"], V, k]))
+        base.update(N=ds.N, L_max=ds.L_max)
+        if not np.any(ds.mask & ~optimal_mask(ds)):
+            why = ("no sentence has a non-optimal position: W*_kq = 0 and the stage-2 gradient is 0 "
+                   "at W_kq = 0, so Algorithm 1 is undefined")
+            return [dict(base, **dict(empty, statement="(degenerate dataset)"),
+                         seconds=time.perf_counter() - start, status="degenerate", error=why)]
+        traj = two_stage_ngd(ds, task["eta0"], task["eta"], task["T"], task["T1"], progress=False)
+        table = audit(traj, ds, run=run)
+    except ReferenceValueError as e:
+        return [dict(base, **dict(empty, violated=True, statement="(run failed)"),
+                     seconds=time.perf_counter() - start, status="failed", error=f"{type(e).__name__}: {e}")]
+    base.update(star_norm_ov=traj.star_norm_ov, star_norm_kq=traj.star_norm_kq,
+                seconds=time.perf_counter() - start)
+    return [dict(base, statement=r.statement, quantity=r.quantity, holds=r.holds, decides=r.decides,
+                 violated=r.violated, erratum=r.erratum, n_checked=r.n_checked, t_worst=r.t_worst,
+                 measured_worst=r.measured_worst, bound_worst=r.bound_worst, slack_worst=r.slack_worst,
+                 log_slack_worst=r.log_slack_worst) for r in table]
+
+
+def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"], T1=SWEEP["T1"],
+              L_max=SWEEP["L_max"], eta0=None, eta=None, jobs=None, executor=None, progress=None):
+    """Audit Algorithm 1 on ``seeds`` random datasets of every size, in parallel.
+
+    Parameters
+    ----------
+    sizes, seeds, seed, T, T1, L_max, eta0, eta
+        See :func:`sweep_tasks`.
+    jobs : int >= 1, optional
+        Worker processes of the default executor (default ``os.cpu_count()``);
+        ``jobs=1`` runs inline in this process.
+    executor : concurrent.futures.Executor, optional
+        Any executor with ``submit(fn, task) -> Future`` (a thread or process pool,
+        ``dask.distributed.Client(...).get_executor()``, ...); not shut down here.
+    progress : None or bool
+        Progress line on stderr (None: only for runs longer than 2 s).
+
+    Returns
+    -------
+    dict
+        ``config`` (the settings), ``rows`` (the long table, sorted by size, seed
+        and audit order), ``summary`` (:func:`summarize`), ``failed`` (runs that
+        raised), ``violations`` (rows that decide and are violated).
+
+    Raises
+    ------
+    ConfigError
+        A bad setting (before anything runs).
+    """
+    from ..algorithm import Progress
+    tasks = sweep_tasks(sizes, seeds, seed=seed, T=T, T1=T1, L_max=L_max, eta0=eta0, eta=eta)
+    if jobs is not None:
+        jobs = _count("jobs", jobs, 1)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ConfigError(f"executor must have a submit method (a concurrent.futures.Executor), got {executor!r}")
+    prog = Progress(f"sweep ({len(tasks)} runs)", len(tasks), enabled=progress)
+    results = {}
+    if executor is None and jobs == 1:
+        for i, t in enumerate(tasks):
+            results[i] = run_one(t)
+            prog.tick(i + 1, f"|V|={t['size']} seed {t['seed']}")
+    else:
+        own = executor is None
+        ex = ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) if own else executor
+        try:
+            futures = {ex.submit(run_one, t): i for i, t in enumerate(tasks)}
+            for done, f in enumerate(as_completed(futures), start=1):
+                results[futures[f]] = f.result()
+                prog.tick(done, f"runs done ({len(futures) - done} left)")
+        finally:
+            if own:
+                ex.shutdown(cancel_futures=True)
+    prog.close()
+    rows = [r for i in range(len(tasks)) for r in results[i]]
+    config = {"sizes": sorted({t["size"] for t in tasks}), "seeds": int(seeds), "seed": int(seed), "T": T,
+              "T1": T1, "L_max": L_max, "eta0": eta0 if eta0 is not None else "0.2/sqrt(d)",
+              "eta": eta if eta is not None else "0.05/sqrt(d)", "init": "zero", "d": "|V|"}
+    return {"config": config, "rows": rows, "summary": summarize(rows),
+            "failed": [r["run"] for r in rows if r["status"] == "failed"],
+            "degenerate": [r["run"] for r in rows if r["status"] == "degenerate"],
+            "violations": [r for r in rows if r["violated"] and r["status"] == "ok"]}
+
+
+def summarize(rows):
+    """Per statement row and size: runs, holds / violated / not applicable, min and median log-slack.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The long table of :func:`run_sweep` (rows whose run failed or was degenerate are left
+        out here; they stay in the table and in ``failed`` / ``degenerate``).
+
+    Returns
+    -------
+    list of dict
+        Keys ``statement``, ``quantity``, ``size``, ``runs``, ``holds``, ``fails`` (the
+        inequality fails somewhere its conditions hold), ``violated`` (fails and the row
+        decides the verdict), ``not_applicable``, ``decides``, ``log_slack_min``, ``log_slack_median``
+        (over runs where it is defined; nan if none).
+    """
+    groups = {}
+    for r in rows:
+        if r["status"] != "ok":
+            continue
+        groups.setdefault((r["statement"], r["quantity"], r["size"]), []).append(r)
+    out = []
+    for (st, q, V), rs in groups.items():
+        ls = np.array([r["log_slack_worst"] for r in rs if r["holds"] is not None], dtype=float)
+        ls = ls[np.isfinite(ls)]
+        out.append({"statement": st, "quantity": q, "size": V, "runs": len(rs),
+                    "holds": sum(r["holds"] is True for r in rs), "fails": sum(r["holds"] is False for r in rs),
+                    "violated": sum(bool(r["violated"]) for r in rs),
+                    "not_applicable": sum(r["holds"] is None for r in rs), "decides": all(r["decides"] for r in rs),
+                    "log_slack_min": float(ls.min()) if ls.size else math.nan,
+                    "log_slack_median": float(np.median(ls)) if ls.size else math.nan})
+    return out
+
+
+def write(result, out):
+    """Write ``sweep.csv`` (long table), ``sweep_summary.csv``, ``sweep.json`` and ``sweep.png`` (with matplotlib).
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`run_sweep`.
+    out : str or os.PathLike
+        Directory, created if needed.
+
+    Returns
+    -------
+    dict
+        File kind -> path (``"figure"`` is None without matplotlib).
+    """
+    ensure_dir(out)
+    files = {"csv": write_csv(os.path.join(out, "sweep.csv"), list(COLUMNS),
+                              [[r[c] for c in COLUMNS] for r in result["rows"]])}
+    keys = list(result["summary"][0]) if result["summary"] else ["statement"]
+    files["summary_csv"] = write_csv(os.path.join(out, "sweep_summary.csv"), keys,
+                                     [[s[k] for k in keys] for s in result["summary"]])
+    keep = ("config", "summary", "failed", "degenerate", "rows")
+    files["json"] = write_json(os.path.join(out, "sweep.json"), {k: result[k] for k in keep})
+    files["figure"] = figure(result, os.path.join(out, "sweep.png"))
+    return files
+
+
+def figure(result, path):
+    """Median log-slack (band: min to median) against ``abs(V)``, one line per statement of Sections 4-5.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`run_sweep`.
+    path : str
+        PNG file to write.
+
+    Returns
+    -------
+    str or None
+        ``path``, or None without matplotlib.
+    """
+    panels = []
+    for title, stage1 in (("stage 1 statements", True), ("stage 2 statements", False)):
+        lines = {}
+        for s in result["summary"]:
+            if s["decides"] and math.isfinite(s["log_slack_median"]) and (s["statement"] in STAGE1) == stage1:
+                lines.setdefault(f"{s['statement']}: {s['quantity']}", []).append(s)
+        panel_lines = []
+        for label, ss in sorted(lines.items()):
+            ss.sort(key=lambda s: s["size"])
+            panel_lines.append({"x": [s["size"] for s in ss], "y": [s["log_slack_median"] for s in ss],
+                                "lo": [s["log_slack_min"] for s in ss], "hi": [s["log_slack_median"] for s in ss],
+                                "label": label[:48], "style": "o-"})
+        panels.append({"title": title, "xlabel": "|V| (= d)", "ylabel": "log-slack (>= 0: holds)",
+                       "lines": panel_lines})
+    return panel_figure(path, panels, 1, 2, title="Audit slack against problem size "
+                        f"({result['config']['seeds']} seeds per size)", panel_size=(6.5, 4.5))
