@@ -39,8 +39,9 @@ ERRATA = {
                         "equals T eta0/||W*_ov|| = 4||W*_ov|| Delta > 3 Delta (corrected: 4||W*_ov|| Delta)",
     "theorem2-step-size": "Theorem 2 as printed has no step-size condition and fails for huge eta "
                           "(corrected: add Theorem 1's eta <= ||W*_kq||/e)",
-    "proposition2": "Proposition 2's closed form is not W*_kq in general (corrected: exactly on the queries "
-                    "satisfying reference.maxmargin.prop2_condition)",
+    "proposition2": "Proposition 2's closed form is not W*_kq on sample sets that are not prefix-closed "
+                    "(it holds on every prefix-closed D_0; corrected: exactly on the queries satisfying "
+                    "reference.maxmargin.prop2_condition)",
 }
 
 
