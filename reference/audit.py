@@ -120,9 +120,16 @@ def evaluate(bound, measured, t, *, run="", scale=None, decides=None, note=""):
     holds, t_worst, mw, bw, sw, lw = None, None, np.nan, np.nan, np.nan, np.nan
     if check.any():
         idx = np.flatnonzero(check)
+        nontrivial = idx[(m[idx] != 0) | (b[idx] != 0)]
+        if nontrivial.size:                  # 0 <= 0 (e.g. norms at t = 0) is tight but says nothing
+            idx = nontrivial
         rel = slack[idx] / np.maximum(np.maximum(np.abs(m[idx]), np.abs(b[idx])), 1e-300)
-        bad = idx[~ok[idx]]
-        k = bad[np.argmin(rel[np.isin(idx, bad)])] if bad.size else idx[np.argmin(rel)]
+        bad = np.flatnonzero(check & ~ok)
+        if bad.size:
+            rel_bad = slack[bad] / np.maximum(np.maximum(np.abs(m[bad]), np.abs(b[bad])), 1e-300)
+            k = bad[np.argmin(rel_bad)]
+        else:
+            k = idx[np.argmin(rel)]
         holds = not bad.size
         t_worst, mw, bw, sw, lw = int(t[k]), float(m[k]), float(b[k]), float(slack[k]), float(log_slack[k])
     if decides is None:

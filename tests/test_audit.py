@@ -186,3 +186,14 @@ def test_verify_rejects_a_bad_seed(tmp_path, capsys):
     from reference.cli import main
     assert main(["verify", "--out", str(tmp_path), "--seed", "-1"]) == 2
     assert capsys.readouterr().err.startswith("error: seed")
+
+
+def test_worst_iterate_skips_trivial_zero_le_zero_points():
+    """0 <= 0 (a norm bound at t = 0) is tight but uninformative: the worst iterate is the least relative slack elsewhere."""
+    from reference.audit import evaluate
+    t = np.arange(3)
+    b = tb.Bound(statement="S", quantity="q", field="norm_kq", sense="<=", value=np.array([0.0, 1.5, 2.2]),
+                 conditions=np.ones(3, dtype=bool), printed="m <= b")
+    row = evaluate(b, np.array([0.0, 1.0, 2.0]), t)
+    # relative slacks: t=1: 0.5/1.5, t=2: 0.2/2.2 (smaller)
+    assert row.holds and row.t_worst == 2
