@@ -39,50 +39,10 @@ import numpy as np
 from scipy import sparse
 
 from .errors import AssumptionError, WeightsError
+from .numerics import _exp, _frobenius, _logsumexp, log_softplus, softplus
 from .structure import collocation
 
-__all__ = ["Engine", "Stage1Eval", "Stage2Eval", "softplus", "log_softplus"]
-
-
-#: exp(x) is evaluated as 0 below this argument: e^-700 ~ 1e-304 is below float64 resolution relative
-#: to the O(1) terms it joins, and skipping it avoids numpy's subnormal slow path (100x slower)
-EXP_FLOOR = -700.0
-
-
-def _exp(x):
-    """``exp(x)`` for arguments ``<= ~0``, flushing ``x < EXP_FLOOR`` to exactly 0 (see EXP_FLOOR)."""
-    x = np.asarray(x, dtype=np.float64)
-    out = np.zeros_like(x)
-    np.exp(x, out=out, where=x > EXP_FLOOR)
-    return out
-
-
-def _frobenius(G):
-    """``||G||_F`` without a BLAS call (BLAS threads cost milliseconds on a busy machine)."""
-    return float(np.sqrt(np.einsum("ij,ij->", G, G)))
-
-
-def softplus(u):
-    """``log(1 + exp(u))``, elementwise, without overflow."""
-    return np.logaddexp(0.0, u)
-
-
-def log_softplus(u):
-    """``log(softplus(u))``, accurate for very negative ``u`` (where softplus underflows)."""
-    u = np.asarray(u, dtype=np.float64)
-    out = np.empty_like(u)
-    small = u < -30.0
-    # softplus(u) = e^u (1 - e^u/2 + ...): log = u - e^u/2 + O(e^{2u}), exact to float64 for u < -30
-    out[small] = u[small] - 0.5 * _exp(u[small])
-    out[~small] = np.log(softplus(u[~small]))
-    return out
-
-
-def _logsumexp(x, axis=None):
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    s = np.log(np.sum(_exp(x - m), axis=axis, keepdims=True)) + m
-    return np.squeeze(s, axis=axis) if axis is not None else float(s.reshape(()))
+__all__ = ["Engine", "Stage1Eval", "Stage2Eval"]
 
 
 @dataclass
