@@ -33,89 +33,16 @@ stage-2 evaluation costs O(number of groups); otherwise it costs
 O(N |V|^2) through one matrix product.
 """
 
-from dataclasses import dataclass, field
-
 import numpy as np
 from scipy import sparse
 
 from .errors import AssumptionError, WeightsError
+from .evaluation import Stage1Eval, Stage2Eval
 from .numerics import _exp, _frobenius, _logsumexp, log_softplus, softplus
 from .structure import collocation
+from .validate import check_weights
 
 __all__ = ["Engine", "Stage1Eval", "Stage2Eval"]
-
-
-@dataclass
-class Stage1Eval:
-    """``L_0`` (Section 4.2) at ``W_ov = B E^T``, and its gradient direction.
-
-    Attributes
-    ----------
-    loss0, log_loss0 : float
-        ``L_0 = -sum_x log phi(W_ov x)_{In(x)}`` and its logarithm (accurate when ``L_0`` underflows).
-    margins : (|V|, |V|) array
-        ``margins[v, i] = (e_{In(x_i)} - e_v)^T W_ov x_i`` (0 at ``v = In(x_i)``).
-    accuracy : float
-        Fraction of tokens whose correct logit is strictly the largest.
-    grad_dir : (|V|, |V|) array or None
-        ``grad_B L_0 / ||grad_B L_0||``.
-    log_grad_norm : float
-        ``log ||grad L_0||`` (``-inf`` when the gradient is exactly zero).
-    """
-
-    loss0: float
-    log_loss0: float
-    margins: np.ndarray
-    accuracy: float
-    grad_dir: np.ndarray = None
-    log_grad_norm: float = np.nan
-
-
-@dataclass
-class Stage2Eval:
-    """``L`` (Eq. 1) at ``(W_ov, W_kq)``, attention, predictions and gradient directions.
-
-    Group arrays describe each distinct token of each sentence (``n_groups`` rows).
-
-    Attributes
-    ----------
-    loss, log_loss : float
-        Eq. (1), the pi-weighted mean cross-entropy, and its logarithm.
-    phi_plus : (N,) array or None
-        ``phi_+^(n)``, total attention on optimal positions (None without a collocation).
-    pred : (N,) int array
-        ``argmax_v T(X^(n))_v``.
-    accuracy : float
-        Fraction of the samples of ``D_0`` (pi-weighted sentences) with ``pred == y``,
-        computed from the integer counts so that it is exactly 1.0 when every one is right.
-    group_att : (n_groups,) array
-        Attention weight of *one* position holding the group's token.
-    group_log_w : (n_groups,) array
-        log of the total attention on the group (all its positions).
-    grad_dir : dict
-        ``{"A": ..., "B": ...}`` for the requested blocks: the joint unit-norm direction.
-    log_grad_norm : float
-        log of the joint Frobenius norm of the requested gradient blocks.
-    """
-
-    loss: float
-    log_loss: float
-    phi_plus: np.ndarray
-    pred: np.ndarray
-    accuracy: float
-    group_att: np.ndarray
-    group_log_w: np.ndarray
-    engine: "Engine" = field(repr=False, default=None)
-    grad_dir: dict = field(default_factory=dict)
-    log_grad_norm: float = np.nan
-
-    @property
-    def att(self):
-        """``(N, L_max)`` attention weights ``phi^(n)_l`` (0 on padding)."""
-        eng = self.engine
-        out = np.zeros(eng.ds.tokens.shape)
-        out[eng.ds.mask] = self.group_att[eng.pos_group]
-        return out
 
 
 class Engine:
@@ -173,16 +100,41 @@ class Engine:
 
     # ------------------------------------------------------------------ coordinates
     def to_coords(self, W_ov, W_kq):
-        """``(B, A) = (W_ov E, E^T W_kq E)``; the model depends on the weights only through these."""
+        """``(B, A) = (W_ov E, E^T W_kq E)``: the token coordinates of the weights (DESIGN.md, "Two faces").
+
+        The scores ``x_l^T W_kq x_L`` and logits ``W_ov x`` depend on the weights
+        only through these, for any weights (not only those in the span of ``E``).
+
+        Parameters
+        ----------
+        W_ov : array_like, shape (abs(V), d)
+        W_kq : array_like, shape (d, d)
+
+        Returns
+        -------
+        B, A : float64 arrays, shape (abs(V), abs(V))
+
+        Raises
+        ------
+        WeightsError
+            Wrong shape or dtype, or a NaN/inf entry (named).
+        """
         E = self.E
-        V, d = self.n_tokens, E.shape[0]
-        W_ov, W_kq = np.asarray(W_ov, dtype=np.float64), np.asarray(W_kq, dtype=np.float64)
-        if W_ov.shape != (V, d) or W_kq.shape != (d, d):
-            raise WeightsError(f"W_ov must be ({V}, {d}) and W_kq ({d}, {d}); got {W_ov.shape}, {W_kq.shape}")
+        W_ov, W_kq = check_weights(W_ov, W_kq, self.ds.vocab)
         return W_ov @ E, E.T @ W_kq @ E
 
     def to_weights(self, B, A):
-        """``(W_ov, W_kq) = (B E^T, E A E^T)``, the weights in the span of the embeddings."""
+        """``(W_ov, W_kq) = (B E^T, E A E^T)``: the weights in the span of the embeddings.
+
+        Parameters
+        ----------
+        B, A : arrays, shape (abs(V), abs(V))
+
+        Returns
+        -------
+        W_ov : array, shape (abs(V), d)
+        W_kq : array, shape (d, d)
+        """
         return B @ self.E.T, self.E @ A @ self.E.T
 
     def _check(self, M, name):
@@ -190,7 +142,8 @@ class Engine:
         if not isinstance(M, np.ndarray) or M.shape != (V, V) or M.dtype != np.float64:
             raise WeightsError(f"{name} must be a float64 array of shape ({V}, {V})")
         if not np.all(np.isfinite(M)):
-            raise WeightsError(f"{name} has NaN or inf entries")
+            i, j = np.argwhere(~np.isfinite(M))[0]
+            raise WeightsError(f"{name}[{i}, {j}] = {M[i, j]!r}: token coordinates must be finite")
 
     def _need_In(self):
         if self.In is None:
@@ -198,8 +151,26 @@ class Engine:
 
     # ------------------------------------------------------------------ stage 1
     def stage1(self, B, grad=True):
-        """``L_0`` at ``W_ov = B E^T`` and, if ``grad``, the unit direction of ``grad_B L_0``.
+        """``L_0`` (Section 4.2) at ``W_ov = B E^T`` and, if ``grad``, the unit direction of Eq. (5).
 
+        Parameters
+        ----------
+        B : float64 array, shape (abs(V), abs(V))
+        grad : bool, default True
+
+        Returns
+        -------
+        Stage1Eval
+
+        Raises
+        ------
+        AssumptionError
+            If the dataset has no (injective) collocation, so ``L_0`` is undefined.
+        WeightsError
+            ``B`` of the wrong shape or dtype, or not finite.
+
+        Notes
+        -----
         Each column is evaluated with its correct row first and the others in
         increasing order, so columns holding the same values in permuted rows
         give bit-identical results: a zero-initialised stage 1 keeps the
@@ -237,7 +208,20 @@ class Engine:
 
     # ------------------------------------------------------------------ stage 2
     def lemma3_structure(self, B):
-        """``(a, beta)`` if every column of ``B`` is exactly ``beta 1 + a e_{In(i)}`` with ``a > 0``, else None."""
+        """``(a, beta)`` if every column of ``B`` is exactly ``beta 1 + a e_{In(i)}`` with ``a > 0``, else None.
+
+        This is the structure Lemma 3 proves for a zero-initialised stage 1 (all
+        wrong logits of a token equal); :meth:`stage1` keeps it bit for bit, and
+        :meth:`stage2` then takes its O(number of groups) path.
+
+        Parameters
+        ----------
+        B : float64 array, shape (abs(V), abs(V))
+
+        Returns
+        -------
+        tuple of float (a, beta), or None
+        """
         if self.In is None or self.n_tokens < 2:
             return None
         Bp = B[self.perm, np.arange(self.n_tokens)]
@@ -259,8 +243,18 @@ class Engine:
         Parameters
         ----------
         B, A : (|V|, |V|) float64 arrays
-        grad : tuple of {"A", "B"}
-            Which gradient blocks to return, as one jointly normalised direction.
+        grad : tuple of {"A", "B"}, default ("A",)
+            Which gradient blocks to return, as one jointly normalised direction:
+            ``"A"`` is Eq. (6) in token coordinates, ``"B"`` is ``grad_{W_ov} L``.
+
+        Returns
+        -------
+        Stage2Eval
+
+        Raises
+        ------
+        WeightsError
+            ``B`` or ``A`` of the wrong shape or dtype or not finite, or an unknown block in ``grad``.
         """
         self._check(B, "B")
         self._check(A, "A")

@@ -213,3 +213,17 @@ def test_zero_gradient_gives_zero_direction_and_minus_inf_log_norm():
     e = eng.stage2(np.zeros((4, 4)), np.ones((4, 4)))
     assert e.log_grad_norm == -np.inf
     assert np.all(e.grad_dir["A"] == 0)
+
+
+def test_to_coords_rejects_bad_weights_naming_the_entry():
+    eng = Engine(_ex1())
+    W = np.zeros((4, 4))
+    W[1, 2] = np.nan
+    with pytest.raises(WeightsError, match=r"\[1, 2\]"):
+        eng.to_coords(W, np.zeros((4, 4)))
+    with pytest.raises(WeightsError):
+        eng.to_coords(np.array([["a"] * 4] * 4), np.zeros((4, 4)))
+    with pytest.raises(WeightsError, match=r"A\[0, 3\]"):
+        A = np.zeros((4, 4))
+        A[0, 3] = np.inf
+        eng.stage2(np.zeros((4, 4)), A)
