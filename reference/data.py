@@ -6,77 +6,29 @@ frequencies ``pi^(n)``. Identical inputs are merged and counted; identical
 inputs with two different next tokens are an error (the data would not be
 realizable), and the error names both occurrences.
 
-Corpus files: one sentence per line, tokens separated by white space, ``#``
-starts a comment, blank lines are ignored. Every full sentence
-``x_1 .. x_m`` contributes its ``m - 1`` prefixes ``([x_1..x_l], x_{l+1})``.
+Corpus files (:mod:`reference.corpus`, re-exported here): one sentence per
+line, tokens separated by white space, ``#`` starts a comment, blank lines
+are ignored. Every full sentence ``x_1 .. x_m`` contributes its ``m - 1``
+prefixes ``([x_1..x_l], x_{l+1})``.
 """
-
-import os
-from collections import OrderedDict
 
 import numpy as np
 
-from .errors import CorpusError, VocabularyError
+from .corpus import _merge_rows, _prefix_rows, read_corpus, _sample_rows
+from .errors import CorpusError
 from .vocabulary import Vocabulary
 
 __all__ = ["Dataset", "read_corpus"]
 
 
-def read_corpus(lines_or_path):
-    """Read a corpus into ``[(origin, [token, ...]), ...]``, one entry per sentence.
-
-    Parameters
-    ----------
-    lines_or_path : str, os.PathLike or iterable of str
-        A path to a UTF-8 text file, or the lines themselves. A single ``str``
-        is a path if it names an existing file or has no line break, else the
-        corpus text itself.
-
-    Returns
-    -------
-    list of (str, list of str)
-        ``origin`` is ``"FILE:LINE"`` (or ``"line LINE"`` for in-memory lines).
-
-    Raises
-    ------
-    CorpusError
-        Missing or non-text file, a line with fewer than two tokens.
-    """
-    if isinstance(lines_or_path, (str, os.PathLike)) and (
-            isinstance(lines_or_path, os.PathLike) or "\n" not in lines_or_path):
-        path = os.fspath(lines_or_path)
-        if not os.path.isfile(path):
-            raise CorpusError(f"{path}: no such corpus file")
-        with open(path, "rb") as f:
-            raw = f.read()
-        if b"\0" in raw:
-            raise CorpusError(f"{path}: not a text file (it contains NUL bytes)")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise CorpusError(f"{path}: not a UTF-8 text file (byte {e.start}: {e.reason})") from None
-        lines, where = text.splitlines(), f"{path}:"
-    else:
-        if isinstance(lines_or_path, str):
-            lines = lines_or_path.splitlines()
-        else:
-            lines = list(lines_or_path)
-        where = "line "
-    out = []
-    for k, line in enumerate(lines, start=1):
-        if not isinstance(line, str):
-            raise CorpusError(f"{where}{k}: expected a line of text, got {type(line).__name__}")
-        words = line.split("#", 1)[0].split()
-        if not words:
-            continue
-        if len(words) < 2:
-            raise CorpusError(
-                f"{where}{k}: the sentence {words[0]!r} has one token, so no next token to learn; "
-                "a corpus line needs at least two tokens")
-        out.append((f"{where}{k}", words))
-    if not out:
-        raise CorpusError(f"{where.rstrip(':')}: the corpus has no sentence")
-    return out
+def _index_array(a, origin, what):
+    """``a`` as a 1-d ``intp`` array of token indices, refusing anything a cast would change."""
+    arr = np.asarray(a)
+    if arr.ndim != 1:
+        raise CorpusError(f"{origin}: {what} must be a 1-d sequence of token indices, got shape {arr.shape}")
+    if arr.size and arr.dtype.kind not in "iu":
+        raise CorpusError(f"{origin}: {what} must hold integer token indices, got dtype {arr.dtype}")
+    return arr.astype(np.intp)
 
 
 class Dataset:
@@ -115,28 +67,67 @@ class Dataset:
     """
 
     def __init__(self, vocab, sentences, y, counts, origins=None):
+        """``D_0`` from token indices; the low-level constructor behind :meth:`from_corpus` and :meth:`from_samples`.
+
+        Parameters
+        ----------
+        vocab : Vocabulary
+        sentences : sequence of N int sequences
+            Distinct sentences as 0-based token indices, each of length >= 1.
+        y : int sequence, length N
+            Next-token index of each sentence.
+        counts : int sequence, length N
+            Positive multiplicities; ``pi = counts / sum(counts)``.
+        origins : sequence of N str, optional
+            Where each sentence came from; default ``"sample n"``.
+
+        Raises
+        ------
+        CorpusError
+            Mismatched lengths, an empty sentence, a non-integer or
+            out-of-range index (saying whether it is in the sentence or the
+            next token, with its position), a count that is not a positive
+            integer, or the same sentence twice (both origins named).
+        """
         if not isinstance(vocab, Vocabulary):
             raise CorpusError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
         self.vocab = vocab
         n_tok = vocab.n_tokens
-        sentences = tuple(np.asarray(s, dtype=np.intp).reshape(-1) for s in sentences)
-        y = np.asarray(y, dtype=np.intp).reshape(-1)
-        counts = np.asarray(counts, dtype=np.int64).reshape(-1)
+        sentences = tuple(sentences)
         if not sentences:
             raise CorpusError("a dataset needs at least one sentence")
-        if not (len(sentences) == len(y) == len(counts)):
-            raise CorpusError("sentences, y and counts must have the same length")
         if origins is None:
             origins = tuple(f"sample {k}" for k in range(len(sentences)))
         self.origins = tuple(origins)
+        y = _index_array(y, "dataset", "y (the next tokens)")
+        counts = np.asarray(counts)
+        if not (len(sentences) == len(y) == len(counts) == len(self.origins)):
+            raise CorpusError(f"sentences, y, counts and origins must have the same length, got "
+                              f"{len(sentences)}, {len(y)}, {len(counts)} and {len(self.origins)}")
+        if counts.ndim != 1 or counts.dtype.kind not in "iu":
+            raise CorpusError(f"counts must be a 1-d sequence of integers, got dtype {counts.dtype}")
+        counts = counts.astype(np.int64)
+        sentences = tuple(_index_array(s, self.origins[k], "a sentence") for k, s in enumerate(sentences))
+        first = {}
         for k, s in enumerate(sentences):
+            where = self.origins[k]
             if s.size == 0:
-                raise CorpusError(f"{self.origins[k]}: empty sentence")
-            bad = (s < 0) | (s >= n_tok)
-            if bad.any() or not 0 <= y[k] < n_tok:
-                raise CorpusError(f"{self.origins[k]}: token index out of range 0..{n_tok - 1}")
-        if np.any(counts <= 0):
-            raise CorpusError("every count must be positive")
+                raise CorpusError(f"{where}: empty sentence")
+            bad = np.flatnonzero((s < 0) | (s >= n_tok))
+            if bad.size:
+                raise CorpusError(f"{where}: token index {int(s[bad[0]])} at position {int(bad[0])} of the "
+                                  f"sentence is outside 0..{n_tok - 1} (abs(V) = {n_tok})")
+            if not 0 <= y[k] < n_tok:
+                raise CorpusError(f"{where}: the next-token index {int(y[k])} is outside 0..{n_tok - 1} "
+                                  f"(abs(V) = {n_tok})")
+            if counts[k] <= 0:
+                raise CorpusError(f"{where}: count {int(counts[k])} must be a positive integer")
+            key = s.tobytes()
+            if key in first:
+                raise CorpusError(f"the sentence {' '.join(vocab.tokens[i] for i in s)!r} occurs twice, at "
+                                  f"{self.origins[first[key]]} and at {where}: the N sentences of a "
+                                  "Dataset are distinct (merge them and add their counts)")
+            first[key] = k
         self.sentences = sentences
         self.y = y
         self.counts = counts
@@ -159,7 +150,7 @@ class Dataset:
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_samples(cls, samples, vocab=None):
-        """``D_0`` from ``[(tokens, next_token), ...]`` (token names).
+        """``D_0`` from ``[(tokens, next_token), ...]`` given as token names (Section 3).
 
         The samples need not be prefix-closed: the statements of the paper's
         Sections 5-6 are phrased over any set of distinct sentences.
@@ -168,31 +159,26 @@ class Dataset:
         Parameters
         ----------
         samples : iterable of (sequence of str, str)
+            ``tokens`` is a list of names, or one ``str`` of names separated by
+            white space; ``next_token`` is a name.
         vocab : Vocabulary, optional
             Default: the tokens in order of first appearance, identity ``E``.
+
+        Returns
+        -------
+        Dataset
+            ``origins[n]`` is ``"sample k"``, the first sample with input ``X^(n)``.
 
         Raises
         ------
         CorpusError
-            Empty sentence, unknown token (when ``vocab`` is given), a sample
-            that is not a ``(tokens, next_token)`` pair, or identical inputs
-            with two different next tokens (both samples named).
+            No sample; a sample that is not a ``(tokens, next_token)`` pair; an
+            empty sentence; an invalid token name (not a string, white space or
+            ``#`` in it) or, when ``vocab`` is given, an unknown token (whether
+            in the sentence, with its position, or the next token); identical
+            inputs with two different next tokens (both samples named).
         """
-        rows = []
-        for k, sample in enumerate(samples):
-            try:
-                toks, nxt = sample
-            except (TypeError, ValueError):
-                raise CorpusError(f"sample {k}: expected a pair (tokens, next_token), got {sample!r}") from None
-            if isinstance(toks, str):
-                toks = toks.split()
-            toks = list(toks)
-            if not toks:
-                raise CorpusError(f"sample {k}: empty sentence (next token {nxt!r})")
-            rows.append((f"sample {k}", toks, nxt))
-        if not rows:
-            raise CorpusError("no samples given")
-        return cls._from_rows(rows, vocab)
+        return cls(*_merge_rows(_sample_rows(samples), vocab))
 
     @classmethod
     def from_corpus(cls, lines_or_path, vocab=None):
@@ -205,73 +191,100 @@ class Dataset:
         Parameters
         ----------
         lines_or_path : str, os.PathLike or iterable of str
-            See :func:`read_corpus` for the format.
+            See :func:`reference.corpus.read_corpus` for the format.
         vocab : Vocabulary, optional
             Default: the tokens in order of first appearance, identity ``E``.
+
+        Returns
+        -------
+        Dataset
+            ``origins[n]`` is ``"FILE:LINE (prefix of length l)"`` of the first
+            occurrence of ``X^(n)``.
 
         Raises
         ------
         CorpusError
-            See :func:`read_corpus`; unknown token; identical prefixes followed
-            by two different tokens (both places named).
+            See :func:`reference.corpus.read_corpus`; an unknown token (when
+            ``vocab`` is given; file, line and position named); identical
+            prefixes followed by two different tokens (both places named).
         """
-        rows = []
-        for origin, words in read_corpus(lines_or_path):
-            for l in range(1, len(words)):
-                rows.append((f"{origin} (prefix of length {l})", words[:l], words[l]))
-        return cls._from_rows(rows, vocab)
-
-    @classmethod
-    def _from_rows(cls, rows, vocab):
-        if vocab is None:
-            order = OrderedDict()
-            for origin, toks, nxt in rows:
-                for x in list(toks) + [nxt]:
-                    if not isinstance(x, str):
-                        raise CorpusError(f"{origin}: token {x!r} is not a string")
-                    order.setdefault(x, None)
-            try:
-                vocab = Vocabulary(list(order))
-            except VocabularyError as e:
-                raise CorpusError(str(e)) from None
-        merged = OrderedDict()
-        for origin, toks, nxt in rows:
-            try:
-                idx = tuple(vocab.index(x) for x in toks)
-                j = vocab.index(nxt)
-            except VocabularyError as e:
-                raise CorpusError(f"{origin}: {e} (not in the vocabulary)") from None
-            if idx in merged:
-                first_origin, first_next, c = merged[idx]
-                if first_next != j:
-                    raise CorpusError(
-                        f"the input {' '.join(toks)!r} is followed by {vocab.tokens[first_next]!r} at "
-                        f"{first_origin} and by {nxt!r} at {origin}: identical inputs with different "
-                        "next tokens are not realizable")
-                merged[idx] = (first_origin, first_next, c + 1)
-            else:
-                merged[idx] = (origin, j, 1)
-        sentences = list(merged)
-        return cls(vocab, sentences, [v[1] for v in merged.values()],
-                   [v[2] for v in merged.values()], origins=[v[0] for v in merged.values()])
+        return cls(*_merge_rows(_prefix_rows(lines_or_path), vocab))
 
     # ------------------------------------------------------------------ views
     def samples(self):
-        """``[(token indices, next index, pi), ...]``, one per distinct sentence."""
+        """The distinct samples of ``D_0`` with their frequencies (Eq. 1).
+
+        Returns
+        -------
+        list of (int array of shape (L_n,), int, float), length N
+            ``(sentences[n], In(X^(n)), pi^(n))``, 0-based indices.
+        """
         return [(s, int(self.y[n]), float(self.pi[n])) for n, s in enumerate(self.sentences)]
 
     def X(self, n):
-        """``X^(n)``: the d x L matrix of sentence ``n`` (columns are embeddings)."""
-        return self.vocab.embed(self.sentences[n])
+        """``X^(n) = [x_1 .. x_L]``: sentence ``n`` as a matrix whose columns are embeddings (Section 3).
+
+        Parameters
+        ----------
+        n : int, ``0 <= n < N``
+
+        Returns
+        -------
+        X : ndarray, shape (d, L_n)
+
+        Raises
+        ------
+        CorpusError
+            ``n`` outside ``0 .. N-1``.
+        """
+        return self.vocab.embed(self.sentences[self._sentence(n)])
 
     def sentence_text(self, n):
-        """Sentence ``n`` as its token names separated by spaces."""
-        return " ".join(self.vocab.tokens[i] for i in self.sentences[n])
+        """Sentence ``n`` as its token names separated by spaces.
+
+        Parameters
+        ----------
+        n : int, ``0 <= n < N``
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        CorpusError
+            ``n`` outside ``0 .. N-1``.
+        """
+        return " ".join(self.vocab.tokens[i] for i in self.sentences[self._sentence(n)])
+
+    def _sentence(self, n):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < self.N:
+            raise CorpusError(f"sentence number {n!r} is outside 0..{self.N - 1} (N = {self.N})")
+        return int(n)
 
     def with_vocab(self, vocab):
-        """The same sentences over another vocabulary with the same token names (new ``E``)."""
+        """The same sentences, next tokens and counts over another vocabulary with the same token names.
+
+        Parameters
+        ----------
+        vocab : Vocabulary
+            Same ``tokens`` in the same order; any ``E`` (e.g. a random
+            orthonormal one, to test invariance under Assumption 2).
+
+        Returns
+        -------
+        Dataset
+
+        Raises
+        ------
+        CorpusError
+            ``vocab`` is not a Vocabulary or has other tokens.
+        """
+        if not isinstance(vocab, Vocabulary):
+            raise CorpusError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
         if tuple(vocab.tokens) != tuple(self.vocab.tokens):
-            raise CorpusError("with_vocab needs a vocabulary with the same tokens in the same order")
+            raise CorpusError(f"with_vocab needs a vocabulary with the same tokens in the same order: "
+                              f"{list(self.vocab.tokens)!r}, got {list(vocab.tokens)!r}")
         return Dataset(vocab, self.sentences, self.y, self.counts, self.origins)
 
     def __repr__(self):

@@ -169,11 +169,14 @@ def check_grad_directional(f, grad, x, *, rng, h=DIRECTIONAL_H, rtol=DIRECTIONAL
     ----------
     f : callable, ``f(*x) -> float``
     grad : callable with the signature of ``f``, or array(s) shaped like ``x``
-    x : ndarray or tuple of ndarrays
-        Check at an ordinary point, not at zero.
+    x : ndarray or tuple of ndarrays (any shapes)
+        Real; check at an ordinary point, not at zero.
     rng : numpy.random.Generator
         Draws the unit directions ``u`` (jointly unit-norm over all blocks).
-    h, rtol, n_directions : see the module constants
+    h : float, default :data:`DIRECTIONAL_H`
+    rtol : float, default :data:`DIRECTIONAL_RTOL`
+    n_directions : int, default :data:`N_DIRECTIONS`
+    raise_on_fail : bool, default False
 
     Returns
     -------
@@ -184,7 +187,13 @@ def check_grad_directional(f, grad, x, *, rng, h=DIRECTIONAL_H, rtol=DIRECTIONAL
     Raises
     ------
     GradientCheckError
-        Mismatched shapes; a failed check when ``raise_on_fail``.
+        Mismatched shapes, a non-real ``x``, an ``f`` that is not scalar; a
+        failed check when ``raise_on_fail`` (the error and tolerance named).
+
+    Notes
+    -----
+    The default tier of STYLE.md rule 6; serves every gradient of the paper
+    (Eq. 5, Eq. 6) and any other implementation's.
     """
     if not isinstance(rng, np.random.Generator):
         raise GradientCheckError("rng must be a numpy.random.Generator")
@@ -210,7 +219,20 @@ def check_grad_complex_step(f, grad, x, *, h=COMPLEX_STEP_H, rtol=COMPLEX_STEP_R
 
     ``f`` must be complex-safe (analytic in ``x``, no ``abs``/``max`` of
     complex values, no cast to real); every function of
-    :mod:`reference.transformer` and ``loss``/``loss0`` are.
+    :mod:`reference.transformer` and ``loss``/``loss0`` are. Costs one
+    evaluation of ``f`` per entry of ``x``.
+
+    Parameters
+    ----------
+    f : callable, ``f(*x) -> scalar``, complex-safe
+    grad : callable with the signature of ``f``, or array(s) shaped like ``x``
+    x : ndarray or tuple of ndarrays (any shapes)
+        Real; the point where the gradient is checked.
+    h : float, default :data:`COMPLEX_STEP_H`
+    rtol : float, default :data:`COMPLEX_STEP_RTOL`
+    n_worst : int, default 5
+        How many of the worst entries ``details["worst"]`` lists.
+    raise_on_fail : bool, default False
 
     Returns
     -------
@@ -222,7 +244,13 @@ def check_grad_complex_step(f, grad, x, *, h=COMPLEX_STEP_H, rtol=COMPLEX_STEP_R
     ------
     GradientCheckError
         ``f`` fails on or returns a real value for complex input (not
-        complex-safe); mismatched shapes; a failed check when ``raise_on_fail``.
+        complex-safe); mismatched shapes; a failed check when ``raise_on_fail``
+        (the worst entries named).
+
+    Notes
+    -----
+    The near-exact oracle of STYLE.md rule 6 (``Im f(x + i h e_k) / h`` has no
+    subtraction); serves Eq. (5), Eq. (6) and the ``W_ov`` gradient of ``L``.
     """
     xs, single = _as_blocks(x)
     gs = _gradient(grad, xs, single)
@@ -252,6 +280,21 @@ def check_grad_entrywise(f, grad, x, *, h=ENTRYWISE_H, rtol=ENTRYWISE_RTOL, n_wo
                          raise_on_fail=False):
     """Entrywise central differences (Richardson) against ``grad``, to locate a wrong entry.
 
+    ``(4 D(h/2) - D(h)) / 3`` with ``D(h) = (f(x + h e_k) - f(x - h e_k)) / 2h``
+    for every entry ``k``; four evaluations of ``f`` per entry.
+
+    Parameters
+    ----------
+    f : callable, ``f(*x) -> float``
+    grad : callable with the signature of ``f``, or array(s) shaped like ``x``
+    x : ndarray or tuple of ndarrays (any shapes)
+        Real; check at an ordinary point, not at zero.
+    h : float, default :data:`ENTRYWISE_H`
+    rtol : float, default :data:`ENTRYWISE_RTOL`
+    n_worst : int, default 5
+        How many of the worst entries ``details["worst"]`` lists.
+    raise_on_fail : bool, default False
+
     Returns
     -------
     GradCheckResult
@@ -262,7 +305,12 @@ def check_grad_entrywise(f, grad, x, *, h=ENTRYWISE_H, rtol=ENTRYWISE_RTOL, n_wo
     Raises
     ------
     GradientCheckError
-        Mismatched shapes; a failed check when ``raise_on_fail``.
+        Mismatched shapes, a non-real ``x``, an ``f`` that is not scalar; a
+        failed check when ``raise_on_fail`` (the worst entries named).
+
+    Notes
+    -----
+    The locating tier of STYLE.md rule 6: use it once a check has failed.
     """
     xs, single = _as_blocks(x)
     gs = _gradient(grad, xs, single)

@@ -18,6 +18,8 @@ paper              code                  shape            meaning
 =================  ====================  ===============  ======================================
 
 No positional encoding, residual, layer norm or ``1/sqrt(d)`` scaling.
+Inputs are validated once, at the boundary, by :func:`check_weights` and
+:func:`check_sentence` (:mod:`reference.validate`, re-exported here).
 
 Every function here is *complex-safe*: complex weights go through the same
 arithmetic (the softmax shift uses the real part only), so the complex-step
@@ -28,89 +30,10 @@ derivative (see :mod:`reference.gradcheck`).
 import numpy as np
 
 from .errors import WeightsError
-from .vocabulary import Vocabulary
+from .validate import check_sentence, check_weights
 
 __all__ = ["check_weights", "check_sentence", "phi", "scores", "attention", "logits",
            "transformer", "predict"]
-
-
-def _as_matrix(W, name, shape, allow_complex):
-    if W is None:
-        raise WeightsError(f"{name} is missing (None)")
-    W_in = np.asarray(W)
-    kinds = "iufc" if allow_complex else "iuf"
-    if W_in.dtype.kind not in kinds:
-        what = "a real or complex" if allow_complex else "a real"
-        raise WeightsError(f"{name} must be {what} numeric array, got dtype {W_in.dtype}")
-    if W_in.shape != shape:
-        raise WeightsError(f"{name} must have shape {shape}, got {W_in.shape}")
-    W = W_in.astype(np.complex128 if W_in.dtype.kind == "c" else np.float64)
-    finite = np.isfinite(W)
-    if not finite.all():
-        i = tuple(int(k) for k in np.argwhere(~finite)[0])
-        raise WeightsError(f"{name} has a non-finite entry: {name}[{i[0]}, {i[1]}] = {W[i].item()}")
-    return W
-
-
-def check_weights(W_ov, W_kq, vocab_or_d, n_tokens=None, allow_complex=False):
-    """Validate and cast the weights once, at the boundary: ``W_ov`` (abs(V) x d), ``W_kq`` (d x d).
-
-    Parameters
-    ----------
-    W_ov : array_like, shape (abs(V), d), or None to skip it
-    W_kq : array_like, shape (d, d), or None to skip it
-    vocab_or_d : Vocabulary or int
-        The vocabulary (gives ``d`` and ``abs(V)``), or ``d`` itself.
-    n_tokens : int, optional
-        ``abs(V)``; required when ``vocab_or_d`` is an int and ``W_ov`` is given.
-    allow_complex : bool, default False
-        Accept complex weights (for complex-step differentiation).
-
-    Returns
-    -------
-    W_ov, W_kq : float64 (or complex128) arrays, or None where None was given
-        Integer input is cast to float64; the input is never modified.
-
-    Raises
-    ------
-    WeightsError
-        Wrong shape; dtype bool, object, string (or complex unless
-        ``allow_complex``); a NaN or inf entry (its position named).
-    """
-    if isinstance(vocab_or_d, Vocabulary):
-        d, n_tokens = vocab_or_d.d, vocab_or_d.n_tokens
-    else:
-        d = vocab_or_d
-    if W_ov is None and W_kq is None:
-        raise WeightsError("no weights given (both W_ov and W_kq are None)")
-    out_ov = out_kq = None
-    if W_ov is not None:
-        if n_tokens is None:
-            raise WeightsError("check_weights needs abs(V) (n_tokens) to check W_ov")
-        out_ov = _as_matrix(W_ov, "W_ov", (int(n_tokens), int(d)), allow_complex)
-    if W_kq is not None:
-        out_kq = _as_matrix(W_kq, "W_kq", (int(d), int(d)), allow_complex)
-    return out_ov, out_kq
-
-
-def check_sentence(X, d=None):
-    """Validate a sentence matrix ``X`` (d x L, L >= 1, real and finite); return it as float64.
-
-    Raises
-    ------
-    WeightsError
-        Wrong shape (including an empty sentence), non-real dtype, NaN or inf.
-    """
-    X_in = np.asarray(X)
-    if X_in.dtype.kind not in "iuf":
-        raise WeightsError(f"X must be a real numeric array, got dtype {X_in.dtype}")
-    if X_in.ndim != 2 or X_in.shape[1] == 0 or (d is not None and X_in.shape[0] != d):
-        want = f"({d}, L)" if d is not None else "(d, L)"
-        raise WeightsError(f"X must have shape {want} with L >= 1 (one column per token), got {X_in.shape}")
-    X = X_in.astype(np.float64)
-    if not np.all(np.isfinite(X)):
-        raise WeightsError("X has NaN or inf entries")
-    return X
 
 
 def phi(v, axis=0):
@@ -128,10 +51,31 @@ def phi(v, axis=0):
     Returns
     -------
     ndarray, same shape as ``v``
+        Non-negative, summing to 1 along ``axis`` (for real ``v``); an entry
+        ``-inf`` gets weight 0.
+
+    Raises
+    ------
+    WeightsError
+        A non-numeric ``v``, no entry along ``axis``, or a NaN or ``+inf`` entry (named).
+
+    Notes
+    -----
+    Serves Section 3 (attention weights and ``T``) and Eq. (5) (``phi(W_ov x)``).
+    Shifting by a constant leaves ``phi`` unchanged, so the result is exact
+    for logits of any size (``phi([1000, 0]) = [1, e^-1000]``).
     """
     v = np.asarray(v)
+    if v.dtype.kind not in "biufc":
+        raise WeightsError(f"phi needs a numeric array, got dtype {v.dtype}")
     if v.dtype.kind not in "fc":
         v = v.astype(np.float64)
+    if v.ndim == 0 or v.shape[axis] == 0:
+        raise WeightsError(f"phi needs at least one entry along axis {axis}, got shape {v.shape}")
+    bad = np.isnan(v.real) | np.isnan(v.imag) | (v.real == np.inf)
+    if bad.any():
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise WeightsError(f"phi is undefined for the entry {v[i]} at index {i} (NaN or +inf); -inf is allowed")
     shift = np.max(v.real, axis=axis, keepdims=True)
     z = np.exp(v - shift)
     return z / np.sum(z, axis=axis, keepdims=True)
@@ -149,10 +93,16 @@ def scores(W_kq, X):
     Returns
     -------
     s : ndarray, shape (L,)
+        float64, or complex128 for complex ``W_kq``.
 
     Raises
     ------
     WeightsError
+        ``X`` or ``W_kq`` malformed (see :func:`check_sentence`, :func:`check_weights`).
+
+    Notes
+    -----
+    Serves Section 3; ``s_l`` is the score whose softmax Lemma 5 tracks.
     """
     X = check_sentence(X)
     _, W_kq = check_weights(None, W_kq, X.shape[0], allow_complex=True)
@@ -167,10 +117,25 @@ def _scores(W_kq, X):
 def attention(W_kq, X):
     """Attention weights ``phi(X^T W_kq x_L)`` (Section 3), over all ``L`` positions, query included.
 
+    Parameters
+    ----------
+    W_kq : array_like, shape (d, d)
+    X : array_like, shape (d, L)
+        Query ``x_L`` is the last column.
+
     Returns
     -------
     phi_att : ndarray, shape (L,)
-        Non-negative, sums to 1.
+        Non-negative, sums to 1; ``phi_att[l - 1]`` is the paper's ``phi_l``.
+
+    Raises
+    ------
+    WeightsError
+        ``X`` or ``W_kq`` malformed (see :func:`check_sentence`, :func:`check_weights`).
+
+    Notes
+    -----
+    Serves Section 3 and Lemma 5 (``phi_l^(n,t)``, ``phi_+^(n,t)``).
     """
     return phi(scores(W_kq, X))
 
@@ -187,10 +152,17 @@ def logits(W_ov, W_kq, X):
     Returns
     -------
     Tbar : ndarray, shape (abs(V),)
+        float64, or complex128 for complex weights (complex step).
 
     Raises
     ------
     WeightsError
+        ``X``, ``W_ov`` or ``W_kq`` malformed; ``W_ov`` with a number of
+        columns other than ``d`` (it is never read transposed).
+
+    Notes
+    -----
+    Serves Eq. (1) (``L`` is the cross-entropy of ``Tbar``) and Eq. (6).
     """
     X = check_sentence(X)
     W_ov = np.asarray(W_ov)
@@ -213,21 +185,56 @@ def transformer(W_ov, W_kq, X):
     For a one-token sentence ``[x]`` the attention weight is 1 and
     ``T([x]) = phi(W_ov x)`` whatever ``W_kq``.
 
+    Parameters
+    ----------
+    W_ov : array_like, shape (abs(V), d)
+    W_kq : array_like, shape (d, d)
+    X : array_like, shape (d, L)
+        Query ``x_L`` is the last column.
+
     Returns
     -------
     T : ndarray, shape (abs(V),)
-        A probability vector over the vocabulary (index ``i`` is token ``I(x) - 1 = i``).
+        A probability vector over the vocabulary (entry ``i`` is token ``x`` with
+        ``I(x) - 1 = i``).
+
+    Raises
+    ------
+    WeightsError
+        See :func:`logits`.
+
+    Notes
+    -----
+    Serves Section 3 (the model), Eq. (1) (``L = sum_n pi^(n) (-log T(X^(n))_y)``)
+    and Theorem 3 / Example 2 (predictions on unseen sentences).
     """
     return phi(logits(W_ov, W_kq, X))
 
 
 def predict(W_ov, W_kq, X):
-    """``argmax_v T(X)_v``: the 0-based index of the predicted next token (first one on a tie).
+    """``argmax_v T(X)_v``: the 0-based index of the predicted next token (Section 3).
+
+    Parameters
+    ----------
+    W_ov : array_like, shape (abs(V), d)
+    W_kq : array_like, shape (d, d)
+    X : array_like, shape (d, L)
+
+    Returns
+    -------
+    int
+        ``I(x) - 1`` of the most probable next token ``x``; the smallest index on
+        a tie. Computed from the logits ``Tbar`` (``phi`` is monotone), so it is
+        exact when ``T`` saturates.
 
     Raises
     ------
     WeightsError
         Complex weights (a prediction needs real logits), or see :func:`logits`.
+
+    Notes
+    -----
+    Serves Theorem 3 and Example 2 (the prediction ``n(x0)`` on unseen sentences).
     """
     if np.iscomplexobj(W_ov) or np.iscomplexobj(W_kq):
         raise WeightsError("predict needs real weights")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from reference import Dataset, Vocabulary
+from reference import Dataset, Vocabulary, read_corpus
 from reference.errors import CorpusError
 
 from strategies import corpora, seeds, small_datasets, vocabularies
@@ -130,10 +130,27 @@ def test_empty_sentence_raises():
 
 def test_unknown_token_raises():
     vocab = Vocabulary(["a", "b"])
-    with pytest.raises(CorpusError, match=r"sample 1: unknown token 'z'"):
+    with pytest.raises(CorpusError, match=r"sample 1: unknown token 'z' \(token 2 of the sentence"):
         Dataset.from_samples([("a", "b"), ("a z", "b")], vocab=vocab)
-    with pytest.raises(CorpusError, match=r"line 2 \(prefix of length 1\): unknown token 'c'"):
+    with pytest.raises(CorpusError, match=r"sample 0: unknown token 'z' \(the next token"):
+        Dataset.from_samples([("a b", "z")], vocab=vocab)
+    with pytest.raises(CorpusError, match=r"line 2 \(prefix of length 1\): unknown token 'c' \(token 1 of"):
         Dataset.from_corpus(["a b", "c a"], vocab=vocab)
+    with pytest.raises(CorpusError, match=r"line 1 \(prefix of length 2\): unknown token 'c' \(the next"):
+        Dataset.from_corpus(["a b c"], vocab=vocab)
+
+
+@pytest.mark.parametrize("sample, match", [
+    ((["a", "b#c"], "a"), r"sample 1: token 2 of the sentence, 'b#c', contains '#'"),
+    (("a # b", "a"), r"sample 1: token 2 of the sentence, '#', contains '#'"),
+    ((["a", "b c"], "a"), r"sample 1: token 2 of the sentence, 'b c', contains white space"),
+    ((["a"], "b c"), r"sample 1: the next token, 'b c', contains white space"),
+    ((["a", 7], "a"), r"sample 1: token 2 of the sentence, 7, is not a string"),
+    ((["a"], None), r"sample 1: the next token, None, is not a string"),
+])
+def test_token_names_a_corpus_cannot_hold_are_rejected_with_the_sample(sample, match):
+    with pytest.raises(CorpusError, match=match):
+        Dataset.from_samples([("a", "b"), sample])
 
 
 def test_one_token_corpus_line_raises(tmp_path):
@@ -170,6 +187,89 @@ def test_missing_file_raises(tmp_path):
     path = tmp_path / "nowhere.txt"
     with pytest.raises(CorpusError, match=rf"{re.escape(str(path))}: no such corpus file"):
         Dataset.from_corpus(path)
+
+
+def test_directory_and_inline_one_liner_are_not_corpus_files(tmp_path):
+    with pytest.raises(CorpusError, match="is a directory"):
+        Dataset.from_corpus(tmp_path)
+    with pytest.raises(CorpusError, match="no such corpus file.*read as a path"):
+        Dataset.from_corpus("S V O P")                    # one line of text: give a list of lines
+    assert Dataset.from_corpus(["S V O P"]).N == 3
+
+
+def test_bytes_and_non_iterables_are_refused():
+    with pytest.raises(CorpusError, match="not bytes"):
+        Dataset.from_corpus(b"a b\n")
+    with pytest.raises(CorpusError, match="got int"):
+        Dataset.from_corpus(5)
+    with pytest.raises(CorpusError, match="got int"):
+        Dataset.from_samples(5)
+    with pytest.raises(CorpusError, match="line 2: expected a line of text, got int"):
+        Dataset.from_corpus(["a b", 3])
+
+
+def test_a_line_holding_a_line_break_is_not_merged_into_one_sentence():
+    with pytest.raises(CorpusError, match=r"line 2: 'c d\\ne f' holds a line break"):
+        Dataset.from_corpus(["a b", "c d\ne f"])
+    assert Dataset.from_corpus(["a b\n", "c d\n"]).N == 2      # lines as read from a file keep "\n"
+
+
+def test_line_numbers_are_an_editors(tmp_path):
+    # CRLF and CR end lines; a form feed or vertical tab inside a line is white space, not a break
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(b"a b\r\n\r\nc\x0cd e\rf\n")
+    with pytest.raises(CorpusError, match=rf"{re.escape(str(path))}:4: the sentence 'f' has one token"):
+        Dataset.from_corpus(path)
+    path.write_bytes(b"a b\r\n\r\nc\x0cd e\r\n")
+    assert [origin for origin, _ in read_corpus(path)] == [f"{path}:1", f"{path}:3"]
+    assert read_corpus(path)[1][1] == ["c", "d", "e"]
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_first_token(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes("S V\n".encode("utf-8-sig"))
+    assert Dataset.from_corpus(path).vocab.tokens == ("S", "V")
+
+
+# ---------------------------------------------------------------- the low-level constructor
+def _vocab3():
+    return Vocabulary(["a", "b", "c"])
+
+
+@pytest.mark.parametrize("sentences, y, counts, match", [
+    ([[0, 3]], [1], [1], r"sample 0: token index 3 at position 1 of the sentence is outside 0..2"),
+    ([[0], [-1, 1]], [1, 2], [1, 1], r"sample 1: token index -1 at position 0 of the sentence"),
+    ([[0, 1]], [5], [1], r"sample 0: the next-token index 5 is outside 0..2"),
+    ([[0, 1]], [-1], [1], r"sample 0: the next-token index -1"),
+    ([[0.0, 1.0]], [1], [1], r"sample 0: a sentence must hold integer token indices"),
+    ([[0, 1]], [1.5], [1], r"y \(the next tokens\) must hold integer token indices"),
+    ([[[0, 1]]], [1], [1], r"sample 0: a sentence must be a 1-d sequence"),
+    ([[0, 1]], [1], [1.5], r"counts must be a 1-d sequence of integers"),
+    ([[0, 1], [2]], [1, 0], [1, 0], r"sample 1: count 0 must be a positive integer"),
+    ([[0, 1], [2]], [1], [1, 1], r"same length, got 2, 1, 2 and 2"),
+    ([[]], [1], [1], r"sample 0: empty sentence"),
+    ([], [], [], r"at least one sentence"),
+    ([[0, 1], [2], [0, 1]], [2, 0, 2], [1, 1, 1], r"'a b' occurs twice, at sample 0 and at sample 2"),
+])
+def test_constructor_rejects_bad_arrays_naming_the_culprit(sentences, y, counts, match):
+    with pytest.raises(CorpusError, match=match):
+        Dataset(_vocab3(), sentences, y, counts)
+
+
+def test_constructor_rejects_a_non_vocabulary_and_bad_sentence_numbers():
+    with pytest.raises(CorpusError, match="Vocabulary"):
+        Dataset(["a", "b"], [[0]], [1], [1])
+    with pytest.raises(CorpusError, match="Vocabulary"):
+        Dataset.from_samples([("a", "b")], vocab=["a", "b"])
+    ds = Dataset(_vocab3(), [[0, 1], [2]], [2, 0], [2, 1])
+    np.testing.assert_allclose(ds.pi, [2 / 3, 1 / 3], rtol=0, atol=PI_ATOL)
+    for n in (2, -1, 1.0, True):
+        with pytest.raises(CorpusError, match=r"sentence number .* is outside 0..1"):
+            ds.X(n)
+    with pytest.raises(CorpusError, match="outside 0..1"):
+        ds.sentence_text(5)
+    with pytest.raises(CorpusError, match="Vocabulary"):
+        ds.with_vocab(["a", "b", "c"])
 
 
 def test_empty_corpus_and_bad_samples_raise():

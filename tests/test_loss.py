@@ -9,8 +9,9 @@ from hypothesis import given, settings, strategies as st
 from reference import Dataset, Vocabulary
 from reference.errors import AssumptionError, ConfigError, CorpusError, WeightsError
 from reference.gradcheck import (check_grad_complex_step, check_grad_directional)
+import reference.loss_scaled
 from reference.loss import (grad_loss, grad_loss0, grad_loss0_scaled, grad_loss_scaled, log_loss,
-                            log_loss0, loss, loss0, unit_grad_loss, unit_grad_loss0)
+                            log_loss0, log_softplus, loss, loss0, softplus, unit_grad_loss, unit_grad_loss0)
 from reference.transformer import transformer
 
 from strategies import (SIZES_D, WEIGHT_SCALES, corpora, seeds, small_datasets, token_names,
@@ -31,6 +32,19 @@ DIR_ATOL = 1e-12
 INPUT_ROUNDING = 64 * np.finfo(float).eps
 #: Scales for the complex-step oracle (exact at any scale) and saturated tests.
 CS_SCALES = WEIGHT_SCALES + (10.0,)
+#: ||G|| = 1 for a unit direction: one division by a norm, a few ulps.
+UNIT_NORM_RTOL = 1e-14
+#: The kq block normalised alone, compared with g_kq / ||g_kq|| from the plain gradient:
+#: g_kq carries absolute rounding ~1e-13 ||joint gradient||, so once g_kq is above
+#: KQ_SHARE of the joint norm its direction is known to ~1e-13 / KQ_SHARE = 1e-10;
+#: below it the plain gradient is mostly round-off of cancelling terms (nothing to compare).
+KQ_SHARE = 1e-3
+KQ_DIR_RTOL = 1e-9
+#: exp(log_norm) is representable (and well above the denormals) above this log-norm.
+REPRESENTABLE_LOG = -600.0
+#: The plain gradient against the closed form where it is representable: the closed form's
+#: entries and the sum over sentences each carry a few hundred ulps (logits up to 1e3).
+PLAIN_GRAD_RTOL = 1e-10
 
 
 def _loss_problem(data, with_collocation=False, scales=WEIGHT_SCALES):
@@ -144,7 +158,7 @@ def test_scaled_gradients_times_their_scale_are_the_gradients(data):
     ds, W_ov, W_kq = _loss_problem(data, with_collocation=True)
     g_ov, g_kq = grad_loss(W_ov, W_kq, ds)
     log_c, G_ov, G_kq = grad_loss_scaled(W_ov, W_kq, ds)
-    np.testing.assert_allclose(np.linalg.norm(G_ov) ** 2 + np.linalg.norm(G_kq) ** 2, 1.0, rtol=1e-14)
+    np.testing.assert_allclose(np.linalg.norm(G_ov) ** 2 + np.linalg.norm(G_kq) ** 2, 1.0, rtol=UNIT_NORM_RTOL)
     joint = math.sqrt(np.linalg.norm(g_ov) ** 2 + np.linalg.norm(g_kq) ** 2)
     assert _rel(np.exp(log_c) * G_ov, g_ov) < EXACT_RTOL * joint / np.linalg.norm(g_ov)
     assert np.linalg.norm(np.exp(log_c) * G_kq - g_kq) < EXACT_RTOL * joint
@@ -154,8 +168,8 @@ def test_scaled_gradients_times_their_scale_are_the_gradients(data):
     assert _rel(unit_grad_loss0(W_ov, ds), g0 / np.linalg.norm(g0)) < EXACT_RTOL
     u = unit_grad_loss(W_ov, W_kq, ds, wrt=("ov", "kq"))
     assert _rel(u["kq"], g_kq / joint) * np.linalg.norm(g_kq) < EXACT_RTOL * joint
-    if np.linalg.norm(g_kq) > 1e-3 * joint:      # else g_kq is mostly round-off of cancelling terms
-        assert _rel(unit_grad_loss(W_ov, W_kq, ds)["kq"], g_kq / np.linalg.norm(g_kq)) < 1e-9
+    if np.linalg.norm(g_kq) > KQ_SHARE * joint:  # else g_kq is mostly round-off of cancelling terms
+        assert _rel(unit_grad_loss(W_ov, W_kq, ds)["kq"], g_kq / np.linalg.norm(g_kq)) < KQ_DIR_RTOL
 
 
 def _collocation_weights(vocab, In, a):
@@ -226,7 +240,8 @@ def _two_token_problem(V, d, a, c, seed, repeats=0):
 
 
 @pytest.mark.parametrize("repeats", [0, 2])
-@pytest.mark.parametrize("a, c", [(2.0, 1.0), (5.0, 3.0), (200.0, 50.0), (1e3, 2.0), (1e3, 1e3), (3.0, 1e3)])
+@pytest.mark.parametrize("a, c", [(2.0, 1.0), (5.0, 3.0), (200.0, 50.0), (1e3, 2.0), (1e3, 1e3), (3.0, 1e3),
+                                  (1e4, 5.0), (1e4, 1e4)])
 @pytest.mark.parametrize("V, d", [(3, 5), (5, 5), (7, 11)])
 def test_stage2_saturated_closed_forms(a, c, V, d, repeats):
     # att = (sigma(c), sigma(-c)); Tbar_y - Tbar_z = a(att1 - att2), Tbar_y - Tbar_v = a att1 (v != y, z):
@@ -260,11 +275,42 @@ def test_stage2_saturated_closed_forms(a, c, V, d, repeats):
                                atol=DIR_ATOL + INPUT_ROUNDING * (a + c))
     log_c, G_ov, G_kq = grad_loss_scaled(W_ov, W_kq, ds)
     g_ov, g_kq = grad_loss(W_ov, W_kq, ds)
-    if log_norm > -600:                    # the plain gradient is representable: it agrees too
+    if log_norm > REPRESENTABLE_LOG:       # the plain gradient is representable: it agrees too
         np.testing.assert_allclose(g_kq, math.exp(log_norm) * direction, rtol=0,
-                                   atol=1e-10 * math.exp(log_norm))
-        np.testing.assert_allclose(np.exp(log_c) * G_kq, g_kq, rtol=0, atol=1e-10 * math.exp(log_norm))
-        np.testing.assert_allclose(np.exp(log_c) * G_ov, g_ov, rtol=0, atol=1e-10 * np.linalg.norm(g_ov))
+                                   atol=PLAIN_GRAD_RTOL * math.exp(log_norm))
+        np.testing.assert_allclose(np.exp(log_c) * G_kq, g_kq, rtol=0, atol=PLAIN_GRAD_RTOL * math.exp(log_norm))
+        np.testing.assert_allclose(np.exp(log_c) * G_ov, g_ov, rtol=0, atol=PLAIN_GRAD_RTOL * np.linalg.norm(g_ov))
+
+
+@pytest.mark.parametrize("u", [-745.0, -100.0, -40.0, -30.5, -29.5, -5.0, 0.0, 3.0, 40.0, 700.0])
+def test_softplus_and_its_log_against_the_closed_form(u):
+    # softplus(u) = log(1 + e^u): math.log1p/exp are correctly rounded to an ulp where nothing
+    # overflows; log softplus(u) = u + log1p(-e^u/2 + ...) below -30 (series, exact to float64).
+    exact = math.log1p(math.exp(u)) if u < 30 else u + math.log1p(math.exp(-u))
+    assert softplus(u) == pytest.approx(exact, rel=EXACT_RTOL, abs=0)
+    log_exact = math.log(exact) if exact > 0 and u > -700 else u
+    assert log_softplus(u) == pytest.approx(log_exact, rel=EXACT_RTOL)
+    # both branches of log_softplus agree across the switch at -30 (series remainder e^{2u} ~ 1e-26)
+    assert log_softplus(-30.0 - 1e-9) == pytest.approx(math.log(math.log1p(math.exp(-30.0 - 1e-9))), rel=EXACT_RTOL)
+
+
+def test_softplus_overflows_nowhere_and_log_softplus_goes_far_below_the_smallest_float():
+    assert softplus(1e5) == 1e5 and softplus(-1e5) == 0.0
+    assert log_softplus(-1e5) == -1e5 and log_softplus(-np.inf) == -np.inf
+    for f in (softplus, log_softplus):
+        with pytest.raises(WeightsError, match="scalar"):
+            f(np.array([1.0, 2.0]))
+    with pytest.raises(WeightsError, match="real scalar"):
+        log_softplus(1j)
+
+
+def test_scaled_gradients_are_importable_from_reference_loss_too():
+    import reference.loss as L
+    for name in reference.loss_scaled.__all__:
+        assert getattr(L, name) is getattr(reference.loss_scaled, name)
+        assert name in L.__all__
+    with pytest.raises(AttributeError):
+        L.no_such_name
 
 
 def test_one_token_vocabulary_has_exactly_zero_loss():

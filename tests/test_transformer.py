@@ -15,15 +15,27 @@ from strategies import seeds, sentences, vocabularies, weights
 #: summation orders differ by a few ulps times the length of the sums (<= 11).
 EXACT_RTOL = 1e-13
 EXACT_ATOL = 1e-15
+#: Absolute floor for sums of up to 11 products of O(3) weights and O(1) embeddings
+#: (terms up to ~10, so a few ulps of 10 each): entries that cancel to ~0.
+SUM_ATOL = 1e-13
+#: phi(v + c) = phi(v) exactly in real arithmetic; in float64 the shift by c (|c| <= 700)
+#: rounds v + c to ulp(700) ~ 1e-13, which moves the probabilities relatively by as much.
+SHIFT_RTOL = 1e-12
 #: Complex step: Im f(x + i h d)/h is exact to rounding (no subtraction), h tiny.
 CS_H = 1e-20
 CS_RTOL = 1e-12
+#: The W_kq complex step of Tbar against the explicit Jacobian W_ov X J X^T D x_L: the
+#: explicit product multiplies five matrices of entries up to ~30 (weights at scale 3
+#: times embeddings and D); its rounding, not the complex step, sets this size.
+CS_JAC_RTOL = 1e-10
+CS_JAC_ATOL = 1e-12
 
 
 def _problem(data, min_len=1):
+    """Vocabulary, weights and a sentence matrix X whose length L differs from abs(V) and d."""
     vocab = data.draw(vocabularies())
     W_ov, W_kq = data.draw(weights(vocab))
-    idx = data.draw(sentences(vocab.n_tokens, min_len=min_len))
+    idx = data.draw(sentences(vocab.n_tokens, min_len=min_len, avoid=(vocab.n_tokens, vocab.d)))
     return vocab, W_ov, W_kq, vocab.embed(idx)
 
 
@@ -34,13 +46,28 @@ def test_phi_is_a_shift_invariant_distribution(v, shift):
     p = phi(v)
     assert p.dtype == np.float64 and np.all(p >= 0)
     np.testing.assert_allclose(p.sum(), 1.0, rtol=0, atol=EXACT_RTOL)
-    np.testing.assert_allclose(phi(v + shift), p, rtol=1e-12, atol=EXACT_ATOL)
+    np.testing.assert_allclose(phi(v + shift), p, rtol=SHIFT_RTOL, atol=EXACT_ATOL)
 
 
 def test_phi_is_stable_for_huge_logits():
     p = phi(np.array([1000.0, 0.0, -1000.0]))
     assert p[0] == 1.0 and p[1] == np.exp(-1000.0) and p[2] == 0.0
     np.testing.assert_array_equal(phi(np.array([3.0, 3.0])), [0.5, 0.5])
+
+
+@pytest.mark.parametrize("v, match", [
+    (np.array([]), "at least one entry"),
+    (np.array(["a", "b"]), "numeric"),
+    (np.array([0.0, np.nan]), r"index \(1,\)"),
+    (np.array([np.inf, 0.0]), r"\+inf"),
+])
+def test_phi_rejects_undefined_input(v, match):
+    with pytest.raises(WeightsError, match=match):
+        phi(v)
+
+
+def test_phi_gives_minus_inf_zero_weight():
+    np.testing.assert_array_equal(phi(np.array([0.0, -np.inf, 0.0])), [0.5, 0.0, 0.5])
 
 
 def test_phi_of_a_matrix_normalises_columns():
@@ -56,7 +83,7 @@ def test_phi_complex_step_is_its_jacobian(v, seed):
     w = np.random.default_rng(seed).standard_normal(v.size)
     p = phi(v)
     J = np.diag(p) - np.outer(p, p)
-    np.testing.assert_allclose(phi(v + 1j * CS_H * w).imag / CS_H, J @ w, rtol=CS_RTOL, atol=1e-15)
+    np.testing.assert_allclose(phi(v + 1j * CS_H * w).imag / CS_H, J @ w, rtol=CS_RTOL, atol=EXACT_ATOL)
 
 
 # ---------------------------------------------------------------- forward pass
@@ -67,7 +94,7 @@ def test_scores_are_bilinear_forms_with_the_query(data):
     L = X.shape[1]
     assert s.shape == (L,)
     for l in range(L):
-        np.testing.assert_allclose(s[l], X[:, l] @ W_kq @ X[:, -1], rtol=EXACT_RTOL, atol=1e-13)
+        np.testing.assert_allclose(s[l], X[:, l] @ W_kq @ X[:, -1], rtol=EXACT_RTOL, atol=SUM_ATOL)
 
 
 @given(st.data())
@@ -86,8 +113,8 @@ def test_logits_are_the_attention_weighted_values(data):
     vocab, W_ov, W_kq, X = _problem(data)
     att = attention(W_kq, X)
     expected = sum(att[l] * (W_ov @ X[:, l]) for l in range(X.shape[1]))
-    np.testing.assert_allclose(logits(W_ov, W_kq, X), expected, rtol=EXACT_RTOL, atol=1e-13)
-    np.testing.assert_allclose(transformer(W_ov, W_kq, X), phi(expected), rtol=1e-12, atol=EXACT_ATOL)
+    np.testing.assert_allclose(logits(W_ov, W_kq, X), expected, rtol=EXACT_RTOL, atol=SUM_ATOL)
+    np.testing.assert_allclose(transformer(W_ov, W_kq, X), phi(expected), rtol=SHIFT_RTOL, atol=EXACT_ATOL)
 
 
 @given(st.data())
@@ -109,7 +136,7 @@ def test_permuting_non_query_positions_leaves_T_unchanged(data):
     perm = data.draw(st.permutations(range(L - 1)))
     Xp = X[:, list(perm) + [L - 1]]
     np.testing.assert_allclose(transformer(W_ov, W_kq, Xp), transformer(W_ov, W_kq, X),
-                               rtol=1e-12, atol=EXACT_ATOL)
+                               rtol=SHIFT_RTOL, atol=EXACT_ATOL)
 
 
 @given(st.data())
@@ -127,11 +154,11 @@ def test_forward_pass_is_complex_safe(data):
     rng = np.random.default_rng(data.draw(seeds))
     D_ov, D_kq = rng.standard_normal(W_ov.shape), rng.standard_normal(W_kq.shape)
     cs_ov = logits(W_ov + 1j * CS_H * D_ov, W_kq, X).imag / CS_H
-    np.testing.assert_allclose(cs_ov, logits(D_ov, W_kq, X), rtol=CS_RTOL, atol=1e-13)
+    np.testing.assert_allclose(cs_ov, logits(D_ov, W_kq, X), rtol=CS_RTOL, atol=SUM_ATOL)
     a = attention(W_kq, X)
     expected = W_ov @ X @ (np.diag(a) - np.outer(a, a)) @ X.T @ D_kq @ X[:, -1]
     cs_kq = logits(W_ov, W_kq + 1j * CS_H * D_kq, X).imag / CS_H
-    np.testing.assert_allclose(cs_kq, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cs_kq, expected, rtol=CS_JAC_RTOL, atol=CS_JAC_ATOL)
 
 
 # ---------------------------------------------------------------- validation at the boundary
@@ -178,7 +205,8 @@ def test_complex_weights_only_when_allowed():
     (np.zeros((3, 0)), "L >= 1"),
     (np.zeros(3), r"shape \(3, L\)"),
     (np.zeros((4, 2)), r"shape \(3, L\)"),
-    (np.array([[np.nan], [0.0], [0.0]]), "NaN"),
+    (np.array([[0.0, 0.0], [0.0, np.nan], [0.0, 0.0]]), r"non-finite entry: X\[1, 1\] = nan \(position 1"),
+    (np.array([[np.inf], [0.0], [0.0]]), r"X\[0, 0\] = inf"),
     (np.array([["a"], ["b"], ["c"]]), "real numeric"),
 ])
 def test_bad_sentences_rejected(X, match):
@@ -187,6 +215,31 @@ def test_bad_sentences_rejected(X, match):
         check_sentence(X, 3)
     with pytest.raises(WeightsError):
         transformer(W_ov, W_kq, X)
+
+
+@pytest.mark.parametrize("d, n_tokens, match", [
+    (2.5, 3, "d must be a positive integer"),
+    ("5", 3, "d must be a positive integer"),
+    (5, None, r"needs abs\(V\)"),
+    (5, 0, "n_tokens must be a positive integer"),
+])
+def test_check_weights_rejects_bad_sizes(d, n_tokens, match):
+    with pytest.raises(WeightsError, match=match):
+        check_weights(np.zeros((3, 5)), np.zeros((5, 5)), d, n_tokens)
+
+
+def test_one_token_vocabulary_is_certain():
+    # abs(V) = 1: T(X) = phi(scalar) = [1] whatever the weights and the sentence.
+    X = np.ones((1, 4))
+    np.testing.assert_array_equal(transformer(np.array([[7.0]]), np.array([[-3.0]]), X), [1.0])
+    assert predict(np.array([[7.0]]), np.array([[-3.0]]), X) == 0
+
+
+def test_predict_breaks_ties_at_the_smallest_index():
+    # W_ov = 0: every logit is 0, T is uniform, argmax is index 0.
+    X = np.eye(3)[:, [2, 1]]
+    np.testing.assert_allclose(transformer(np.zeros((3, 3)), np.eye(3), X), np.full(3, 1 / 3), rtol=EXACT_RTOL)
+    assert predict(np.zeros((3, 3)), np.eye(3), X) == 0
 
 
 def test_forward_functions_validate_weights():

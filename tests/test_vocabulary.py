@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from reference import Vocabulary
+from reference import Vocabulary, read_corpus
 from reference.errors import ReferenceValueError, VocabularyError
+from reference.vocabulary import check_token_name
 
 from strategies import SIZES_D, SIZES_V, seeds, token_names, vocabularies
 
@@ -37,6 +38,17 @@ def test_embed_gathers_columns():
     np.testing.assert_array_equal(X, np.eye(3)[:, [2, 0, 2]])
 
 
+@pytest.mark.parametrize("idx, match", [
+    ([0, 3], "token index 3 at position 1 is outside 0..2"),
+    ([-1], "token index -1 at position 0"),            # not wrapped around to the last token
+    ([0.0, 1.0], "integers"),
+    ([[0, 1]], "1-d"),
+])
+def test_embed_rejects_bad_indices(idx, match):
+    with pytest.raises(VocabularyError, match=match):
+        Vocabulary(["a", "b", "c"]).embed(idx)
+
+
 @given(st.sampled_from(SIZES_V), st.sampled_from(SIZES_D), seeds)
 def test_random_orthonormal_has_orthonormal_columns(V, d, seed):
     d = max(d, V + 1)
@@ -60,14 +72,33 @@ def test_unknown_token_raises():
 
 @pytest.mark.parametrize("tokens, match", [
     ([], "at least one"),
-    (["a", "a"], "'a' appears twice"),
-    (["a", ""], "non-empty"),
-    (["a", "b c"], "white space"),
-    (["a", 3], "3"),
+    (["a", "a"], r"'a' appears twice \(positions 0 and 1\)"),
+    (["a", ""], "token 1, '', is empty"),
+    (["a", "b c"], "token 1, 'b c', contains white space"),
+    (["a", "b\tc"], "white space"),
+    (["a", 3], "token 1, 3, is not a string"),
+    (["a", "b#c"], "token 1, 'b#c', contains '#'"),
+    (["#"], "token 0, '#', contains '#'"),
+    ("abc", "got the string 'abc'"),          # not silently one token per character
+    (5, "sequence of token names"),
 ])
 def test_bad_token_lists_raise(tokens, match):
     with pytest.raises(VocabularyError, match=match):
         Vocabulary(tokens)
+
+
+@given(vocabularies())
+def test_every_vocabulary_survives_a_corpus_round_trip(vocab):
+    # Token names are exactly the words a corpus line can hold: written out and read back
+    # (split at white space, '#' starting a comment) they come back unchanged.
+    (origin, words), = read_corpus([" ".join(vocab.tokens) + " " + vocab.tokens[0]])
+    assert words == list(vocab.tokens) + [vocab.tokens[0]]
+    assert all(check_token_name(x) is None for x in vocab.tokens)
+
+
+@pytest.mark.parametrize("name", ["a#", "#b", "x # y", " a", "a\n", "", None, 1.5, b"ab"])
+def test_check_token_name_gives_a_reason_for_every_name_a_corpus_cannot_hold(name):
+    assert isinstance(check_token_name(name), str)
 
 
 def test_non_orthonormal_E_rejected_unless_allowed():
@@ -90,8 +121,8 @@ def test_too_few_dimensions_rejected():
     (np.eye(3), "shape"),
     (np.eye(2, dtype=bool), "dtype"),
     (np.array([["1", "0"], ["0", "1"]]), "dtype"),
-    (np.array([[1.0, np.nan], [0.0, 1.0]]), "NaN"),
-    (np.array([[1.0, 0.0], [np.inf, 1.0]]), "NaN or inf"),
+    (np.array([[1.0, np.nan], [0.0, 1.0]]), r"E\[0, 1\] = nan \(embedding of token 'b'\)"),
+    (np.array([[1.0, 0.0], [np.inf, 1.0]]), r"NaN or inf entries: E\[1, 0\] = inf"),
 ])
 def test_malformed_E_raises(E, match):
     with pytest.raises(VocabularyError, match=match):
@@ -106,6 +137,19 @@ def test_integer_E_is_cast_to_float64():
 def test_random_orthonormal_needs_a_generator():
     with pytest.raises(VocabularyError, match="Generator"):
         Vocabulary.random_orthonormal(["a", "b"], 3, rng=0)
+
+
+@pytest.mark.parametrize("d", [2.5, None, "5", True])
+def test_random_orthonormal_needs_an_integer_d(d):
+    with pytest.raises(VocabularyError, match="must be an integer"):
+        Vocabulary.random_orthonormal(["a", "b"], d, rng=np.random.default_rng(0))
+
+
+def test_membership_of_unhashable_values_is_false():
+    vocab = Vocabulary(["a", "b"])
+    assert "a" in vocab and "c" not in vocab and ["a"] not in vocab
+    with pytest.raises(VocabularyError, match=r"unknown token \['a'\]"):
+        vocab.index(["a"])
 
 
 def test_errors_are_value_errors():
