@@ -16,118 +16,21 @@ entry                  paper      condition
 Nothing is repaired or dropped: when the collocation fails, the orders are
 still built from the partial map (undefined ``n(x)`` never optimal), so every
 other violation is reported as well. ``strict=True`` raises on the first one.
+The report classes live in :mod:`reference.assumption_report` and are re-exported here.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .assumption_report import STATEMENTS, AssumptionReport, CheckEntry, Violation
 from .errors import AssumptionError
 from .structure import optimal_mask, query_orders
 from .vocabulary import ORTHONORMAL_ATOL
 
 __all__ = ["Violation", "CheckEntry", "AssumptionReport", "check_assumptions", "partial_collocation"]
-
-STATEMENTS = {
-    "collocation": ("1(i)", "a collocation exists and is injective"),
-    "strict_order": ("1(ii)", "every query's order is a strict partial order (irreflexive, acyclic)"),
-    "no_confused": ("1(ii)", "no query has a confused token"),
-    "assumption3": ("3", "in every sentence the optimal token occurs at least as often as each non-optimal token"),
-    "orthonormal": ("2", "the token embeddings are orthonormal"),
-    "prefix_closed": (None, "every prefix of a sample is a sample (information, not an assumption)"),
-}
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One violation: a message naming sentence and tokens, plus the same facts as data."""
-
-    message: str
-    tokens: tuple = ()
-    sentence: int = None
-    query: str = None
-
-    def to_dict(self):
-        return {"message": self.message, "tokens": list(self.tokens), "sentence": self.sentence,
-                "query": self.query}
-
-
-@dataclass(frozen=True)
-class CheckEntry:
-    """The verdict on one condition: ``ok`` and every violation (``details`` are their messages)."""
-
-    name: str
-    assumption: str
-    statement: str
-    ok: bool
-    violations: tuple
-
-    @property
-    def details(self):
-        return tuple(v.message for v in self.violations)
-
-    @property
-    def informational(self):
-        return self.assumption is None
-
-    def to_dict(self):
-        return {"name": self.name, "assumption": self.assumption, "statement": self.statement,
-                "ok": self.ok, "informational": self.informational,
-                "violations": [v.to_dict() for v in self.violations]}
-
-
-class AssumptionReport:
-    """Result of :func:`check_assumptions`: one :class:`CheckEntry` per condition.
-
-    Attributes
-    ----------
-    entries : tuple of CheckEntry
-    ok : bool
-        Every assumption entry holds (``prefix_closed`` is information only).
-    failed : tuple of str
-        Names of the failed assumption entries.
-    failed_assumptions : tuple of str
-        The paper's labels (``"1(i)"``, ``"1(ii)"``, ``"2"``, ``"3"``) that fail.
-    prefix_closed : bool
-    In : int array, shape (abs(V),)
-        The (partial) collocation used, ``-1`` where ``n(x)`` is undefined.
-    orders : dict {int: QueryOrder}
-    """
-
-    def __init__(self, entries, In, orders):
-        self.entries = tuple(entries)
-        self.In, self.orders = In, orders
-        self.failed = tuple(e.name for e in self.entries if not e.ok and not e.informational)
-        self.failed_assumptions = tuple(sorted({e.assumption for e in self.entries
-                                                if not e.ok and not e.informational}))
-        self.ok = not self.failed
-        self.prefix_closed = self["prefix_closed"].ok
-
-    def __getitem__(self, name):
-        for e in self.entries:
-            if e.name == name:
-                return e
-        raise KeyError(name)
-
-    def to_dict(self):
-        return {"ok": self.ok, "failed_assumptions": list(self.failed_assumptions),
-                "prefix_closed": self.prefix_closed, "entries": [e.to_dict() for e in self.entries]}
-
-    def format(self):
-        """Human-readable lines: one verdict per entry, then its violations."""
-        lines = []
-        for e in self.entries:
-            label = "info" if e.informational else f"Assumption {e.assumption}"
-            verdict = ("yes" if e.ok else "no") if e.informational else ("holds" if e.ok else "FAILS")
-            lines.append(f"[{verdict}] {e.name} ({label}): {e.statement}")
-            lines += [f"    - {m}" for m in e.details]
-        return lines
-
-    def __repr__(self):
-        return f"AssumptionReport(ok={self.ok}, failed={list(self.failed)}, prefix_closed={self.prefix_closed})"
 
 
 def _text(ds, n):
@@ -135,7 +38,23 @@ def _text(ds, n):
 
 
 def partial_collocation(ds):
-    """``In`` with ``-1`` where undefined, and the violations of Assumption 1(i) (all of them)."""
+    """The collocation ``In(x)`` where it is defined, and every violation of Assumption 1(i) (Section 4.1).
+
+    Unlike :func:`reference.structure.collocation` it does not stop at the first
+    fault: a token without one-token sample gets ``-1``, and every group of tokens
+    sharing a next token is listed (``n`` not injective).
+
+    Parameters
+    ----------
+    ds : Dataset
+
+    Returns
+    -------
+    In : int array, shape (abs(V),)
+        ``In[i]`` = index of ``n(x_i)``, or ``-1`` when ``[x_i]`` is not a sample.
+    violations : list of Violation
+        One per token without a one-token sample, one per shared next token.
+    """
     toks, V = ds.vocab.tokens, ds.vocab.n_tokens
     In, src = np.full(V, -1, dtype=np.intp), {}
     for n in np.flatnonzero(ds.lengths == 1):

@@ -40,12 +40,30 @@ class ExtendedOrder:
     pairs: frozenset
 
     def tier(self, i):
-        """2 for optimal, 1 for non-comparable, 0 for non-optimal."""
+        """The tier of token index ``i``: 2 optimal, 1 non-comparable, 0 non-optimal (int)."""
         return 2 if i in self.optimal else 1 if i in self.non_comparable else 0
 
 
 def extended_order(ds, In=None, orders=None):
     """Section 6's extended order of every query (Theorem 3): ``{query index: ExtendedOrder}``.
+
+    Theorem 3: ``(x* - x0)^T W_kq^(t) x_q >= C t`` and ``(x0 - x)^T W_kq^(t) x_q >= C t``
+    for ``x*`` in ``O``, ``x0`` in ``M``, ``x`` in ``N``: training ranks the tiers
+    ``O > M > N`` of each query, which this function lists.
+
+    Parameters
+    ----------
+    ds : Dataset
+    In : int array, shape (abs(V),), optional
+        The collocation (default :func:`reference.structure.collocation`).
+    orders : dict {int: QueryOrder}, optional
+        Default :func:`reference.structure.query_orders` of ``ds``.
+
+    Returns
+    -------
+    dict {int: ExtendedOrder}
+        One entry per query that ends some sentence, keys sorted; the tiers of an
+        entry partition the ``abs(V)`` token indices.
 
     Raises
     ------
@@ -69,7 +87,9 @@ def extended_order(ds, In=None, orders=None):
     return out
 
 
-#: One unseen sentence with the prediction Theorem 3 makes for it.
+#: One unseen sentence with the prediction Theorem 3 makes for it: ``query`` (index of ``x_q``),
+#: ``sentence`` (tuple of indices, query last), ``next`` (index of the predicted token ``n(top)``),
+#: ``family`` (``"optimal"`` or ``"non-comparable"``) and ``top`` (index of ``x*`` or ``x0``).
 Prediction = namedtuple("Prediction", "query sentence next family top")
 
 
@@ -90,6 +110,8 @@ def unseen_predictions(ds, max_length=3, In=None):
     ds : Dataset
     max_length : int >= 1
         Size bound: longest sentence enumerated.
+    In : int array, shape (abs(V),), optional
+        The collocation (default :func:`reference.structure.collocation`).
 
     Yields
     ------

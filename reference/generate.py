@@ -25,17 +25,32 @@ __all__ = ["example1", "random_realizable", "random_realizable_samples", "exampl
 
 
 def example1_path():
-    """A context manager giving the file system path of the shipped Example 1 corpus."""
+    """The shipped Example 1 corpus (Figure 1), ``reference/data/example1.txt``, as a file path.
+
+    Returns
+    -------
+    context manager
+        ``with example1_path() as path:`` gives a ``pathlib.Path`` to the corpus
+        file (a temporary copy when the package is zipped).
+    """
     return resources.as_file(resources.files("reference") / "data" / "example1.txt")
 
 
 def example1():
     """Example 1 (Figure 1): tokens S, V, O, P and the prefix closure of {SVOP, VOP, OPP, PSV}.
 
+    Its collocation (S->V, V->O, O->P, P->S) and five order relations are the
+    paper's (docs/structure.md works them by hand); Example 2 trains on it.
+
     Returns
     -------
     Dataset
         ``N = 9``, ``L_max = 3``, identity embeddings (``d = abs(V) = 4``).
+
+    Raises
+    ------
+    CorpusError
+        Only if the shipped file is missing or damaged.
     """
     with example1_path() as path:
         return Dataset.from_corpus(path)
@@ -125,7 +140,8 @@ def random_realizable(n_tokens, *, L_max=8, N=None, p_pointer=0.3, n_optimal=2, 
     uniform random permutation (or one with cycles of length ``cycle_length``).
     Each query is, independently with probability ``p_pointer``, a *pointer*
     query whose optimal token is the highest-ranked present token of a random
-    ranked list of ``n_optimal`` of its ``L_max - 1`` predecessors along ``n``;
+    ranked list of ``min(n_optimal, k)`` distinct tokens among its ``k`` nearest
+    predecessors along ``n`` (``k = min(L_max, c) - 1``, ``c`` its cycle length);
     every other query is its own optimal token. (A drawn identity ``n`` orders
     nothing; unless ``cycle_length = 1`` asks for it, it is replaced by a random
     transposition.) One corpus line starts at every token and follows the rule
@@ -135,7 +151,8 @@ def random_realizable(n_tokens, *, L_max=8, N=None, p_pointer=0.3, n_optimal=2, 
     a random half of the pointer queries is made self queries and the lines are
     regrown (with none left every line reaches ``L_max``). Finally line lengths
     are drawn: one such line gets ``L_max`` samples, the remaining samples are
-    spread uniformly over the free positions of all lines.
+    spread uniformly over the free positions of all lines. Serves Assumptions
+    1-3 and the paper's experiment (Section 7: a random realizable ``D_0``).
 
     Parameters
     ----------
@@ -204,7 +221,7 @@ def random_realizable(n_tokens, *, L_max=8, N=None, p_pointer=0.3, n_optimal=2, 
         cand_lists.append([preds[i] for i in rng.choice(len(preds), size=k, replace=False)] if k else [])
     order = rng.permutation(V)
     need = V + L_max - 1 if N is None else N
-    while True:
+    while True:      # at most ceil(log2(P + 1)) + 1 passes for P pointer queries (docs/structure.md)
         chains, m = _simulate(n, [c if p else None for c, p in zip(cand_lists, pointer)], L_max, order)
         full = m == L_max
         if full.any() and m.sum() >= need and (not need_moving or (full & moving).any()):

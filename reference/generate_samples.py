@@ -6,6 +6,8 @@ distribution and the proof of Assumptions 1-3 are in ``docs/structure.md``
 ("The sample-set generator"). Re-exported by :mod:`reference.generate`.
 """
 
+from math import comb
+
 from .data import Dataset
 from .errors import ConfigError
 from .generate import _check_rng, _integer, _rate, _vocabulary
@@ -14,6 +16,47 @@ __all__ = ["random_realizable_samples"]
 
 #: Rounds of random drawing before the exhaustive enumeration fills any shortfall.
 RANDOM_ROUNDS = 8
+#: Random sentences drawn per batch: bounds the memory of a round (about 4 L_max floats per
+#: sentence) for any N; rounds of at most this many draws use one batch.
+DRAW_BATCH = 1 << 16
+
+
+def _bounded_words(M, r, c, cache):
+    """``w[j]`` for ``j <= M``: words of length ``j`` over ``r`` letters, each used at most ``c`` times."""
+    w = cache.get((r, c))
+    if w is None or len(w) <= M:
+        M = max(M, 2 * (len(w) - 1) if w else 0)       # grow geometrically: O(r M^2) per cap overall
+        w = [1] + [0] * M
+        for _ in range(r):
+            w = [sum(comb(j, i) * w[j - i] for i in range(min(c, j) + 1)) for j in range(M + 1)]
+        cache[(r, c)] = w
+    return w
+
+
+def _space_size(V, L_max, r, n_optimal, n_self, stop=None):
+    """Number of distinct samples the construction can produce (docs/structure.md, "Capacity").
+
+    ``V`` one-token samples, plus for every length ``L = 2..L_max``: a *self* query
+    (``q`` in ``O_q``; ``n_self`` of them) has the bodies of length ``m = L - 1`` over
+    ``{q} u N_q`` in which each of the ``r = abs(N_q)`` other tokens occurs at most
+    ``k + 1`` times, ``k`` the count of ``q`` in the body; a *pointer* query (the other
+    ``V - n_self``) has, for each of its ``n_optimal`` optimal tokens ``x*``, the bodies
+    over ``{x*} u N_q`` (``q`` in ``N_q``) with ``k >= 1`` copies of ``x*``, each other
+    token at most ``k`` times and ``q`` at most ``k - 1`` times (it ends the sentence).
+    Exact integers; the sum over ``L`` stops early once it exceeds ``stop``.
+    """
+    total, cache = V, {}
+    for L in range(2, L_max + 1):
+        m = L - 1
+        s = sum(comb(m, k) * _bounded_words(m - k, r, k + 1, cache)[m - k] for k in range(m + 1))
+        p = 0
+        for k in range(1, m + 1 if V > n_self else 1):
+            w = _bounded_words(m - k, r - 1, k, cache)
+            p += comb(m, k) * sum(comb(m - k, i) * w[m - k - i] for i in range(min(k - 1, m - k) + 1))
+        total += n_self * s + (V - n_self) * n_optimal * p
+        if stop is not None and total > stop:
+            break
+    return total
 
 
 def _fix_assumption3(body, xs, q):
@@ -21,7 +64,7 @@ def _fix_assumption3(body, xs, q):
     counts = {}
     for t in body + [q]:
         counts[t] = counts.get(t, 0) + 1
-    while True:
+    while True:                  # at most len(body) + 1 rounds: each turns one position into xs
         cs = counts.get(xs, 0)
         rival, rc = max(((t, c) for t, c in counts.items() if t != xs), key=lambda tc: tc[1], default=(None, 0))
         if cs >= max(rc, 1):
@@ -77,6 +120,19 @@ def _bodies(xs, q, pool, L):
         yield from rec(L - 1)
 
 
+def _fill(samples, N, tops, pools, n, L_max, rng):
+    """Add enumerated valid samples (queries in random order, then ``x*``, then ``L``) until ``N``."""
+    for q in rng.permutation(len(tops)).tolist():
+        for xs in tops[q]:
+            pool = sorted({xs, *pools[q]})
+            for L in range(2, L_max + 1):
+                for body in _bodies(xs, q, pool, L):
+                    samples.setdefault(body + (q,), int(n[xs]))
+                    if len(samples) == N:
+                        return
+    raise AssertionError(f"the sample space has {len(samples)} < N = {N} sentences after the size check")
+
+
 def random_realizable_samples(n_tokens, *, N=None, L_max=6, n_ordered=None, n_optimal=None, repeat=0.2,
                               max_count=1, d=None, rng):
     """A random sample set satisfying Assumptions 1-3, not prefix-closed (Sections 5-6 cover it).
@@ -91,10 +147,15 @@ def random_realizable_samples(n_tokens, *, N=None, L_max=6, n_ordered=None, n_op
     of an earlier position, else uniform over ``{x*} u N_q``), then tokens are
     replaced by ``x*`` until Assumption 3 holds; the query ends the sentence and
     the next token is ``n(x*)``. Duplicates are redrawn for 8 rounds; any
-    shortfall is filled in a fixed order by exhaustive enumeration, which also
-    proves an impossible ``N``. The first longer sample is fixed-shape, of length
+    shortfall is filled by exhaustive enumeration (queries in random order).
+    Before any drawing, ``N`` is compared with the exact number of valid
+    sentences of the drawn tiers (at least ``n_tokens * L_max``), so an
+    impossible ``N`` is refused at once and the enumeration always reaches ``N``.
+    The first longer sample is fixed-shape, of length
     ``L_max`` and, whenever the tiers allow it, with two distinct tokens
     (``x* .. x* q`` or ``b q .. q``), so ``W*_kq != 0`` and stage 2 is well defined.
+    Serves the statements of Sections 5-6, which hold for any set of distinct
+    sentences satisfying Assumptions 1-3.
 
     Parameters
     ----------
@@ -122,7 +183,8 @@ def random_realizable_samples(n_tokens, *, N=None, L_max=6, n_ordered=None, n_op
     Raises
     ------
     ConfigError
-        A parameter out of range, or more samples than the construction can produce.
+        A parameter out of range, naming it; ``N`` above the number of valid sentences
+        of the drawn tiers (the message gives that number).
     """
     _check_rng(rng)
     V = _integer("n_tokens", n_tokens, 1)
@@ -147,49 +209,41 @@ def random_realizable_samples(n_tokens, *, N=None, L_max=6, n_ordered=None, n_op
         O = chosen[:n_optimal]
         tops.append([q] if q in O else O)
         pools.append(chosen[n_optimal:])
+    n_self = sum(O == [q] for q, O in enumerate(tops))            # queries in their own O_q
+    size = _space_size(V, L_max, n_ordered - n_optimal, n_optimal, n_self, stop=N)
+    if N > size:
+        raise ConfigError(f"N = {N} is too large: with n_tokens = {V}, L_max = {L_max}, n_ordered = "
+                          f"{n_ordered} and n_optimal = {n_optimal} the drawn tiers ({n_self} of the {V} "
+                          f"queries are their own optimal token) admit only {size} distinct samples "
+                          f"(always at least n_tokens * L_max = {V * L_max})")
     samples = {(x,): int(n[x]) for x in range(V)}
     for _ in range(RANDOM_ROUNDS):
         need = N - len(samples)
-        if need == 0:
-            break
         k = need + need // 4 + 8
-        qs, Ls = rng.integers(V, size=k), rng.integers(2, L_max + 1, size=k)
-        u = rng.random((k, 4, max(L_max, 1)))
-        for i in range(k):
-            q, L, uu = int(qs[i]), int(Ls[i]), u[i]
-            xs = tops[q][int(uu[3, 0] * len(tops[q]))]
-            pool = [xs] + [t for t in pools[q] if t != xs]
-            if len(samples) == V:
-                key, xs = _first_sample(tops, pools, L_max, rng)
-            else:
-                body = []
-                for j in range(L - 1):
-                    body.append(body[int(uu[1, j] * j)] if j and uu[0, j] < repeat
-                                else pool[int(uu[2, j] * len(pool))])
-                key = tuple(_fix_assumption3(body, xs, q)) + (q,)
-            if key not in samples:
-                samples[key] = int(n[xs])
-                if len(samples) == N:
-                    break
-    if len(samples) < N:
-        for q in rng.permutation(V).tolist():
-            for xs in tops[q]:
-                pool = sorted({xs, *pools[q]})
-                for L in range(2, L_max + 1):
-                    for body in _bodies(xs, q, pool, L):
-                        samples.setdefault(body + (q,), int(n[xs]))
-                        if len(samples) == N:
-                            break
-                    if len(samples) == N:
+        while need and k > 0:
+            b = min(k, DRAW_BATCH)
+            k -= b
+            qs, Ls = rng.integers(V, size=b), rng.integers(2, L_max + 1, size=b)
+            u = rng.random((b, 4, max(L_max, 1)))
+            for i in range(b):
+                q, L, uu = int(qs[i]), int(Ls[i]), u[i]
+                xs = tops[q][int(uu[3, 0] * len(tops[q]))]
+                pool = [xs] + [t for t in pools[q] if t != xs]
+                if len(samples) == V:
+                    key, xs = _first_sample(tops, pools, L_max, rng)
+                else:
+                    body = []
+                    for j in range(L - 1):
+                        body.append(body[int(uu[1, j] * j)] if j and uu[0, j] < repeat
+                                    else pool[int(uu[2, j] * len(pool))])
+                    key = tuple(_fix_assumption3(body, xs, q)) + (q,)
+                if key not in samples:
+                    samples[key] = int(n[xs])
+                    need -= 1
+                    if need == 0:
                         break
-                if len(samples) == N:
-                    break
-            if len(samples) == N:
-                break
-        else:
-            raise ConfigError(f"N = {N} is too large: with n_tokens = {V}, L_max = {L_max}, "
-                              f"n_ordered = {n_ordered} and n_optimal = {n_optimal} this construction "
-                              f"has only {len(samples)} distinct samples")
+    if len(samples) < N:
+        _fill(samples, N, tops, pools, n, L_max, rng)
     keys = list(samples)
     counts = rng.integers(1, max_count + 1, size=len(keys))
     return Dataset(vocab, keys, [samples[k] for k in keys], counts,

@@ -13,8 +13,9 @@ Token types use the disjoint reading of PAPER.md (Library rule, Section 4):
 optimal = something below, nothing above; non-optimal = something above,
 nothing below; non-comparable = neither; confused = both. The types of the
 raw relation and of its transitive closure coincide (docs/structure.md).
-The checks of Assumptions 1-3 live in :mod:`reference.assumptions` and
-Section 6's extended order in :mod:`reference.extended`; both are re-exported here.
+The checks of Assumptions 1-3 live in :mod:`reference.assumptions`, regeneration
+(``next_token_from_orders``, ``regenerate``) in :mod:`reference.regeneration` and
+Section 6's extended order in :mod:`reference.extended`; all are re-exported here.
 """
 
 from dataclasses import dataclass, field
@@ -29,7 +30,10 @@ __all__ = ["collocation", "optimal_mask", "optimal_positions", "QueryOrder", "qu
 
 
 def collocation(ds):
-    """The collocation map as indices, ``In(x)`` (0-based), from the one-token samples.
+    """The collocation map as indices, ``In(x)`` (0-based), from the one-token samples (Section 4.1).
+
+    Serves Assumption 1(i): a collocation exists and ``n`` is injective (then a
+    permutation of ``V``).
 
     Parameters
     ----------
@@ -65,27 +69,69 @@ def collocation(ds):
     return In
 
 
+def _given_In(ds, In):
+    """A collocation passed in: integer indices in ``[-1, abs(V))``, shape ``(abs(V),)``, as an intp array."""
+    V = ds.vocab.n_tokens
+    arr = np.asarray(In)
+    if arr.shape != (V,) or not np.issubdtype(arr.dtype, np.integer):
+        raise VocabularyError(f"In must be an integer array of shape ({V},) (one entry per token), "
+                              f"got dtype {arr.dtype} and shape {arr.shape}")
+    bad = np.flatnonzero((arr < -1) | (arr >= V))
+    if bad.size:
+        raise VocabularyError(f"In[{bad[0]}] = {arr[bad[0]]} (the entry of token {ds.vocab.tokens[bad[0]]!r}) "
+                              f"is not a token index nor -1")
+    return arr.astype(np.intp, copy=False)
+
+
 def optimal_mask(ds, In=None):
-    """``l(n)`` for every sentence: position ``l`` is optimal iff ``n(x_l)`` is the next token.
+    """``l(n)`` for every sentence: position ``l`` is optimal iff ``n(x_l) = n(X^(n))`` (Section 4.1).
+
+    Serves Assumption 3 (``abs(l(n))`` is the count it compares) and Eq. (3)
+    (its constraints pair an optimal with a non-optimal position).
 
     Parameters
     ----------
     ds : Dataset
     In : int array, shape (abs(V),), optional
-        The collocation; ``-1`` entries (undefined ``n(x)``) are never optimal.
+        The collocation (default :func:`collocation`); ``-1`` entries (undefined
+        ``n(x)``) are never optimal.
 
     Returns
     -------
     mask : bool array, shape (N, L_max)
         ``mask[n, l]`` is True iff ``l in l(n)`` (0-based positions; padding is False).
+
+    Raises
+    ------
+    AssumptionError
+        If ``In`` is not given and there is no (injective) collocation.
+    VocabularyError
+        A given ``In`` of the wrong shape or type, or with an entry outside ``[-1, abs(V))``.
     """
-    if In is None:
-        In = collocation(ds)
+    In = collocation(ds) if In is None else _given_In(ds, In)
     return ds.mask & (In[np.where(ds.mask, ds.tokens, 0)] == ds.y[:, None])
 
 
 def optimal_positions(ds, In=None):
-    """``l(n)`` as index arrays: ``optimal_positions(ds)[n]`` lists the optimal positions (0-based)."""
+    """``l(n)`` as index arrays, the optimal positions of every sentence (Section 4.1).
+
+    Parameters
+    ----------
+    ds : Dataset
+    In : int array, shape (abs(V),), optional
+        As in :func:`optimal_mask`.
+
+    Returns
+    -------
+    tuple of N int arrays
+        Entry ``n`` has shape ``(abs(l(n)),)``: the 0-based positions ``l`` of
+        sentence ``n`` with ``n(x_l)`` its next token (empty when it has none).
+
+    Raises
+    ------
+    AssumptionError
+        If ``In`` is not given and there is no (injective) collocation.
+    """
     mask = optimal_mask(ds, In)
     return tuple(np.flatnonzero(mask[n]) for n in range(ds.N))
 
@@ -118,15 +164,21 @@ class QueryOrder:
     witness: dict = field(default=None, compare=False, hash=False, repr=False)
 
     def above(self, j):
-        """Tokens ``i`` with ``x_i > x_j``."""
+        """Tokens ``i`` with ``x_i >_{x_q} x_j`` (sorted list of int)."""
         return sorted(i for i, k in self.pairs if k == j)
 
     def below(self, i):
-        """Tokens ``j`` with ``x_i > x_j``."""
+        """Tokens ``j`` with ``x_i >_{x_q} x_j`` (sorted list of int)."""
         return sorted(j for k, j in self.pairs if k == i)
 
     def type_of(self, i):
-        """``"optimal"``, ``"non_optimal"``, ``"non_comparable"`` or ``"confused"``."""
+        """The type of token ``i``: ``"optimal"``, ``"non_optimal"``, ``"non_comparable"`` or ``"confused"``.
+
+        Raises
+        ------
+        VocabularyError
+            ``i`` is not a token index.
+        """
         for name in ("optimal", "non_optimal", "non_comparable", "confused"):
             if i in getattr(self, name):
                 return name
@@ -158,7 +210,8 @@ def query_orders(ds, In=None):
     """Definition 1 for every query that occurs: ``{query index: QueryOrder}``.
 
     ``x >_{x_q} x'`` iff some sentence with last token ``x_q`` contains both
-    ``x`` and ``x'`` and its next token is ``n(x)`` but not ``n(x')``.
+    ``x`` and ``x'`` and its next token is ``n(x)`` but not ``n(x')``. Serves
+    Assumption 1(ii), Proposition 2 and Theorem 3 (the sets ``O``, ``N``, ``M``).
 
     Parameters
     ----------
@@ -169,16 +222,18 @@ def query_orders(ds, In=None):
 
     Returns
     -------
-    dict {int: QueryOrder}, keys sorted.
+    dict {int: QueryOrder}
+        One entry per query that ends some sentence, keys sorted; each order
+        types all ``abs(V)`` tokens.
 
     Raises
     ------
     AssumptionError
         If ``In`` is not given and there is no (injective) collocation.
+    VocabularyError
+        A given ``In`` of the wrong shape or type, or with an entry outside ``[-1, abs(V))``.
     """
-    if In is None:
-        In = collocation(ds)
-    In = np.asarray(In, dtype=np.intp)
+    In = collocation(ds) if In is None else _given_In(ds, In)
     V = ds.vocab.n_tokens
     q, a, b, w = _pair_table(ds, In)
     below, above = np.zeros((V, V), bool), np.zeros((V, V), bool)
@@ -202,73 +257,16 @@ def query_orders(ds, In=None):
     return out
 
 
-def next_token_from_orders(sentence, orders, In, extended=False):
-    """The next token the orders assign to a sentence (regeneration, Section 4.1; Theorem 3).
-
-    ``[x] -> n(x)``; a sentence with one distinct token ``x`` gets ``n(x)``;
-    otherwise ``n(x*)`` with ``x*`` the unique present token that is optimal
-    under ``>_{x_q}``, ``x_q`` the last token. With ``extended=True`` (Section 6),
-    when no optimal token is present the unique present non-comparable token
-    ``x0`` is used instead (tiers optimal > non-comparable > non-optimal), and a
-    present confused token makes the prediction undefined.
-
-    Parameters
-    ----------
-    sentence : sequence of int
-    orders : dict {int: QueryOrder}
-    In : int array, shape (abs(V),)
-    extended : bool
-
-    Returns
-    -------
-    int
-        Index of the next token, or ``-1`` when the orders determine none.
-    """
-    s = [int(i) for i in sentence]
-    present = set(s)
-    if len(present) == 1:
-        return int(In[s[0]])
-    o = orders.get(s[-1])
-    if o is None:
-        return -1
-    if extended and present.intersection(o.confused):
-        return -1
-    tiers = (o.optimal, o.non_comparable) if extended else (o.optimal,)
-    for tier in tiers:
-        top = present.intersection(tier)
-        if top:
-            return int(In[top.pop()]) if len(top) == 1 else -1
-    return -1
-
-
-def regenerate(ds, In=None, orders=None):
-    """Every sample's next token recomputed from ``n`` and the orders (remark after Assumption 1).
-
-    Returns
-    -------
-    y_hat : int array, shape (N,)
-        :func:`next_token_from_orders` of each sentence (``-1`` where undetermined).
-        Under Assumptions 1 and 3, ``y_hat == ds.y`` (docs/structure.md).
-
-    Raises
-    ------
-    AssumptionError
-        If ``In`` is not given and there is no (injective) collocation.
-    """
-    if In is None:
-        In = collocation(ds)
-    if orders is None:
-        orders = query_orders(ds, In)
-    return np.array([next_token_from_orders(s, orders, In) for s in ds.sentences], dtype=np.intp)
-
-
 def __getattr__(name):
-    # check_assumptions (reference.assumptions) and Section 6 (reference.extended) build on this
-    # module; they are re-exported lazily to avoid an import cycle.
+    # check_assumptions (reference.assumptions), regeneration (reference.regeneration) and Section 6
+    # (reference.extended) build on this module; they are re-exported lazily to avoid an import cycle.
     if name in ("check_assumptions", "AssumptionReport"):
         from . import assumptions
         return getattr(assumptions, name)
     if name in ("ExtendedOrder", "extended_order", "Prediction", "unseen_predictions"):
         from . import extended
         return getattr(extended, name)
+    if name in ("next_token_from_orders", "regenerate"):
+        from . import regeneration
+        return getattr(regeneration, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

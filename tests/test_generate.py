@@ -5,8 +5,11 @@ here by loops (independent of reference.structure / reference.assumptions),
 and against check_assumptions.
 """
 
+import math
+import re
 import time
 from collections import Counter
+from itertools import product
 
 import numpy as np
 import pytest
@@ -14,8 +17,10 @@ from hypothesis import given, settings, strategies as st
 
 from reference import Dataset
 from reference.assumptions import check_assumptions
+from reference import generate
 from reference.errors import ConfigError
 from reference.generate import example1, random_realizable, random_realizable_samples
+from reference.generate_samples import _space_size
 from reference.structure import collocation, query_orders, regenerate
 
 from strategies import realizable_datasets
@@ -236,3 +241,95 @@ def test_identity_collocation_only_on_request():
 @given(realizable_datasets())
 def test_strategy_datasets_order_something(ds):
     assert has_non_optimal_position(ds)
+
+
+# ------------------------------------------------------------------ bounded time, impossible requests refused
+def brute_space_size(V, L_max, r, n_optimal, n_self):
+    """Count the sample space by listing every word: for a self query the letters are q = 0 and
+    N_q = 1..r; for a pointer query x* = 0, q = 1 in N_q, and N_q = 1..r. A sentence (body + q) is
+    valid iff x* occurs and no token occurs more often than x* (Assumption 3)."""
+    total = V
+    for L in range(2, L_max + 1):
+        for query, n_queries in ((0, n_self), (1, (V - n_self) * n_optimal)):
+            if n_queries == 0:
+                continue
+            for body in product(range(r + 1), repeat=L - 1):
+                c = Counter(body + (query,))
+                if c[0] >= 1 and all(c[t] <= c[0] for t in c):
+                    total += n_queries
+    return total
+
+
+@pytest.mark.parametrize("V", [1, 2, 3])
+@pytest.mark.parametrize("L_max", [1, 2, 3, 5])
+@pytest.mark.parametrize("r", [0, 1, 2, 3])
+def test_sample_space_size_equals_brute_force(V, L_max, r):
+    for n_optimal in (1, 2):
+        for n_self in range(V + 1) if r else (V,):     # r = 0 means every q is in its own O_q
+            assert _space_size(V, L_max, r, n_optimal, n_self) == brute_space_size(V, L_max, r, n_optimal, n_self)
+
+
+def _reported_size(**kw):
+    with pytest.raises(ConfigError, match=r"^N = ") as err:
+        random_realizable_samples(N=10**30, **kw)
+    return int(re.search(r"admit only (\d+) distinct samples", str(err.value)).group(1))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("kw", [dict(n_tokens=3, L_max=4, n_ordered=3, n_optimal=2),
+                                dict(n_tokens=4, L_max=3, n_ordered=2, n_optimal=1),
+                                dict(n_tokens=2, L_max=5, n_ordered=2, n_optimal=1, repeat=0.5)])
+def test_sample_sets_reach_the_reported_size_and_refuse_one_more(kw, seed):
+    size = _reported_size(rng=np.random.default_rng(seed), **kw)
+    assert size >= kw["n_tokens"] * kw["L_max"]
+    ds = random_realizable_samples(N=size, rng=np.random.default_rng(seed), **kw)
+    assert ds.N == size and brute_realizable(ds) == []
+    with pytest.raises(ConfigError, match=rf"^N = {size + 1} is too large"):
+        random_realizable_samples(N=size + 1, rng=np.random.default_rng(seed), **kw)
+
+
+def test_astronomical_N_is_refused_at_once():
+    t0 = time.perf_counter()
+    for kw in (dict(n_tokens=3, L_max=4, n_ordered=1), dict(n_tokens=256, L_max=12, n_ordered=40)):
+        with pytest.raises(ConfigError, match=r"^N = "):
+            random_realizable_samples(N=10**300, rng=np.random.default_rng(0), **kw)
+    with pytest.raises(ConfigError, match=r"^N = "):
+        random_realizable(3, L_max=4, N=10**12, rng=np.random.default_rng(0))
+    assert time.perf_counter() - t0 < SCALE_SECONDS
+
+
+@settings(max_examples=25)
+@given(st.integers(1, 12), st.integers(1, 8), st.integers(1, 4), st.data())
+def test_pointer_passes_are_bounded(V, L_max, n_optimal, data):
+    """Step 4 of the generator: at most ceil(log2(P + 1)) + 1 passes for P <= abs(V) pointer queries."""
+    calls = []
+    real = generate._simulate
+
+    def counting(*a):
+        calls.append(sum(c is not None for c in a[1]))    # the number P of pointer queries of this pass
+        return real(*a)
+    N = data.draw(st.sampled_from((None, V + L_max - 1, V * L_max)))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(generate, "_simulate", counting)
+        random_realizable(V, L_max=L_max, N=N, p_pointer=1.0, n_optimal=n_optimal,
+                          rng=np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))))
+    assert len(calls) <= math.ceil(math.log2(calls[0] + 1)) + 1
+    assert all(b == a - (a + 1) // 2 for a, b in zip(calls, calls[1:]))   # each pass drops ceil(P/2)
+
+
+@settings(max_examples=30)
+@given(st.integers(2, 9), st.integers(2, 7), st.integers(1, 3), st.sampled_from((0.5, 1.0)), st.data())
+def test_pointer_queries_point_to_near_predecessors(V, L_max, n_optimal, p_pointer, data):
+    """The documented support: under query q the optimal tokens are {q} (a self query) or at most
+    n_optimal of the min(L_max, c) - 1 nearest predecessors of q along n (a pointer query)."""
+    ds = random_realizable(V, L_max=L_max, p_pointer=p_pointer, n_optimal=n_optimal,
+                           rng=np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))))
+    In = collocation(ds)
+    inv = np.argsort(In)
+    for q, o in query_orders(ds).items():
+        preds, p = [], int(inv[q])
+        while p != q and len(preds) < L_max - 1:
+            preds.append(p)
+            p = int(inv[p])
+        opt = set(o.optimal)
+        assert opt <= {q} or (opt <= set(preds) and len(opt) <= n_optimal)

@@ -1,6 +1,7 @@
 """``python -m reference inspect``: Example 1 by default, exit status 0 / 1 / 2, JSON that parses."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,48 @@ def test_help_documents_exit_status():
                        capture_output=True, text=True, timeout=60)
     text = " ".join(p.stdout.split())                 # argparse wraps to the terminal width
     assert p.returncode == 0 and "Exit status: 0" in text and "1 when some fail" in text
+
+
+def _inspect_section():
+    text = (ROOT / "docs" / "structure.md").read_text(encoding="utf-8")
+    start = text.index("## The inspect command")
+    end = text.index("\n## ", start + 1)
+    return text[start:end]
+
+
+def test_json_schema_is_documented(tmp_path, capsys):
+    """docs/structure.md lists exactly the top-level keys, and names every entry and violation key."""
+    f = tmp_path / "bad.txt"
+    f.write_text(BAD)
+    _, out, _ = run([str(f), "--json"], capsys)
+    r = json.loads(out)
+    section = _inspect_section()
+    documented = set(re.findall(r"^\| `(\w+)` \|", section, re.M))
+    assert documented == set(r)
+    named = set(re.findall(r"`(\w+)`", section))
+    entry_keys = {k for e in r["entries"] for k in e}
+    violation_keys = {k for e in r["entries"] for v in e["violations"] for k in v}
+    assert violation_keys and entry_keys - {"violations"} <= named and violation_keys <= named
+    assert [e["name"] for e in r["entries"]] == re.findall(
+        r"`(\w+)`", section[section.index("in the order"):].split("|")[0])
+
+
+def test_json_violations_carry_their_sentence(tmp_path, capsys):
+    f = tmp_path / "bad.txt"
+    f.write_text(BAD)
+    _, out, _ = run([str(f), "--json"], capsys)
+    r = json.loads(out)
+    lines = BAD.splitlines()
+    seen = 0
+    for e in r["entries"]:
+        for v in e["violations"]:
+            if v["sentence"] is None:
+                assert v["sentence_text"] is None and v["origin"] is None
+                continue
+            seen += 1
+            # the origin names the corpus line; the sentence is a prefix of that line
+            m = re.search(r":(\d+) \(prefix of length (\d+)\)", v["origin"])
+            line, length = lines[int(m.group(1)) - 1].split(), int(m.group(2))
+            assert v["sentence_text"] == " ".join(line[:length])
+            assert repr(v["sentence_text"]) in v["message"]
+    assert seen >= 2                                   # the cycle and the non-injective collocation

@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 
 from reference import Dataset, Vocabulary
 from reference.assumptions import check_assumptions
-from reference.errors import AssumptionError, ConfigError
+from reference.errors import AssumptionError, ConfigError, VocabularyError
 from reference.generate import example1
 from reference.structure import (collocation, extended_order, next_token_from_orders, optimal_mask,
                                  optimal_positions, query_orders, regenerate, unseen_predictions)
@@ -197,11 +197,37 @@ def test_near_miss_fails_exactly_the_broken_assumption_and_names_its_tokens(assu
     text = " ".join(m for e in failed for m in e.details)
     for tok in nm.tokens:
         assert repr(tok) in text
+    # what each construction breaks, and how often (docs/structure.md, "Hypothesis strategies")
+    (entry,) = failed if nm.kind not in ("cycle", "confused") else failed[:1]
+    one, phrase = NEAR_MISS_EFFECT[nm.kind]
+    assert all(phrase in m for m in entry.details)
+    if one:
+        assert len(entry.violations) == 1
+    if nm.kind == "confused":                                    # the named optimal token is the confused one
+        assert nm.tokens[0] in {v.tokens[0] for v in entry.violations}
     with pytest.raises(AssumptionError) as err:
         check_assumptions(nm.ds, strict=True)
     first = str(err.value)
     assert f"Assumption {nm.assumption}" in first
     assert any(repr(tok) in first for tok in nm.tokens)
+
+
+#: kind -> (the broken entry has exactly one violation, a phrase every one of its messages contains).
+#: One: a single added sample or embedding breaks it, and for the cycle every new pair leaves the token b,
+#: so every cycle passes through b and lies in one strongly connected component.
+NEAR_MISS_EFFECT = {"missing": (True, "no one-token sample"), "not_injective": (True, "not injective"),
+                    "confused": (False, "is confused"), "cycle": (True, "has a cycle"),
+                    "orthonormal": (True, "inner product"), "outnumbered": (True, "the non-optimal"),
+                    "absent": (True, "no optimal token")}
+
+
+def test_regeneration_rule_rejects_bad_sentences():
+    ds = example1()
+    In, orders = collocation(ds), query_orders(ds)
+    with pytest.raises(VocabularyError, match="empty sentence"):
+        next_token_from_orders([], orders, In)
+    with pytest.raises(VocabularyError, match="token index 4"):
+        next_token_from_orders([0, 4], orders, In)
 
 
 def _samples(rows, tokens="abcd"):
@@ -327,3 +353,12 @@ def test_extended_order_refuses_confused_tokens(nm):
 def test_unseen_predictions_bound_must_be_a_positive_integer():
     with pytest.raises(ConfigError, match="max_length"):
         next(unseen_predictions(example1(), max_length=0))
+
+
+def test_a_given_collocation_is_validated():
+    ds = example1()
+    In = collocation(ds)
+    for bad, what in ((In[:3], "shape"), (In.astype(float), "dtype"), (np.where(In == 0, 4, In), "In\\[")):
+        for fn in (optimal_mask, query_orders):
+            with pytest.raises(VocabularyError, match=what):
+                fn(ds, bad)

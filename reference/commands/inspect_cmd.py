@@ -1,4 +1,9 @@
-"""``python -m reference inspect [CORPUS_FILE]``: collocation, Definition-1 orders and Assumptions 1-3 of a corpus."""
+"""``python -m reference inspect [CORPUS_FILE] [--json]``: collocation, Definition-1 orders and Assumptions 1-3.
+
+Section 4.1 of the paper applied to a corpus file (its prefix closure is
+``D_0``). The text report and the ``--json`` schema are documented in
+docs/structure.md ("The inspect command").
+"""
 
 import json
 import sys
@@ -17,6 +22,7 @@ _TYPES = ("optimal", "non_optimal", "non_comparable", "confused")
 
 
 def add_arguments(parser):
+    """Register ``CORPUS_FILE`` (optional; default Example 1) and ``--json`` on an argparse parser."""
     parser.epilog = EPILOG
     parser.add_argument("corpus", nargs="?", metavar="CORPUS_FILE",
                         help="one sentence per line, tokens separated by spaces, '#' comments; D_0 is its "
@@ -25,21 +31,53 @@ def add_arguments(parser):
 
 
 def inspect_report(ds, name):
-    """The report of ``inspect`` as a JSON-ready dict (token names, not indices)."""
+    """The report of ``inspect`` as a JSON-ready dict: Section 4.1 (collocation, Definition 1, Assumptions 1-3).
+
+    Parameters
+    ----------
+    ds : Dataset
+    name : str
+        How the corpus is called in the report (its path).
+
+    Returns
+    -------
+    dict
+        Token names, not indices; keys as documented in docs/structure.md
+        ("The inspect command"). Each violation that concerns a sentence also
+        carries its text (``sentence_text``) and origin (``origin``, file:line).
+    """
     t = ds.vocab.tokens
     rep = check_assumptions(ds)
     orders = {}
     for q, o in rep.orders.items():
         orders[t[q]] = {"pairs": [[t[a], t[b]] for a, b in sorted(o.pairs)],
                         **{k: [t[i] for i in getattr(o, k)] for k in _TYPES}}
+    out = rep.to_dict()
+    for e in out["entries"]:
+        for v in e["violations"]:
+            n = v["sentence"]
+            v["sentence_text"] = None if n is None else ds.sentence_text(n)
+            v["origin"] = None if n is None else ds.origins[n]
     return {"corpus": name, "N": ds.N, "L_max": ds.L_max, "n_tokens": ds.vocab.n_tokens, "d": ds.vocab.d,
             "samples": int(ds.counts.sum()), "tokens": list(t),
             "collocation": {t[i]: (t[j] if j >= 0 else None) for i, j in enumerate(rep.In.tolist())},
-            "orders": orders, **rep.to_dict()}
+            "orders": orders, **out}
 
 
 def report_lines(r):
-    """Human-readable lines of an :func:`inspect_report` dict."""
+    """Human-readable lines of an :func:`inspect_report` dict.
+
+    Parameters
+    ----------
+    r : dict
+        As returned by :func:`inspect_report`.
+
+    Returns
+    -------
+    list of str
+        Corpus and sizes, the collocation, each query's pairs and token types,
+        one verdict per condition with its violations, and the overall verdict.
+    """
     lines = [f"corpus: {r['corpus']}",
              f"D_0: N = {r['N']} distinct sentences ({r['samples']} samples), L_max = {r['L_max']}, "
              f"abs(V) = {r['n_tokens']}, d = {r['d']}",
@@ -62,6 +100,13 @@ def report_lines(r):
 
 
 def run(args):
+    """Print the report of ``args.corpus`` (Example 1 if None); 0 if Assumptions 1-3 hold, else 1.
+
+    Raises
+    ------
+    CorpusError
+        A missing or malformed corpus file (the CLI prints ``error: ...`` and exits 2).
+    """
     if args.corpus is None:
         with example1_path() as path:
             ds, name = Dataset.from_corpus(path), "Example 1 (shipped)"
