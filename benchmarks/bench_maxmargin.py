@@ -5,23 +5,28 @@ Run from the repository root:  python benchmarks/bench_maxmargin.py [--seed S] [
 Datasets: sample sets from ``random_realizable_samples`` (N = 30000) with small
 and large per-query orders, a prefix-closed corpus from ``random_realizable``,
 and a *dense* worst case built here (up to ~60 optimal and ~120 non-optimal
-tokens per query, ~300k distinct constraints). Every solution is certified
+tokens per query, ~400k distinct constraints). Every solution is certified
 (the solvers raise otherwise); the printed residual is the largest of the four.
+A progress line per dataset goes to stderr. Results with date and machine:
+docs/maxmargin.md, section "Speed".
 ``--nnls`` also times the column-by-column Lawson-Hanson solver (slow on the
-dense case, ~30 s) and reports its distance to the block solution.
+dense case, 30-50 s) and reports its distance to the block solution.
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 
 import numpy as np
 
-from reference.data import Dataset
-from reference.generate import random_realizable
-from reference.generate_samples import random_realizable_samples
-from reference.maxmargin import kq_constraints, max_margin_kq, max_margin_ov, prop2_condition
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from reference.data import Dataset  # noqa: E402
+from reference.generate import random_realizable  # noqa: E402
+from reference.generate_samples import random_realizable_samples  # noqa: E402
+from reference.maxmargin import kq_constraints, max_margin_kq, max_margin_ov, prop2_condition  # noqa: E402
 
 
 def dense_dataset(n_tokens, *, rng, sentences_per_query=120, max_opt=60, max_nonopt=120):
@@ -69,7 +74,8 @@ def main(argv=None):
         ("dense worst case", lambda: dense_dataset(256, rng=rng)),
     ]
     rows = []
-    for name, make in cases:
+    for i, (name, make) in enumerate(cases, 1):
+        print(f"[{i}/{len(cases)}] {name}: building the data and solving ...", file=sys.stderr, flush=True)
         ds, t_data = timed(make)
         cons, t_cons = timed(kq_constraints, ds)
         kq, t_kq = timed(max_margin_kq, ds)

@@ -1,49 +1,50 @@
 """Least-distance programs ``min ||a||^2 s.t. G a >= 1``: the pieces Eq. (2) and Eq. (3) split into.
 
-Two exact solvers (docs/maxmargin.md):
+Under Assumption 2 each column of ``B = W_ov E`` (Eq. 2) and of
+``A = E^T W_kq E`` (Eq. 3) is such a program with *difference constraints*
+``a[up[k]] - a[lo[k]] >= 1`` (docs/maxmargin.md, "How they decouple"). Two
+exact solvers:
 
-* :func:`solve_bipartite` for *difference constraints* ``a[up[k]] - a[lo[k]] >= 1``
-  whose upper and lower nodes are disjoint (a query without confused tokens,
-  Assumption 1; every column of Eq. (2)). The solution is constant on the
-  blocks ``S`` of a max-flow decomposition: ``a = abs(N_S)/abs(S)`` on the upper
-  nodes ``O_S`` of a block, ``-abs(O_S)/abs(S)`` on its lower nodes ``N_S``, and the
-  multipliers are integer flows divided by ``abs(S)``. No iteration, no
-  tolerance: rational values rounded once.
-* :func:`solve_ldp` for any ``G``: Lawson-Hanson NNLS on the LDP reduction
-  (Lawson & Hanson 1995, ch. 23; ``scipy.optimize.nnls``), then polished on the
-  support ``P``: ``a`` = least-norm solution of ``G_P a = 1``, ``G_P^T lambda_P = a``.
+* :func:`solve_bipartite` (this module) when the upper and lower nodes are
+  disjoint (a query without confused tokens, Assumption 1; every column of
+  Eq. 2). The solution is constant on the blocks ``S`` of a max-flow
+  decomposition: ``a = abs(N_S)/abs(S)`` on the upper nodes ``O_S`` of a block,
+  ``-abs(O_S)/abs(S)`` on its lower nodes ``N_S``, and the multipliers are
+  integer flows divided by ``abs(S)``. No iteration, no tolerance: rational
+  values rounded once.
+* :func:`solve_ldp` (:mod:`reference.ldp`, re-exported here) for any ``G``:
+  checked Lawson-Hanson NNLS on the LDP reduction, then polished.
 
 Both return ``(a, lam)`` with ``a = G^T lam`` (KKT of ``||a||^2 / 2``).
+:func:`find_cycle` finds the contradiction that makes difference constraints
+infeasible (Assumption 1(ii) violated).
 """
 
 import numpy as np
-from scipy.optimize import nnls
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
 from .errors import SolverError
+from .ldp import Infeasible, solve_ldp
 
 __all__ = ["Infeasible", "solve_bipartite", "solve_ldp", "split_block", "find_cycle", "difference_rows"]
 
-#: NNLS reports infeasibility through ``1 - sum(u) = 1 / (1 + ||a||^2)``; below this
-#: any feasible point would need ``||a||^2 > 1e12``, far beyond any real problem.
-INFEASIBLE_TOL = 1e-12
-#: NNLS optimality check: the gradient ``A^T (b - A u)`` must vanish to this
-#: (relative to ``max|A| max|b|``) where ``u > 0`` and be <= it where ``u = 0``;
-#: exact solutions reach ~1e-15, SciPy's occasional wrong answers miss by > 1e-2.
-NNLS_KKT_TOL = 1e-10
-
-
-class Infeasible(Exception):
-    """``G a >= 1`` has no solution; ``rows`` are constraints that contradict each other."""
-
-    def __init__(self, rows):
-        super().__init__(rows)
-        self.rows = rows
-
 
 def difference_rows(n, up, lo):
-    """The dense rows ``e_up[k] - e_lo[k]`` (shape ``(m, n)``) of difference constraints."""
+    """The dense constraint rows ``e_{up[k]} - e_{lo[k]}`` of difference constraints ``a[up[k]] - a[lo[k]] >= 1``.
+
+    Parameters
+    ----------
+    n : int
+        Number of variables (tokens of the column).
+    up, lo : int arrays, shape (m,)
+        Upper and lower node of each constraint, ``0 <= up, lo < n``, ``up != lo``.
+
+    Returns
+    -------
+    G : array, shape (m, n)
+        Input of :func:`solve_ldp` for one column of Eq. (2) or Eq. (3).
+    """
     G = np.zeros((up.size, n))
     k = np.arange(up.size)
     G[k, up] = 1.0
@@ -53,14 +54,32 @@ def difference_rows(n, up, lo):
 
 # ---------------------------------------------------------------- bipartite difference constraints
 def split_block(n, up, lo, edges):
-    """Transportation test of one block: supply ``abs(N_S)`` at each upper node, demand ``abs(O_S)`` at each lower one.
+    """Transportation test of block ``S``: ``lambda >= 0`` giving ``abs(N_S)`` to each upper, ``abs(O_S)`` to each lower node?
+
+    This is KKT for the block's candidate values ``abs(N_S)/abs(S)`` on
+    ``O_S`` and ``-abs(O_S)/abs(S)`` on ``N_S`` (scaled by ``abs(S)``; Theorem
+    P2' in docs/theory.md), decided by one ``scipy.sparse.csgraph.maximum_flow``
+    (source -> lower node, capacity ``abs(O_S)``; lower -> upper along each
+    pair, unbounded; upper node -> sink, capacity ``abs(N_S)``).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    up, lo : int arrays, shape (m,)
+        Distinct pairs ``up[k] > lo[k]``; no node is both an upper and a lower node.
+    edges : int array, shape (e,)
+        Indices of the pairs inside the block; ``O_S = set(up[edges])``, ``N_S = set(lo[edges])``.
 
     Returns
     -------
-    (None, flow) if the flow saturates (``flow[k]`` on edge ``edges[k]``, integer),
-    else (upper, None): the nodes reachable from the source in the residual
-    graph, an upper set ``U`` (closed under "is above") maximising
-    ``abs(O_S) abs(N_S cap U) - abs(N_S) abs(O_S cap U) > 0`` (a maximum-weight closure).
+    upper : None or bool array, shape (n,)
+        None if the flow saturates; else the nodes reachable from the source
+        in the residual graph: a set ``U`` closed under "is above" maximising
+        ``abs(O_S) abs(N_S cap U) - abs(N_S) abs(O_S cap U) > 0`` (a minimum
+        cut; ``Y = N_S cap U`` violates ``abs(Gamma(Y)) abs(N_S) >= abs(Y) abs(O_S)``).
+    flow : None or float array, shape (e,)
+        The integer flow on ``edges[k]`` when it saturates (``abs(S) lambda``), else None.
     """
     u, v = up[edges], lo[edges]
     O, N = np.unique(u), np.unique(v)
@@ -81,20 +100,36 @@ def split_block(n, up, lo, edges):
 
 
 def solve_bipartite(n, up, lo):
-    """``min ||a||^2 s.t. a[up[k]] - a[lo[k]] >= 1`` when no node is both an ``up`` and a ``lo``.
+    """``min ||a||^2 s.t. a[up[k]] - a[lo[k]] >= 1`` exactly, no node both up and lo (a column of Eq. 2 or 3).
+
+    Splits the nodes into blocks by :func:`split_block` until every block
+    passes its transportation test (the partitioning algorithm of L2
+    isotonic regression, docs/maxmargin.md); each block ``S`` then gets
+    ``abs(N_S)/abs(S)`` on its upper and ``-abs(O_S)/abs(S)`` on its lower
+    nodes, Proposition 2's values when there is one block.
 
     Parameters
     ----------
     n : int
+        Number of nodes (tokens of the column); nodes in no pair get 0.
     up, lo : int arrays, shape (m,)
-        Distinct pairs; ``set(up)`` and ``set(lo)`` disjoint.
+        Distinct pairs; ``set(up)`` and ``set(lo)`` disjoint (no confused token, Assumption 1).
 
     Returns
     -------
     a : array, shape (n,)
     lam : array, shape (m,)
         Multipliers, ``a = sum_k lam_k (e_up[k] - e_lo[k])``.
+
+    Raises
+    ------
+    SolverError
+        A node both upper and lower (use :func:`solve_ldp`).
     """
+    both = np.intersect1d(up, lo)
+    if both.size:
+        raise SolverError(f"solve_bipartite: node(s) {both.tolist()} are both above and below "
+                          "(confused tokens); use solve_ldp")
     a, lam = np.zeros(n), np.zeros(up.size)
     stack = [np.ones(n, dtype=bool)]
     while stack:
@@ -116,7 +151,26 @@ def solve_bipartite(n, up, lo):
 
 
 def find_cycle(n, up, lo):
-    """A directed cycle of the edges ``up[k] -> lo[k]`` as a list of edge indices, or None."""
+    """A directed cycle ``up[k_1] -> lo[k_1] = up[k_2] -> ... -> lo[k_r] = up[k_1]`` of the pairs, or None.
+
+    A cycle ``a > b > ... > a`` under one query makes Eq. (3) infeasible
+    (Assumption 1(ii) fails); its constraints name the culprit sentences.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    up, lo : int arrays, shape (m,)
+        Pairs ``up[k] > lo[k]``.
+
+    Returns
+    -------
+    list of int or None
+        Indices ``k`` of the pairs along one cycle, in order; None if the pairs are acyclic.
+    """
+    loops = np.flatnonzero(up == lo)
+    if loops.size:
+        return [int(loops[0])]
     g = csr_matrix((np.ones(up.size), (up, lo)), shape=(n, n))
     n_comp, lab = connected_components(g, directed=True, connection="strong")
     if n_comp == n:
@@ -143,116 +197,3 @@ def find_cycle(n, up, lo):
                     nxt.append(j)
         frontier = nxt
     raise AssertionError("a strong component without a cycle")  # pragma: no cover
-
-
-# ---------------------------------------------------------------- general G: Lawson-Hanson NNLS
-def _nnls_optimal(A, b, u):
-    """KKT of ``min ||A u - b|| s.t. u >= 0``: ``w = A^T (b - A u) <= 0`` on ``u = 0``, ``= 0`` on ``u > 0``."""
-    w = A.T @ (b - A @ u)
-    tol = NNLS_KKT_TOL * max(1.0, np.abs(A).max() * np.abs(b).max())
-    return bool(u.min(initial=0.0) >= 0 and w[u == 0].max(initial=-1.0) <= tol
-                and np.abs(w[u > 0]).max(initial=0.0) <= tol)
-
-
-def _lawson_hanson(A, b):
-    """Lawson & Hanson's NNLS algorithm (1995, ch. 23) in NumPy, with the usual guard against re-adding
-    a column whose least-squares coefficient comes out non-positive."""
-    m, n = A.shape
-    x, P, blocked = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    tol = 10 * np.finfo(float).eps * max(m, n) * max(1.0, np.abs(A).sum(axis=0).max())
-    w, it = A.T @ b, 0
-    while True:
-        cand = np.flatnonzero(~P & ~blocked & (w > tol))
-        if cand.size == 0:
-            return x
-        j = cand[np.argmax(w[cand])]
-        P[j] = True
-        first = True
-        while True:
-            it += 1
-            if it > 20 * (m + n) + 100:
-                raise SolverError(f"Lawson-Hanson NNLS did not converge on a {m} x {n} problem")
-            z = np.zeros(n)
-            z[P] = np.linalg.lstsq(A[:, P], b, rcond=None)[0]
-            if z[P].min() > 0:
-                x, blocked[:] = z, False
-                break
-            if first and z[j] <= 0:          # numerically useless column: skip it this round
-                P[j], blocked[j] = False, True
-                break
-            first = False
-            Q = P & (z <= 0)
-            alpha = np.min(x[Q] / (x[Q] - z[Q]))
-            x = x + alpha * (z - x)
-            P &= x > 0
-            x[~P] = 0.0
-        w = A.T @ (b - A @ x)
-
-
-def _nnls(A, b):
-    """NNLS solved exactly: ``scipy.optimize.nnls``, checked by its KKT conditions, else :func:`_lawson_hanson`.
-
-    (SciPy's re-implementation can return a non-optimal point without notice, scipy/scipy#25389.)
-    """
-    try:
-        u = nnls(A, b, maxiter=20 * sum(A.shape) + 100)[0]
-        if _nnls_optimal(A, b, u):
-            return u
-    except RuntimeError:
-        pass
-    u = _lawson_hanson(A, b)
-    if not _nnls_optimal(A, b, u):
-        raise SolverError(f"NNLS failed its optimality check on a {A.shape[0]} x {A.shape[1]} problem")
-    return u
-
-
-def _residuals(G, a, lam):
-    marg = G @ a
-    return max(0.0, 1.0 - marg.min(), -lam.min(), np.abs(lam * (marg - 1.0)).max(),
-               np.abs(G.T @ lam - a).max())
-
-
-def solve_ldp(G):
-    """``min ||a||^2 s.t. G a >= 1`` exactly: NNLS on ``[G^T; 1^T] u ~ e_{n+1}``, then polish.
-
-    Parameters
-    ----------
-    G : array, shape (m, n)
-
-    Returns
-    -------
-    a : array, shape (n,)
-    lam : array, shape (m,)
-        ``a = G^T lam``, ``lam >= 0``.
-
-    Raises
-    ------
-    Infeasible
-        With the support of the Farkas vector ``u`` (``G^T u = 0``, ``1^T u = 1``).
-    SolverError
-        NNLS did not converge.
-    """
-    m, n = G.shape
-    if m == 0:
-        return np.zeros(n), np.zeros(0)
-    Ep = np.empty((n + 1, m))
-    Ep[:n], Ep[n] = G.T, 1.0
-    f = np.zeros(n + 1)
-    f[n] = 1.0
-    u = _nnls(Ep, f)
-    s = 1.0 - u.sum()
-    if not s > INFEASIBLE_TOL:
-        raise Infeasible(np.flatnonzero(u > 0))
-    lam = u / s
-    best = (G.T @ lam, lam)
-    P = np.flatnonzero(lam > 0)
-    if P.size:
-        a = np.linalg.lstsq(G[P], np.ones(P.size), rcond=None)[0]
-        lamP = np.linalg.lstsq(G[P].T, a, rcond=None)[0]
-        if lamP.min() < 0:  # G_P rank-deficient: non-negative multipliers exactly
-            lamP = _nnls(G[P].T, a)
-        polished = np.zeros(m)
-        polished[P] = lamP
-        if _residuals(G, a, polished) <= _residuals(G, *best):
-            best = (a, polished)
-    return best

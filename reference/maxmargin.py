@@ -20,82 +20,32 @@ solved exactly by :mod:`reference.leastdistance` (a max-flow block
 decomposition, or Lawson-Hanson NNLS where a query has confused tokens). With
 non-orthonormal ``E`` the coupled problem is solved in the basis ``E = Q R``
 (``W_kq = Q M Q^T``, ``W_ov = M Q^T``). Every solution is certified in paper
-coordinates by :func:`kkt_certificate`. See ``docs/maxmargin.md``.
+coordinates by :func:`kkt_certificate`; a failed certificate or solver raises
+:class:`SolverError`, nothing is returned unchecked. The constraint tables
+(:mod:`reference.constraints`), the certificate (:mod:`reference.certificate`)
+and the closed forms (:mod:`reference.closedforms`) are re-exported here. See
+``docs/maxmargin.md``.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from .certificate import ACTIVE_TOL, CERT_TOL, Certificate, kkt_certificate
+from .closedforms import Prop2Verdict, W_kq_star_prop2, W_ov_star_closed_form, prop2_condition
+from .constraints import Constraints, kq_constraints, ov_constraints
 from .errors import AssumptionError, ConfigError, SolverError, WeightsError
-from .leastdistance import (Infeasible, difference_rows, find_cycle, solve_bipartite, solve_ldp,
-                            split_block)
-from .structure import collocation, query_orders
+from .leastdistance import Infeasible, difference_rows, find_cycle, solve_bipartite, solve_ldp
 
+# The problem (constraints, certificate) and the closed forms live in their own modules and are
+# re-exported here, where they were first defined.
 __all__ = ["CERT_TOL", "Certificate", "Constraints", "MaxMarginSolution", "Prop2Verdict",
            "kkt_certificate", "max_margin_ov", "max_margin_kq", "ov_constraints",
            "kq_constraints", "W_ov_star_closed_form", "W_kq_star_prop2", "prop2_condition"]
 
-#: Every certificate residual must be below this. Polished solutions reach ~1e-15
-#: (rounding of O(1) rational values); 1e-9 leaves room for |V| = 256 sums while
-#: still making cosines with W* exact to 1e-9.
-CERT_TOL = 1e-9
-#: A constraint is *active* (tight) when its margin is within this of 1:
-#: far above the ~1e-15 rounding of polished margins, far below any real slack.
-ACTIVE_TOL = 1e-10
-#: Largest constraint matrix (rows x variables) of the coupled (non-orthonormal) solver.
+#: Largest constraint matrix (rows x variables) of the coupled (non-orthonormal) solver:
+#: 20e6 float64 entries = 160 MB, the most one dense NNLS should hold on a laptop.
 COUPLED_MAX_ENTRIES = 20_000_000
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """The distinct constraints ``<G_k, W> >= 1`` of Eq. (2) or Eq. (3).
-
-    ``kind == "ov"``: ``G_k = (e_{upper} - e_{lower}) x_{column}^T`` (token ``column``,
-    ``upper = In(column)``). ``kind == "kq"``: ``G_k = (x_{upper} - x_{lower}) x_{column}^T``
-    (query ``column``, optimal token ``upper``, non-optimal token ``lower``).
-    ``sentence[k]`` is the first sentence giving constraint k, ``n_sentences[k]`` how many do.
-    """
-
-    kind: str
-    column: np.ndarray
-    upper: np.ndarray
-    lower: np.ndarray
-    sentence: np.ndarray
-    n_sentences: np.ndarray
-
-    def __len__(self):
-        return int(self.column.size)
-
-    def describe(self, k, ds):
-        """Constraint ``k`` in words: tokens, query and the sentence that gives it."""
-        t = ds.vocab.tokens
-        c, u, l, n = (int(a[k]) for a in (self.column, self.upper, self.lower, self.sentence))
-        more = f", +{int(self.n_sentences[k]) - 1} more" if self.n_sentences[k] > 1 else ""
-        where = f"sentence {n} {ds.sentence_text(n)!r} ({ds.origins[n]}{more})"
-        if self.kind == "ov":
-            return f"token {t[c]!r}: logit of {t[u]!r} > logit of {t[l]!r}, {where}"
-        return f"query {t[c]!r}: {t[u]!r} > {t[l]!r}, {where}"
-
-
-@dataclass(frozen=True)
-class Certificate:
-    """KKT residuals of a max-margin solution, all required ``<= tol``.
-
-    primal: ``max(0, 1 - min_k margin_k)``; dual: ``max(0, -min_k lambda_k)``;
-    complementary: ``max_k |lambda_k (margin_k - 1)|``; stationarity:
-    ``||W - sum_k lambda_k G_k|| / ||W||`` (absolute when ``W = 0``).
-    """
-
-    primal: float
-    dual: float
-    complementary: float
-    stationarity: float
-    tol: float = CERT_TOL
-
-    @property
-    def ok(self):
-        return max(self.primal, self.dual, self.complementary, self.stationarity) <= self.tol
 
 
 @dataclass(frozen=True)
@@ -133,127 +83,35 @@ class MaxMarginSolution:
     method: str
 
     def alignment(self, W):
-        """``<W_bar, W_bar*>``: cosine of ``W`` with this solution (nan if ``W = 0``)."""
+        """``<W_bar, W_bar*>``: the cosine of ``W`` with this solution (the quantity of Theorems 1-3).
+
+        Parameters
+        ----------
+        W : array, shape as ``self.W``
+
+        Returns
+        -------
+        float
+            ``<W, W*> / (||W|| ||W*||)``; nan if ``W = 0`` (or ``W* = 0``).
+
+        Raises
+        ------
+        WeightsError
+            ``W`` of another shape than ``self.W``.
+        """
+        W = np.asarray(W, dtype=np.float64)
+        if W.shape != self.W.shape:
+            raise WeightsError(f"alignment: W must have the shape {self.W.shape} of W*, got {W.shape}")
         nW = np.linalg.norm(W)
-        return float(np.sum(np.asarray(W) * self.W) / (nW * self.norm)) if nW > 0 else float("nan")
-
-
-def kkt_certificate(W, ds, constraints, dual, tol=CERT_TOL):
-    """KKT residuals of ``(W, lambda)`` for ``min ||W||^2/2 s.t. <G_k, W> >= 1``, in paper coordinates.
-
-    Computed from ``W`` and ``ds.vocab.E`` alone (no solver state), so it also
-    judges weights from elsewhere.
-
-    Parameters
-    ----------
-    W : array, shape (abs(V), d) for "ov", (d, d) for "kq"
-    ds : Dataset
-    constraints : Constraints
-    dual : array, shape (m,)
-    tol : float
-
-    Returns
-    -------
-    margins : array, shape (m,)
-        ``<G_k, W>``.
-    certificate : Certificate
-
-    Raises
-    ------
-    WeightsError
-        ``W`` of the wrong shape or not finite.
-    """
-    E, c, u, l = ds.vocab.E, constraints.column, constraints.upper, constraints.lower
-    W = np.asarray(W, dtype=np.float64)
-    shape = (ds.vocab.n_tokens, ds.vocab.d) if constraints.kind == "ov" else (ds.vocab.d, ds.vocab.d)
-    if W.shape != shape or not np.all(np.isfinite(W)):
-        raise WeightsError(f"W for Eq. ({2 if constraints.kind == 'ov' else 3}) must be a finite {shape} "
-                           f"array, got shape {W.shape}")
-    lam = np.asarray(dual, dtype=np.float64)
-    P = W @ E if constraints.kind == "ov" else E.T @ W @ E
-    margins = P[u, c] - P[l, c]
-    C = np.zeros((ds.vocab.n_tokens, ds.vocab.n_tokens))
-    np.add.at(C, (u, c), lam)
-    np.add.at(C, (l, c), -lam)
-    S = C @ E.T if constraints.kind == "ov" else E @ C @ E.T
-    nW = np.linalg.norm(W)
-    gap = np.linalg.norm(W - S) / (nW if nW > 0 else 1.0)
-    if margins.size == 0:
-        return margins, Certificate(0.0, 0.0, 0.0, float(gap), tol)
-    return margins, Certificate(float(max(0.0, 1.0 - margins.min())), float(max(0.0, -lam.min())),
-                                float(np.abs(lam * (margins - 1.0)).max()), float(gap), tol)
+        if nW == 0 or self.norm == 0:
+            return float("nan")
+        return float(np.sum(W * self.W) / (nW * self.norm))
 
 
 def _infeasible(ds, cons, ks, why):
     parts = "; ".join(cons.describe(int(k), ds) for k in list(ks)[:6])
     more = f" (and {len(ks) - 6} more)" if len(ks) > 6 else ""
     return SolverError(f"{why}: no W satisfies these constraints together: {parts}{more}")
-
-
-# ---------------------------------------------------------------- the constraints of Eq. (2) and Eq. (3)
-def ov_constraints(ds, In=None):
-    """The ``abs(V) (abs(V) - 1)`` constraints of Eq. (2): ``(e_{In(x)} - e_v)^T W x >= 1``, ``v != In(x)``.
-
-    Returns
-    -------
-    Constraints
-        ``kind="ov"``, grouped by token ``x`` (``column``); ``sentence`` is the one-token sentence ``[x]``.
-
-    Raises
-    ------
-    AssumptionError
-        No (injective) collocation, see :func:`reference.structure.collocation`.
-    """
-    In = collocation(ds) if In is None else In
-    V = ds.vocab.n_tokens
-    one = np.flatnonzero(ds.lengths == 1)
-    sent_of = np.empty(V, dtype=np.intp)
-    sent_of[ds.tokens[one, 0]] = one
-    grid = np.tile(np.arange(V), (V, 1))
-    keep = grid != In[:, None]
-    col = np.repeat(np.arange(V), V - 1)
-    return Constraints("ov", col, In[col], grid[keep], sent_of[col], np.ones(col.size, dtype=np.intp))
-
-
-def kq_constraints(ds, In=None):
-    """The distinct constraints of Eq. (3): ``(x_{l*} - x_l)^T W x_L^(n) >= 1``, as (query, optimal, non-optimal) tokens.
-
-    Every sentence ``n``, optimal position ``l*`` and non-optimal position ``l``
-    gives the token triple ``(x_L^(n), x_{l*}, x_l)``; duplicates are merged
-    (``n_sentences`` counts the sentences, ``sentence`` names the first).
-
-    Returns
-    -------
-    Constraints
-        ``kind="kq"``, sorted by (query, optimal, non-optimal) token.
-
-    Raises
-    ------
-    AssumptionError
-        No (injective) collocation, or a sentence none of whose tokens ``x``
-        has ``n(x)`` equal to its next token (no optimal position: nothing
-        can be learned for it); the first such sentences are named.
-    """
-    In = collocation(ds) if In is None else In
-    V, N = ds.vocab.n_tokens, ds.N
-    star = np.argsort(In)[ds.y]                       # the token x with n(x) = next token
-    pos_star = star[ds.flat_sentence]
-    is_opt = ds.flat_tokens == pos_star
-    bad = np.flatnonzero(np.bincount(ds.flat_sentence, weights=is_opt, minlength=N) == 0)
-    if bad.size:
-        t = ds.vocab.tokens
-        raise AssumptionError("sentence(s) without an optimal position (the next token is n(x) for no token x "
-                              "of the sentence; not realizable): " + "; ".join(
-                                  f"sentence {n} {ds.sentence_text(n)!r} ({ds.origins[n]}) -> {t[ds.y[n]]!r}"
-                                  for n in bad[:5]) + (f" and {bad.size - 5} more" if bad.size > 5 else ""))
-    sel = ~is_opt
-    sent = ds.flat_sentence[sel]
-    key = (ds.queries[sent] * V + pos_star[sel]) * V + ds.flat_tokens[sel]
-    uniq, first = np.unique(key, return_index=True)
-    pairs = np.sort(key * N + sent)                    # distinct (constraint, sentence) pairs; sorting
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]][:pairs.size]]  # beats np.unique's hash path ~50x
-    n_sent = np.bincount(np.searchsorted(uniq, pairs // N), minlength=uniq.size)
-    return Constraints("kq", uniq // (V * V), (uniq // V) % V, uniq % V, sent[first], n_sent)
 
 
 # ---------------------------------------------------------------- solvers
@@ -285,7 +143,12 @@ def _columns(ds, cons, method, what):
             if cycle is not None:
                 raise _infeasible(ds, cons, s + np.array(cycle), f"{what} is infeasible: under query "
                                   f"{ds.vocab.tokens[c]!r} the constraints form a cycle (Assumption 1 fails)")
-            a, lam[s:e] = solve_ldp(difference_rows(toks.size, up, lo))
+            try:
+                a, lam[s:e] = solve_ldp(difference_rows(toks.size, up, lo))
+            except Infeasible as bad:  # acyclic pairs are feasible: only a numerical failure lands here
+                raise _infeasible(ds, cons, s + np.asarray(bad.rows), f"{what}: NNLS reports the pairs "
+                                  f"of column {ds.vocab.tokens[c]!r} infeasible although they have no "
+                                  "cycle (a numerical failure)") from bad
         X[toks, c] = a
     return X, lam
 
@@ -311,7 +174,7 @@ def _coupled(ds, cons, what):
         a, lam = solve_ldp(G)
     except Infeasible as bad:
         raise _infeasible(ds, cons, bad.rows, f"{what} is infeasible for these (non-orthonormal) "
-                          "embeddings") from None
+                          "embeddings") from bad
     W = Q @ a.reshape(r, r) @ Q.T if cons.kind == "kq" else a.reshape(V, r) @ Q.T
     return W, lam
 
@@ -360,6 +223,8 @@ def max_margin_ov(ds, *, method="auto"):
     SolverError
         Infeasible (embeddings that make constraints contradict, named), a
         non-converging solver, or a failed certificate.
+
+    Serves Lemma 1, Proposition 1, Corollary 1 and Theorem 2 (``W*_ov`` and ``||W*_ov||``).
     """
     method = _method(ds, method)
     return _solve(ds, ov_constraints(ds), method, "Eq. (2)")
@@ -387,6 +252,8 @@ def max_margin_kq(ds, *, method="auto"):
         Infeasible constraints (a cycle ``a > b > ... > a`` under one query,
         named with the sentences giving it), a non-converging solver, or a
         failed certificate.
+
+    Serves Proposition 2, Lemmas 6-7, Theorems 1-2 (``W*_kq`` and ``||W*_kq||``).
     """
     method = _method(ds, method)
     return _solve(ds, kq_constraints(ds), method, "Eq. (3)")
@@ -394,134 +261,3 @@ def max_margin_kq(ds, *, method="auto"):
 
 max_margin_ov.__doc__ = max_margin_ov.__doc__.replace("{method}", _METHOD_DOC)
 max_margin_kq.__doc__ = max_margin_kq.__doc__.replace("{method}", _METHOD_DOC)
-
-
-# ---------------------------------------------------------------- closed forms (PAPER.md section 6)
-def W_ov_star_closed_form(ds):
-    """``W*_ov = sum_x (e_{In(x)} - 1/abs(V) 1) x^T`` (PAPER.md section 6), ``||W*_ov|| = sqrt(abs(V) - 1)``.
-
-    Exact for Eq. (2) whenever a collocation exists and ``E`` is orthonormal
-    (KKT with ``lambda = 1/abs(V)`` on every constraint; docs/maxmargin.md).
-
-    Returns
-    -------
-    W : array, shape (abs(V), d)
-
-    Raises
-    ------
-    AssumptionError
-        Non-orthonormal ``E`` (Assumption 2) or no collocation.
-    """
-    if not ds.vocab.orthonormal:
-        raise AssumptionError("the closed form of W*_ov needs orthonormal embeddings (Assumption 2); "
-                              "use max_margin_ov(ds) for other E")
-    In, V = collocation(ds), ds.vocab.n_tokens
-    B = np.full((V, V), -1.0 / V)
-    B[In, np.arange(V)] += 1.0
-    return B @ ds.vocab.E.T
-
-
-@dataclass(frozen=True)
-class Prop2Verdict:
-    """Whether Proposition 2 gives column ``query`` of ``A* = E^T W*_kq E``, and why."""
-
-    query: int
-    holds: bool
-    reason: str
-    optimal: tuple
-    non_optimal: tuple
-    witness: tuple = ()
-
-
-def prop2_condition(ds):
-    """Per query: does Proposition 2 give the max-margin column of Eq. (3), and why (docs/maxmargin.md).
-
-    Proposition 2's values (``abs(N)/(abs(O)+abs(N))`` on ``O``, ``-abs(O)/(abs(O)+abs(N))``
-    on ``N``, 0 elsewhere) solve the query's part of Eq. (3) iff there is no
-    confused token and every set ``Y`` of non-optimal tokens satisfies
-    ``abs(Gamma(Y)) abs(N) >= abs(Y) abs(O)``, ``Gamma(Y)`` being the optimal tokens
-    above some token of ``Y`` (KKT: a transportation problem, checked by max
-    flow). This holds whenever the pairs form the complete bipartite graph
-    ``O x N``, in particular when ``abs(O) = 1`` or ``abs(N) = 1``.
-
-    Returns
-    -------
-    dict {query index: Prop2Verdict}
-        One entry per query that occurs; ``witness`` is a violating ``Y`` (sorted indices).
-
-    Raises
-    ------
-    AssumptionError
-        No (injective) collocation, a sentence without an optimal position.
-    """
-    t = ds.vocab.tokens
-
-    def name(S):
-        return "{" + ", ".join(t[i] for i in S) + "}"
-
-    kq_constraints(ds)  # raises for sentences without an optimal position
-    out = {}
-    for q, o in query_orders(ds).items():
-        O, N, pairs = o.optimal, o.non_optimal, sorted(o.pairs)
-        if o.confused:
-            out[q] = Prop2Verdict(q, False, f"query {t[q]!r}: confused token(s) {name(o.confused)} "
-                                  "(Assumption 1 fails; Proposition 2 does not apply)", O, N)
-            continue
-        up = np.array([i for i, _ in pairs], dtype=np.intp)
-        lo = np.array([j for _, j in pairs], dtype=np.intp)
-        upper = split_block(ds.vocab.n_tokens, up, lo, np.arange(up.size))[0] if pairs else None
-        if upper is None:
-            why = ("no ordered pair: column 0" if not pairs else "pairs form the complete bipartite "
-                   "graph O x N" if len(pairs) == len(O) * len(N) else
-                   "every set Y of non-optimal tokens has |Gamma(Y)| |N| >= |Y| |O|")
-            out[q] = Prop2Verdict(q, True, f"query {t[q]!r}: {why}", O, N)
-            continue
-        Y = tuple(j for j in N if upper[j])
-        G = sorted({i for i, j in pairs if j in Y})
-        assert len(G) * len(N) < len(Y) * len(O), "a maximum-weight closure with positive weight"
-        out[q] = Prop2Verdict(q, False, (
-            f"query {t[q]!r}: the non-optimal tokens Y = {name(Y)} lie below only Gamma(Y) = {name(G)} "
-            f"of O = {name(O)}; |Gamma(Y)| |N| = {len(G)}*{len(N)} < |Y| |O| = {len(Y)}*{len(O)}, so no "
-            "multipliers lambda >= 0 give Proposition 2's values (KKT)"), O, N, Y)
-    return out
-
-
-def W_kq_star_prop2(ds, *, flag=False):
-    """``W*_kq`` from Proposition 2: per query, ``abs(N)/(abs(O)+abs(N))`` on ``O``, ``-abs(O)/(abs(O)+abs(N))`` on ``N``, 0 on ``M``.
-
-    ``W = E A E^T`` with ``A[i, q]`` these values (Assumptions 1-2 as the paper
-    states, plus the condition of :func:`prop2_condition` found necessary).
-
-    Parameters
-    ----------
-    ds : Dataset
-    flag : bool
-        False: refuse datasets outside the condition. True: return the
-        formula anyway together with the per-query verdicts.
-
-    Returns
-    -------
-    W : array, shape (d, d)
-        (``(W, verdicts)`` when ``flag=True``.)
-
-    Raises
-    ------
-    AssumptionError
-        Non-orthonormal ``E``; with ``flag=False`` a query where the formula is
-        not the max-margin solution (the reason and a witness set named).
-    """
-    if not ds.vocab.orthonormal:
-        raise AssumptionError("Proposition 2 needs orthonormal embeddings (Assumption 2)")
-    verdicts = prop2_condition(ds)
-    bad = [v for v in verdicts.values() if not v.holds]
-    if bad and not flag:
-        raise AssumptionError("Proposition 2 does not give W*_kq for this dataset: " + bad[0].reason + (
-            f" (and {len(bad) - 1} more queries)" if len(bad) > 1 else "") + "; use max_margin_kq(ds)")
-    V = ds.vocab.n_tokens
-    A = np.zeros((V, V))
-    for q, v in verdicts.items():
-        S = len(v.optimal) + len(v.non_optimal)
-        A[list(v.optimal), q] = len(v.non_optimal) / S if S else 0.0
-        A[list(v.non_optimal), q] = -len(v.optimal) / S if S else 0.0
-    W = ds.vocab.E @ A @ ds.vocab.E.T
-    return (W, verdicts) if flag else W

@@ -6,6 +6,7 @@ independent algorithms (max-flow block decomposition and Lawson-Hanson NNLS,
 and the coupled d x d formulation), or in exact rational arithmetic.
 """
 
+import itertools
 from fractions import Fraction as F
 
 import numpy as np
@@ -14,13 +15,15 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from reference.data import Dataset
-from reference.errors import AssumptionError, ConfigError, SolverError, WeightsError
+from reference.errors import AssumptionError, ConfigError, ReferenceValueError, SolverError, WeightsError
 from reference.generate import example1
 from reference.generate_samples import random_realizable_samples
-from reference.leastdistance import _lawson_hanson, difference_rows, solve_bipartite, solve_ldp
+from reference import ldp
+from reference.leastdistance import difference_rows, solve_bipartite, solve_ldp
+from reference.ldp import _lawson_hanson, _nnls_optimal
 from reference.maxmargin import (CERT_TOL, W_kq_star_prop2, W_ov_star_closed_form, kkt_certificate,
                                  max_margin_kq, max_margin_ov, prop2_condition)
-from reference.structure import collocation, query_orders
+from reference.structure import query_orders
 from reference.vocabulary import Vocabulary
 from strategies import near_miss_datasets, realizable_datasets
 
@@ -46,9 +49,24 @@ def as_float(M):
 
 
 # ---------------------------------------------------------------- independent KKT checks
+def literal_In(ds):
+    """n(x) read off the one-token sentences [x] (PAPER.md section 4), without reference.structure."""
+    In = {}
+    for n in range(ds.N):
+        if ds.sentences[n].size == 1:
+            In[int(ds.sentences[n][0])] = int(ds.y[n])
+    assert sorted(In) == sorted(In.values()) == list(range(ds.vocab.n_tokens)), "no collocation"
+    return np.array([In[x] for x in range(ds.vocab.n_tokens)])
+
+
 def literal_kq_kkt(ds, sol, tol=KKT_TOL):
-    """Eq. (3) KKT from sentences and positions: every (n, l*, l) constraint, lambda, stationarity."""
-    In, W = collocation(ds), sol.W
+    """Eq. (3) KKT from sentences and positions: every (n, l*, l) constraint, lambda, stationarity.
+
+    Nothing here comes from the solver but ``W`` and the multipliers: the
+    constraint set is rebuilt from the sentences and required to equal the
+    solver's table, margins and stationarity are recomputed from ``E``.
+    """
+    In, W = literal_In(ds), sol.W
     assert W.shape == (ds.vocab.d, ds.vocab.d) and W.dtype == np.float64
     seen = {}
     for n in range(ds.N):
@@ -79,15 +97,15 @@ def literal_kq_kkt(ds, sol, tol=KKT_TOL):
 
 
 def literal_ov_kkt(ds, sol, tol=KKT_TOL):
-    """Eq. (2) KKT from the definition: (e_In(x) - e_v)^T W x >= 1, lambda >= 0, W = sum lambda G."""
-    In, E, V, W = collocation(ds), ds.vocab.E, ds.vocab.n_tokens, sol.W
+    """Eq. (2) KKT from the definition: (e_In(x) - e_v)^T W x >= 1 for every x, v != In(x); W = sum lambda G."""
+    In, E, V, W = literal_In(ds), ds.vocab.E, ds.vocab.n_tokens, sol.W
     assert W.shape == (V, ds.vocab.d) and W.dtype == np.float64
     c = sol.constraints
-    assert len(c) == V * (V - 1)
+    table = {(int(x), int(u), int(v)): k for k, (x, u, v) in enumerate(zip(c.column, c.upper, c.lower))}
+    assert len(table) == len(c) == V * (V - 1)
+    assert set(table) == {(x, int(In[x]), v) for x in range(V) for v in range(V) if v != In[x]}
     S = np.zeros_like(W)
-    for k in range(len(c)):
-        x, u, v = int(c.column[k]), int(c.upper[k]), int(c.lower[k])
-        assert u == In[x] and v != u
+    for (x, u, v), k in table.items():
         m = (np.eye(V)[u] - np.eye(V)[v]) @ W @ E[:, x]
         assert m >= 1 - tol and sol.dual[k] >= -tol and abs(sol.dual[k] * (m - 1)) <= tol
         S += sol.dual[k] * np.outer(np.eye(V)[u] - np.eye(V)[v], E[:, x])
@@ -179,14 +197,48 @@ def test_prefix_closed_data_has_one_optimal_token_per_query(ds):
     np.testing.assert_allclose(W_kq_star_prop2(ds), max_margin_kq(ds).W, rtol=0, atol=EXACT_TOL)
 
 
+def random_prefix_closed_lines(rng):
+    """Lines ``x n(x)`` for every token plus up to 5 lines whose every next token is n(an earlier token)."""
+    V = int(rng.integers(3, 9))
+    n = rng.permutation(V)
+    lines = [[x, int(n[x])] for x in range(V)]
+    for _ in range(int(rng.integers(1, 6))):
+        s = [int(rng.integers(V))]
+        for _ in range(int(rng.integers(1, 9))):
+            s.append(int(n[s[int(rng.integers(len(s)))]]))
+        lines.append(s)
+    return [" ".join(f"t{i}" for i in line) for line in lines]
+
+
+@pytest.mark.slow
+def test_lemma_pc_search_over_random_prefix_closed_corpora():
+    """Lemma PC (docs/theory.md): no prefix-closed corpus meeting its hypotheses has abs(O_q) > 1."""
+    rng, kept = np.random.default_rng(0), 0
+    for _ in range(40_000):
+        try:
+            ds = Dataset.from_corpus(random_prefix_closed_lines(rng))
+            orders = query_orders(ds)
+        except ReferenceValueError:           # two next tokens after one prefix: not realizable
+            continue
+        if any(o.confused for o in orders.values()):
+            continue                          # outside Assumption 1
+        kept += 1
+        assert all(len(o.optimal) <= 1 for o in orders.values()), ds.samples()
+        assert all(v.holds for v in prop2_condition(ds).values()), ds.samples()
+    assert kept > 5_000
+
+
 # ---------------------------------------------------------------- the minimal counterexample
 COUNTER_TOKENS = ["a", "b", "c", "d", "q"]
 COUNTER_N = dict(zip(COUNTER_TOKENS, COUNTER_TOKENS[1:] + COUNTER_TOKENS[:1]))  # a->b->c->d->q->a
 
 
+COUNTER_SAMPLES = [([x], COUNTER_N[x]) for x in COUNTER_TOKENS] + [
+    ("a c d q".split(), COUNTER_N["a"]), ("b q".split(), COUNTER_N["b"])]
+
+
 def counterexample():
-    return Dataset.from_samples([([x], COUNTER_N[x]) for x in COUNTER_TOKENS]
-                                + [("a c d q", COUNTER_N["a"]), ("b q", COUNTER_N["b"])])
+    return Dataset.from_samples(COUNTER_SAMPLES)
 
 
 # column q of A* and the multipliers, exact (docs/theory.md)
@@ -194,18 +246,72 @@ COUNTER_A_Q = {"a": F(2, 3), "b": F(1, 2), "c": F(-1, 3), "d": F(-1, 3), "q": F(
 COUNTER_LAM = {("a", "c"): F(1, 3), ("a", "d"): F(1, 3), ("a", "q"): F(0), ("b", "q"): F(1, 2)}
 
 
+def literal_pairs(samples, n):
+    """Definition 1 on a list of samples, in plain Python: {query: {(u, v): u >_query v}}."""
+    out = {}
+    for s, nxt in samples:
+        opt = {x for x in s if n[x] == nxt}
+        for u in opt:
+            for v in set(s) - opt:
+                out.setdefault(s[-1], set()).add((u, v))
+    return out
+
+
 def test_counterexample_exact_kkt_in_rationals():
+    """Everything from the samples and Fractions: the constraints, KKT of the table, Proposition 2's value."""
     a, lam = COUNTER_A_Q, COUNTER_LAM
-    for (u, v), l in lam.items():
+    pairs = literal_pairs(COUNTER_SAMPLES, COUNTER_N)
+    assert set(pairs) == {"q"} and pairs["q"] == set(lam)                 # only query q has pairs
+    O, N = sorted({u for u, _ in pairs["q"]}), sorted({v for _, v in pairs["q"]})
+    assert (O, N) == (["a", "b"], ["c", "d", "q"]) and not set(O) & set(N)   # no confused token
+    for (u, v), l in lam.items():                                          # primal, dual, complementary
         assert a[u] - a[v] >= 1 and l >= 0 and l * (a[u] - a[v] - 1) == 0
-    for x in COUNTER_TOKENS:
+    for x in COUNTER_TOKENS:                                                # stationarity a = sum lam (e_u - e_v)
         assert a[x] == sum(l for (u, _), l in lam.items() if u == x) - sum(l for (_, v), l in lam.items() if v == x)
-    assert sum(v * v for v in a.values()) == F(7, 6)
+    norm2 = sum(v * v for v in a.values())
+    assert norm2 == F(7, 6)
     # Proposition 2's candidate: feasible (all margins 1) but longer
-    O, N = ("a", "b"), ("c", "d", "q")
-    p2 = {x: F(len(N), 5) if x in O else F(-len(O), 5) for x in COUNTER_TOKENS}
-    assert all(p2[u] - p2[v] == 1 for u, v in lam)
-    assert sum(v * v for v in p2.values()) == F(6, 5) > F(7, 6)
+    p2 = {x: F(len(N), len(O) + len(N)) if x in O else F(-len(O), len(O) + len(N)) for x in COUNTER_TOKENS}
+    assert all(p2[u] - p2[v] == 1 for u, v in pairs["q"])
+    p2_norm2 = sum(v * v for v in p2.values())
+    assert p2_norm2 == F(6, 5) > norm2
+    dot = sum(a[x] * p2[x] for x in COUNTER_TOKENS)                         # cosine^2 = 35/36 (docs/theory.md)
+    assert dot * dot / (norm2 * p2_norm2) == F(35, 36)
+    # the violated condition: Y = {c, d} lies below Gamma(Y) = {a} only
+    Y = {"c", "d"}
+    gamma = {u for u, v in pairs["q"] if v in Y}
+    assert gamma == {"a"} and len(gamma) * len(N) < len(Y) * len(O)
+
+
+def hall_condition(O, N, pairs):
+    """Theorem P2' by brute force over every Y in N: abs(Gamma(Y)) abs(N) >= abs(Y) abs(O)."""
+    for r in range(1, len(N) + 1):
+        for Y in itertools.combinations(N, r):
+            if len({u for u, v in pairs if v in Y}) * len(N) < len(Y) * len(O):
+                return False
+    return True
+
+
+def test_theorem_p2prime_and_minimality_on_every_small_bipartite_order():
+    """Every bipartite order with abs(O) + abs(N) <= 5 (each token in a pair): Proposition 2's column is
+    the NNLS optimum iff the brute-force condition holds; no violation below 5 tokens; violations at 5."""
+    violations = {}
+    for nO in range(1, 5):
+        for nN in range(1, 6 - nO):
+            O, N = list(range(nO)), list(range(nO, nO + nN))
+            cells = [(u, v) for u in O for v in N]
+            for mask in range(1, 2 ** len(cells)):
+                pairs = [cells[k] for k in range(len(cells)) if mask >> k & 1]
+                if {u for u, _ in pairs} != set(O) or {v for _, v in pairs} != set(N):
+                    continue
+                up, lo = np.array([u for u, _ in pairs]), np.array([v for _, v in pairs])
+                a, lam = solve_ldp(difference_rows(nO + nN, up, lo))     # NNLS, independent of max flow
+                p2 = np.r_[np.full(nO, nN), np.full(nN, -nO)] / (nO + nN)
+                holds = hall_condition(O, N, pairs)
+                assert holds == (np.abs(a - p2).max() <= EXACT_TOL), (O, N, pairs)
+                if not holds:
+                    violations[(nO, nN)] = violations.get((nO, nN), 0) + 1
+    assert set(violations) == {(2, 3), (3, 2)}                              # needs 5 tokens, occurs with 5
 
 
 def test_counterexample_solver_and_detection():
@@ -314,7 +420,7 @@ def test_identical_embeddings_make_eq2_infeasible():
     E = np.eye(4)
     E[:, 1] = E[:, 0]                                     # x_V = x_S but n(V) != n(S)
     ds = ds0.with_vocab(Vocabulary(ds0.vocab.tokens, E, allow_non_orthonormal=True))
-    with pytest.raises(SolverError, match=r"Eq\. \(2\) is infeasible.*token 'S'.*token 'V'"):
+    with pytest.raises(SolverError, match=r"Eq\. \(2\) is infeasible.*token 'S'.*sentence \d+ 'S'.*token 'V'"):
         max_margin_ov(ds)
 
 
@@ -366,8 +472,9 @@ def test_sentence_without_optimal_position_is_refused():
 
 # ---------------------------------------------------------------- the least-distance solvers themselves
 def test_ldp_where_scipy_nnls_alone_is_wrong():
-    """A 6-constraint LDP on which scipy.optimize.nnls (1.17) returned a non-optimal point
-    (scipy/scipy#25389): the checked NNLS and the block decomposition agree and satisfy KKT."""
+    """A 6-constraint LDP on which scipy.optimize.nnls (1.17.1) returns a non-optimal point with a wrong
+    rnorm and no error (scipy/scipy#25389): the KKT check judges SciPy's point the same way as a
+    comparison with the exact optimum does, and the checked NNLS and the block decomposition agree."""
     up, lo = np.array([0, 0, 2, 2, 3, 3]), np.array([5, 6, 4, 6, 4, 6])
     G = difference_rows(9, up, lo)
     a, lam = solve_ldp(G)
@@ -376,6 +483,61 @@ def test_ldp_where_scipy_nnls_alone_is_wrong():
         assert (G @ x).min() >= 1 - KKT_TOL and y.min() >= 0
         assert np.abs(G.T @ y - x).max() <= KKT_TOL and np.abs(y * (G @ x - 1)).max() <= KKT_TOL
     np.testing.assert_allclose(a, b, rtol=0, atol=EXACT_TOL)
+    # the NNLS problem of the reduction and its exact optimum u* = mu / (1 + ||b||^2) (Lawson-Hanson ch. 23)
+    Ep, f = np.vstack([G.T, np.ones(G.shape[0])]), np.r_[np.zeros(9), 1.0]
+    best = np.linalg.norm(Ep @ (mu / (1 + b @ b)) - f)
+    u = ldp.nnls(Ep, f, maxiter=20 * sum(Ep.shape) + 100)[0]
+    assert _nnls_optimal(Ep, f, u) == (np.linalg.norm(Ep @ u - f) <= best + EXACT_TOL)
+
+
+def test_scipy_nnls_failure_is_never_used_unchecked(monkeypatch):
+    """SciPy raising or returning a wrong point falls back to Lawson-Hanson; both failing raises SolverError."""
+    G = difference_rows(4, np.array([0, 1, 1]), np.array([2, 2, 3]))
+    a0, lam0 = solve_ldp(G)
+
+    def raising(A, b, maxiter=None):
+        raise RuntimeError("Maximum number of iterations reached.")
+
+    for fake in (raising, lambda A, b, maxiter=None: (np.zeros(A.shape[1]), 0.0)):
+        monkeypatch.setattr(ldp, "nnls", fake)
+        a, lam = solve_ldp(G)
+        np.testing.assert_allclose(a, a0, rtol=0, atol=EXACT_TOL)
+    monkeypatch.setattr(ldp, "_lawson_hanson", lambda A, b: np.zeros(A.shape[1]))
+    with pytest.raises(SolverError, match=r"scipy\.optimize\.nnls returned a point failing.*Lawson-Hanson"):
+        solve_ldp(G)
+    monkeypatch.setattr(ldp, "nnls", raising)
+    with pytest.raises(SolverError, match=r"raised RuntimeError\(Maximum number of iterations"):
+        solve_ldp(G)
+
+
+def test_wrong_solver_output_fails_the_certificate_and_raises(monkeypatch):
+    """A solver answer that is not optimal is never returned: _solve's certificate raises SolverError."""
+    import reference.maxmargin as mm
+    ds = example1()
+    monkeypatch.setattr(mm, "solve_bipartite", lambda n, up, lo: (1.01 * solve_bipartite(n, up, lo)[0],
+                                                                 solve_bipartite(n, up, lo)[1]))
+    with pytest.raises(SolverError, match="fails its KKT certificate"):
+        max_margin_kq(ds)
+    monkeypatch.setattr(mm, "solve_ldp", lambda G: (_ for _ in ()).throw(ldp.Infeasible(np.array([0]))))
+    with pytest.raises(SolverError, match=r"NNLS reports the pairs of column 'S' infeasible.*query 'S'"):
+        max_margin_kq(ds, method="nnls")
+
+
+def test_certificate_and_alignment_refuse_bad_input():
+    ds = example1()
+    sol = max_margin_kq(ds)
+    m = len(sol.constraints)
+    with pytest.raises(WeightsError, match=rf"multipliers.*shape \({m},\)"):
+        kkt_certificate(sol.W, ds, sol.constraints, 0.5)                  # a scalar would broadcast silently
+    with pytest.raises(WeightsError, match="multipliers"):
+        kkt_certificate(sol.W, ds, sol.constraints, np.full(m, np.nan))
+    with pytest.raises(WeightsError, match="non-finite"):
+        kkt_certificate(np.full_like(sol.W, np.inf), ds, sol.constraints, sol.dual)
+    assert sol.alignment(sol.W) == pytest.approx(1.0, abs=EXACT_TOL)
+    assert sol.alignment(-2 * sol.W) == pytest.approx(-1.0, abs=EXACT_TOL)
+    assert np.isnan(sol.alignment(np.zeros_like(sol.W)))
+    with pytest.raises(WeightsError, match="shape"):
+        sol.alignment(sol.W[:-1])
 
 
 @given(seed=st.integers(0, 2**32 - 1), m=st.integers(1, 13), n=st.integers(1, 7))
