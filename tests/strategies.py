@@ -41,9 +41,14 @@ def vocabularies(draw, n_tokens=None, kind=None):
 
 
 @st.composite
-def sentences(draw, n_tokens, min_len=1, max_len=MAX_LEN):
-    """A sentence as an ``intp`` array of token indices, length in ``[min_len, max_len]``."""
-    L = draw(st.integers(min_len, max_len))
+def sentences(draw, n_tokens, min_len=1, max_len=MAX_LEN, avoid=()):
+    """A sentence as an ``intp`` array of token indices, length in ``[min_len, max_len]``.
+
+    ``avoid``: lengths not to draw (pass ``(abs(V), d)`` so that ``X`` (d x L) has an
+    axis no other array shares); the allowed lengths are listed, not filtered.
+    """
+    allowed = [L for L in range(min_len, max_len + 1) if L not in set(avoid)] or [min_len]
+    L = draw(st.sampled_from(allowed))
     idx = draw(st.lists(st.integers(0, n_tokens - 1), min_size=L, max_size=L))
     return np.array(idx, dtype=np.intp)
 
@@ -140,7 +145,8 @@ def realizable_datasets(draw, prefix_closed=None, identity=None, allow_degenerat
     if pc:
         return random_realizable(
             V, L_max=L_max, N=N, p_pointer=draw(st.sampled_from((0.0, 0.3, 0.7, 1.0))),
-            n_optimal=draw(st.integers(1, 3)), cycle_length=draw(st.one_of(st.none(), st.integers(1 if allow_degenerate else 2, V))),
+            n_optimal=draw(st.integers(1, 3)),
+            cycle_length=draw(st.one_of(st.none(), st.integers(1 if allow_degenerate else 2, V))),
             extra_lines=draw(st.integers(0, 3)), d=d, rng=rng)
     n_ordered = draw(st.integers(2, V))
     return random_realizable_samples(
