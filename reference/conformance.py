@@ -38,46 +38,30 @@ name                      call                                      returns     
 ``(d, d)``); ``two_stage_ngd`` returns ``(W_ov^(0..T), W_kq^(0..T1))`` of shapes
 ``(T+1, abs(V), d)`` and ``(T1+1, d, d)``, from zero. :func:`library_impl` is
 this library's literal face in that form. See ``docs/conformance.md``.
+
+The kit in modules: :mod:`reference.golden` (the cases), :mod:`reference.golden_file`
+(the versioned file and its schema), :mod:`reference.conformance_report` (tolerances,
+verdicts, the report), :mod:`reference.literal_impl` (the literal face as an
+implementation) and this module (which function is checked on what, and
+:func:`check`); every public name is importable from here.
 """
 
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .conformance_report import (FORWARD_ATOL, FORWARD_RTOL, GRAD_ATOL, GRAD_RTOL, ITERATE_ATOL, ITERATE_RTOL,
+                                 STAR_ATOL, STAR_RTOL, TOLERANCES, Entry, Report, compare)
 from .errors import ConfigError
-from .golden import (FORMAT, SCALES, VERSION, _check_format, _decode, _jsonable, golden_cases,  # noqa: F401
-                     library_impl, load_cases, write_cases)
+from .golden import SCALES, golden_cases
+from .golden_file import FORMAT, PER_SENTENCE, VERSION, decode, load_cases, validate_cases, write_cases
+from .literal_impl import library_impl
 
-__all__ = ["FORMAT", "VERSION", "SCALES", "FUNCTIONS", "TOLERANCES", "Entry", "Report", "check", "library_impl",
-           "golden_cases", "write_cases", "load_cases"]
-
-#: Forward values (attention, logits, T, losses): a correct float64 implementation errs by
-#: ~eps * |logit| <= 1e-12 at the largest scale (logits ~1e3, any summation order); 1e-9
-#: relative leaves a factor 1000 and still sees a 0.1% bug by a factor 1e6.
-FORWARD_RTOL = 1e-9
-#: Absolute floor: a quantity computed as a difference of logits ~1e3 (log-sum-exp minus the
-#: correct logit) carries absolute rounding ~1e-12; entries that underflow compare as ~0.
-FORWARD_ATOL = 1e-10
-#: Gradients, unit directions and steps: same reasoning (entries O(1) times O(scale) weights).
-GRAD_RTOL, GRAD_ATOL = 1e-9, 1e-10
-#: W* of Eq. (2)/(3): entries are O(1) rationals; an exact (active-set) or tightly converged QP
-#: solver reaches 1e-9, a default interior-point solver about 1e-8: 1e-7 accepts both.
-STAR_ATOL, STAR_RTOL = 1e-7, 0.0
-#: Iterates of Algorithm 1: each step moves exactly eta; T <= 10 steps accumulate ~10x the
-#: rounding of one direction, far below 1e-9 relative.
-ITERATE_RTOL, ITERATE_ATOL = 1e-9, 1e-10
-
-#: expected output -> (atol, rtol)
-TOLERANCES = {
-    **{k: (FORWARD_ATOL, FORWARD_RTOL) for k in ("attention", "logits", "T", "L", "log_L", "L_0", "log_L_0")},
-    **{k: (GRAD_ATOL, GRAD_RTOL) for k in ("grad_W_ov_L", "grad_W_kq_L", "grad_W_ov_L0", "unit_grad_W_ov_L",
-                                            "unit_grad_W_kq_L", "unit_grad_W_ov_L0", "W_ov_next", "W_kq_next")},
-    "W_ov_star": (STAR_ATOL, STAR_RTOL), "W_kq_star": (STAR_ATOL, STAR_RTOL),
-    "W_ov_iterates": (ITERATE_ATOL, ITERATE_RTOL), "W_kq_iterates": (ITERATE_ATOL, ITERATE_RTOL),
-}
+__all__ = ["FORMAT", "VERSION", "SCALES", "FUNCTIONS", "TOLERANCES", "FORWARD_RTOL", "FORWARD_ATOL", "GRAD_RTOL",
+           "GRAD_ATOL", "STAR_ATOL", "STAR_RTOL", "ITERATE_RTOL", "ITERATE_ATOL", "Entry", "Report", "check",
+           "compare", "library_impl", "golden_cases", "write_cases", "load_cases", "validate_cases"]
 
 
 def _per_sentence(f, c, D, *w):
@@ -110,159 +94,6 @@ FUNCTIONS = {
     "two_stage_ngd": ("dataset", lambda f, D: f(D["E"], D["In"], D["Xs"], D["y"], D["pi"], D["eta0"],
                                                 D["eta"], D["T"], D["T1"]), ("W_ov_iterates", "W_kq_iterates")),
 }
-
-
-# ---------------------------------------------------------------------- the checker
-#: expected outputs given per sentence (vectors of different lengths)
-_PER_SENTENCE = ("attention", "logits", "T")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """The verdict on one output of one function on one case.
-
-    ``status`` is "pass" (``max_abs <= atol + rtol * scale`` with ``scale = max|expected|``),
-    "fail" (a wrong value, a wrong shape or a NaN/inf where a finite value is expected) or
-    "error" (the function raised). ``max_rel = max_abs / scale``; ``where`` names the worst entry.
-    The output is one of Section 3 (attention, ``Tbar``, ``T``), Eq. (1)-(3), (5), (6) or
-    Algorithm 1 (see :data:`FUNCTIONS`).
-    """
-
-    function: str
-    output: str
-    case: str
-    status: str
-    max_abs: float
-    max_rel: float
-    atol: float
-    rtol: float
-    scale: float = 0.0
-    where: str = ""
-    message: str = ""
-
-    @property
-    def ok(self):
-        return self.status == "pass"
-
-    @property
-    def ratio(self):
-        """``max_abs / (atol + rtol * scale)``: at most 1 exactly when the entry passes on its values."""
-        return self.max_abs / (self.atol + self.rtol * self.scale)
-
-
-class Report:
-    """What :func:`check` found: one :class:`Entry` per function, output and case; skipped functions.
-
-    Serves the definitions of Sections 3-5 (model, Eq. 1-3, 5, 6, Algorithm 1) as another
-    implementation computes them.
-
-    Attributes
-    ----------
-    entries : tuple of Entry
-    skipped : tuple of str
-        Functions of :data:`FUNCTIONS` the implementation does not provide (not checked).
-    ok : bool
-        True when at least one function was checked and every entry passed.
-    """
-
-    def __init__(self, entries, skipped):
-        self.entries, self.skipped = tuple(entries), tuple(skipped)
-
-    @property
-    def ok(self):
-        return bool(self.entries) and all(e.ok for e in self.entries)
-
-    def failures(self):
-        """The entries that did not pass."""
-        return [e for e in self.entries if not e.ok]
-
-    def functions(self):
-        """``{function: (n_passed, n_entries, worst error/tolerance ratio)}`` over the checked functions."""
-        out = {}
-        for e in self.entries:
-            p, n, w = out.get(e.function, (0, 0, 0.0))
-            out[e.function] = (p + e.ok, n + 1, max(w, e.ratio))
-        return out
-
-    def summary(self, failures=8):
-        """A plain-text table: one line per function, then the first ``failures`` failing entries.
-
-        The column "worst err/tol" is the largest ``max_abs / (atol + rtol * scale)``: <= 1 passes.
-        """
-        lines = [f"{'function':<20} {'passed':>9}  {'worst err/tol':>13}  verdict"]
-        for f, (p, n, w) in self.functions().items():
-            lines.append(f"{f:<20} {p:>4}/{n:<4}  {w:>13.2e}  {'ok' if p == n else 'FAIL'}")
-        if self.skipped:
-            lines.append("skipped (not provided): " + ", ".join(self.skipped))
-        bad = self.failures()
-        for e in bad[:failures]:
-            lines.append(f"  {e.status.upper()} {e.function}[{e.output}] on {e.case}: {e.message}")
-        if len(bad) > failures:
-            lines.append(f"  ... and {len(bad) - failures} more failing entries")
-        lines.append("conformance: " + ("PASS" if self.ok else "FAIL") +
-                     f" ({sum(e.ok for e in self.entries)}/{len(self.entries)} entries, "
-                     f"{len(self.skipped)} functions skipped)")
-        return "\n".join(lines)
-
-    __str__ = summary
-
-    def to_dict(self):
-        """JSON-ready: ``{"ok", "skipped", "entries": [{field: value}, ...]}``."""
-        return _jsonable({"ok": self.ok, "skipped": list(self.skipped),
-                          "entries": [asdict(e) for e in self.entries]})
-
-
-def _where(output, k, tokens, sentences):
-    """The worst entry in words: sentence, position or token for per-sentence outputs; else the index."""
-    if output in _PER_SENTENCE:
-        n, l = int(k[0]), int(k[1])
-        text = " ".join(tokens[i] for i in sentences[n])
-        return f"sentence {n} {text!r}, " + (f"position {l}" if output == "attention" else f"token {tokens[l]!r}")
-    if output.endswith("_iterates"):
-        return f"t={int(k[0])}, entry {[int(i) for i in k[1:]]}"
-    return f"entry {[int(i) for i in k]}" if len(k) else "value"
-
-
-def _compare(function, output, case, got, want, tokens, sentences):
-    atol, rtol = TOLERANCES[output]
-    top = 0.0
-
-    def mk(status, a, r, where="", msg=""):
-        return Entry(function, output, case, status, a, r, atol, rtol, top, where, msg)
-    per = output in _PER_SENTENCE
-    try:
-        got = [np.asarray(g) for g in got] if per else np.asarray(got)
-    except Exception as e:                      # noqa: BLE001 - anything the impl returns
-        return mk("fail", math.inf, math.inf, msg=f"cannot read the result as an array ({e})")
-    gs, ws = (got, want) if per else ([got], [want])
-    if len(gs) != len(ws):
-        return mk("fail", math.inf, math.inf, msg=f"{len(gs)} results for {len(ws)} sentences")
-    worst, worst_at = -1.0, None
-    for n, (g, w) in enumerate(zip(gs, ws)):
-        w = np.asarray(w, dtype=np.float64)
-        if g.dtype.kind not in "iuf":
-            return mk("fail", math.inf, math.inf, msg=f"returned dtype {g.dtype} (real numbers expected)")
-        if g.shape != w.shape:
-            at = f" for sentence {n}" if per else ""
-            return mk("fail", math.inf, math.inf, msg=f"returned shape {g.shape}{at}, expected {w.shape}")
-        g = g.astype(np.float64)
-        both = (g == w) | (np.isnan(g) & np.isnan(w))          # equal infinities count as exact
-        with np.errstate(invalid="ignore", over="ignore"):
-            err = np.where(both, 0.0, np.abs(g - w))
-        err = np.where(np.isnan(err), np.inf, err)
-        if err.size and err.max() > worst:
-            k = np.unravel_index(int(np.argmax(err)), err.shape)
-            worst, worst_at = float(err[k]), ((n,) + k if per else k, g[k], w[k])
-        finite = w[np.isfinite(w)]
-        top = max(top, float(np.max(np.abs(finite))) if finite.size else 0.0)
-    if worst_at is None:
-        return mk("pass", 0.0, 0.0)
-    k, gk, wk = worst_at
-    where = _where(output, k, tokens, sentences)
-    rel = worst / top if top > 0 else (0.0 if worst == 0 else math.inf)
-    if worst <= atol + rtol * top:
-        return mk("pass", worst, rel, where)
-    return mk("fail", worst, rel, where, f"at {where}: got {float(gk)!r}, expected {float(wk)!r}")
 
 
 def _resolver(impl):
@@ -305,18 +136,21 @@ def check(impl, cases=None, *, functions=None):
         Golden cases (:func:`golden_cases`) or a file of them; default: generated in memory
         with ``rng=np.random.default_rng(0)``.
     functions : iterable of str, optional
-        Check only these.
+        Check only these (the others the implementation provides are listed as not selected).
 
     Returns
     -------
     Report
-        One :class:`Entry` per function, output and case (or dataset), with the maximum absolute
-        and relative errors and the tolerance of :data:`TOLERANCES`.
+        One :class:`Entry` per provided function, output and case (for the functions run once
+        per dataset: per dataset), with the maximum absolute and relative errors and the
+        tolerance of :data:`TOLERANCES`; every function of :data:`FUNCTIONS` is either
+        checked on every case, or listed as skipped or not selected.
 
     Raises
     ------
     ConfigError
-        Unknown function names, a non-callable entry, an unreadable or wrong-version case file.
+        Unknown function names, a non-callable entry, an unreadable or wrong-version case file,
+        a missing field or a value that is not a number (naming the dataset or case).
 
     Notes
     -----
@@ -326,43 +160,42 @@ def check(impl, cases=None, *, functions=None):
     """
     if cases is None:
         cases = golden_cases(rng=np.random.default_rng(0))
+        where = "cases"
     elif isinstance(cases, (str, os.PathLike)):
+        where = os.fspath(cases)
         cases = load_cases(cases)
     else:
-        _check_format(cases, "cases")
+        where = "cases"
+        validate_cases(cases, where)
     fns = _resolver(impl)
+    deselected = []
     if functions is not None:
-        functions = list(functions)
+        functions = [functions] if isinstance(functions, str) else list(functions)
         bad = [f for f in functions if f not in FUNCTIONS]
         if bad:
             raise ConfigError(f"unknown function(s) {bad}; known: {', '.join(FUNCTIONS)}")
+        deselected = [k for k, v in fns.items() if v is not None and k not in functions]
         fns = {k: (v if k in functions else None) for k, v in fns.items()}
-    data = {}
-    for D in cases["datasets"]:
-        E = _decode(D["E"])
-        data[D["name"]] = dict(E=E, Xs=[E[:, np.asarray(s, dtype=np.intp)] for s in D["sentences"]],
-                               y=np.asarray(D["y"], dtype=np.intp), pi=_decode(D["pi"]),
-                               In=np.asarray(D["In"], dtype=np.intp), eta0=float(D["eta0"]),
-                               eta=float(D["eta"]), T=int(D["T"]), T1=int(D["T1"]), raw=D)
+    data, weights, expected = _decoded(cases, where)
     entries, skipped = [], []
     for name, (level, call, outs) in FUNCTIONS.items():
         f = fns[name]
         if f is None:
-            skipped.append(name)
+            if name not in deselected:
+                skipped.append(name)
             continue
         if level == "case":
-            runs = [(c["name"], data[c["dataset"]], c["expected"],
-                     lambda D, c=c: call(f, {"W_ov": _decode(c["W_ov"]), "W_kq": _decode(c["W_kq"]),
-                                            "eta0": float(c["eta0"]), "eta": float(c["eta"])}, _fresh(D)))
-                    for c in cases["cases"]]
+            runs = [(c["name"], data[c["dataset"]], expected["case", c["name"]],
+                     lambda D, c=c: call(f, weights[c["name"]], _fresh(D))) for c in cases["cases"]]
         else:
-            runs = [(D["name"], data[D["name"]], D, lambda D: call(f, _fresh(D))) for D in cases["datasets"]]
-        for case_name, D, expected, run in runs:
+            runs = [(D["name"], data[D["name"]], expected["dataset", D["name"]], lambda D: call(f, _fresh(D)))
+                    for D in cases["datasets"]]
+        for case_name, D, want, run in runs:
             try:
                 got = run(D)
                 if len(outs) > 1 and (not isinstance(got, (tuple, list)) or len(got) != len(outs)):
                     raise TypeError(f"expected a pair {tuple(outs)}, got {type(got).__name__}")
-            except Exception as e:              # noqa: BLE001 - report whatever the impl raises
+            except Exception as e:              # noqa: BLE001 - report whatever the impl raises, as an entry
                 for out in outs:
                     a, r = TOLERANCES[out]
                     entries.append(Entry(name, out, case_name, "error", math.inf, math.inf, a, r,
@@ -370,8 +203,47 @@ def check(impl, cases=None, *, functions=None):
                 continue
             got = got if len(outs) > 1 else (got,)
             for out, g in zip(outs, got):
-                want = expected[out]
-                want = [_decode(w) for w in want] if out in _PER_SENTENCE else _decode(want)
-                entries.append(_compare(name, out, case_name, g, want, D["raw"]["tokens"],
-                                        D["raw"]["sentences"]))
-    return Report(entries, skipped)
+                entries.append(compare(name, out, case_name, g, want[out], D["tokens"], D["sentences"]))
+    return Report(entries, skipped, deselected)
+
+
+def _decoded(cases, where):
+    """Every array of the (validated) cases as float64, once: (datasets, case weights, expected outputs).
+
+    Raises
+    ------
+    ConfigError
+        A value that is not a number or a ragged matrix, naming the dataset or case and the field.
+    """
+    outs = {o for _, _, os_ in FUNCTIONS.values() for o in os_}
+    data, weights, expected = {}, {}, {}
+
+    def num(x, what, field):
+        try:
+            return decode(x)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{where}: {what}, field {field!r}: not a number or a matrix of numbers ({e})") \
+                from None
+
+    for D in cases["datasets"]:
+        what = f"dataset {D['name']!r}"
+        E = num(D["E"], what, "E")
+        try:
+            idx = [np.asarray(s, dtype=np.intp) for s in D["sentences"]]
+            Xs = [E[:, s] for s in idx]
+            y, In = np.asarray(D["y"], dtype=np.intp), np.asarray(D["In"], dtype=np.intp)
+            steps = dict(eta0=float(D["eta0"]), eta=float(D["eta"]), T=int(D["T"]), T1=int(D["T1"]))
+        except (TypeError, ValueError, IndexError) as e:
+            raise ConfigError(f"{where}: {what}: sentences, y, In, eta0, eta, T or T1 malformed ({e})") from None
+        data[D["name"]] = dict(E=E, Xs=Xs, y=y, pi=num(D["pi"], what, "pi"), In=In, **steps,
+                               tokens=D["tokens"], sentences=D["sentences"])
+        expected["dataset", D["name"]] = {k: num(D[k], what, k)
+                                          for k in ("W_ov_star", "W_kq_star", "W_ov_iterates", "W_kq_iterates")}
+    for c in cases["cases"]:
+        what = f"case {c['name']!r}"
+        weights[c["name"]] = {k: num(c[k], what, k) for k in ("W_ov", "W_kq", "eta0", "eta")}
+        ex = c["expected"]
+        expected["case", c["name"]] = {
+            k: [num(w, what, k) for w in ex[k]] if k in PER_SENTENCE else num(ex[k], what, k)
+            for k in ex if k in outs}
+    return data, weights, expected

@@ -18,28 +18,27 @@ Outputs are computed by the training engine in token coordinates
 literal functions, so that checking the literal face against the file
 compares two independent computations. Field by field: ``docs/conformance.md``.
 
-:func:`library_impl` is that literal face in the form the checker expects
-(plain callables on arrays, signatures in :mod:`reference.conformance`).
+The file format and its schema live in :mod:`reference.golden_file`, the literal face
+as an implementation (:func:`library_impl`) in :mod:`reference.literal_impl`; both are
+re-exported here.
 """
 
-import json
 import math
-import os
-from fractions import Fraction
 
 import numpy as np
 
-from .errors import ConfigError, SolverError, WeightsError
+from .conformance_report import TOLERANCES
+from .errors import ConfigError, SolverError
+from .golden_file import FORMAT, VERSION, jsonable, load_cases, write_cases  # noqa: F401 (re-exported)
+from .literal_impl import library_impl  # noqa: F401 (re-exported)
 
 __all__ = ["FORMAT", "VERSION", "SCALES", "golden_cases", "write_cases", "load_cases", "library_impl"]
 
-FORMAT = "reference.golden"
-#: Bumped whenever a field changes meaning; :func:`load_cases` refuses other versions.
-VERSION = 1
 #: Weight scales of the cases: ordinary, large, and saturated (probabilities round to 0/1).
 SCALES = (1.0, 10.0, 1e3)
 #: log of the smallest normal float64: a gradient with a smaller log-norm underflows.
 LOG_TINY = math.log(np.finfo(np.float64).tiny)
+
 
 def _softmax(v):
     z = np.exp(v - v.max())
@@ -102,14 +101,26 @@ def golden_cases(*, rng, eta0=0.5, eta=0.5, T=4, T1=4):
 
     Raises
     ------
+    ConfigError
+        A step size that is not a finite number > 0, or ``T``, ``T1`` not integers >= 1.
     SolverError
         If a max-margin solution fails its KKT certificate.
+
+    Notes
+    -----
+    Serves Section 3 (attention, ``Tbar``, ``T``), Eq. (1) and ``L_0`` with their gradients
+    (Eq. 5, 6), Algorithm 1 (normalised steps, first iterates) and Eq. (2), (3) (``W*``).
     """
+    for k, v in (("eta0", eta0), ("eta", eta)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise ConfigError(f"{k} must be a finite number > 0, got {v!r}")
+    for k, v in (("T", T), ("T1", T1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ConfigError(f"{k} must be an integer >= 1, got {v!r}")
     from .algorithm import two_stage_ngd
     from .engine import Engine
     from .maxmargin import max_margin_kq, max_margin_ov
     from .structure import collocation
-    from .conformance import TOLERANCES
     datasets, cases = [], []
     for name, about, ds in _datasets(rng):
         eng, V, d = Engine(ds), ds.vocab.n_tokens, ds.vocab.d
@@ -135,7 +146,7 @@ def golden_cases(*, rng, eta0=0.5, eta=0.5, T=4, T1=4):
                               "scale": s, "underflow": bool(ex["log_norm_grad_W_kq_L"] < LOG_TINY
                                                             or ex["log_L"] < LOG_TINY),
                               "W_ov": W_ov, "W_kq": W_kq, "eta0": eta0, "eta": eta, "expected": ex})
-    return _jsonable({
+    return jsonable({
         "format": FORMAT, "version": VERSION,
         "paper": "Huang, Liang, Yang, Non-asymptotic Convergence of Training Transformers for Next-token "
                  "Prediction, NeurIPS 2024 (arXiv 2409.17335)",
@@ -150,191 +161,3 @@ def golden_cases(*, rng, eta0=0.5, eta=0.5, T=4, T1=4):
             "floats": "written with repr (round-trip exact); non-finite values as strings 'inf', '-inf', 'nan'"},
         "tolerances": {k: {"atol": a, "rtol": r} for k, (a, r) in TOLERANCES.items()},
         "datasets": datasets, "cases": cases})
-
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else repr(float(x))
-    return x
-
-
-def write_cases(path, cases):
-    """Write golden cases as strict JSON, floats by ``repr`` (round-trip exact; Section 3 to Algorithm 1 outputs).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    cases : dict
-        From :func:`golden_cases` (numpy arrays are converted; non-finite floats become strings).
-
-    Raises
-    ------
-    OSError
-        The file cannot be written.
-    """
-    with open(os.fspath(path), "w", encoding="utf-8") as f:
-        json.dump(_jsonable(cases), f, allow_nan=False, separators=(",", ":"))
-        f.write("\n")
-
-
-def load_cases(path):
-    """Read a golden-case file written by :func:`write_cases` (or ``python -m reference golden``).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-
-    Returns
-    -------
-    dict
-        The cases as JSON values (lists, floats, strings); :func:`reference.conformance.check`
-        decodes them.
-
-    Raises
-    ------
-    ConfigError
-        Missing file, not JSON, another format, or another :data:`VERSION`.
-    """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ConfigError(f"{path}: no such golden-case file")
-    try:
-        with open(path, encoding="utf-8") as f:
-            cases = json.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not a JSON file ({e})") from None
-    _check_format(cases, path)
-    return cases
-
-
-def _check_format(cases, where):
-    if not isinstance(cases, dict) or cases.get("format") != FORMAT:
-        raise ConfigError(f"{where}: not a golden-case file (format {FORMAT!r} expected)")
-    if cases.get("version") != VERSION:
-        raise ConfigError(f"{where}: golden-case format version {cases.get('version')!r}; this library "
-                          f"reads version {VERSION} (regenerate with python -m reference golden)")
-
-
-def _decode(x):
-    """A JSON value as float64: nested lists to an array, the strings 'inf', '-inf', 'nan' to floats."""
-    if isinstance(x, str):
-        return float(x)
-    if isinstance(x, list):
-        return np.array([_decode(v) for v in x], dtype=np.float64)
-    return float(x)
-
-
-# ---------------------------------------------------------------------- this library's literal face as an impl
-# (the form reference.conformance.check expects; see its module docstring for the signatures)
-def _counts(pi):
-    """Integer counts with ``counts / sum(counts) == pi`` (pi rational with denominator <= 1e9)."""
-    fr = [Fraction(float(p)).limit_denominator(10**9) for p in np.asarray(pi, dtype=np.float64)]
-    den = math.lcm(*(f.denominator for f in fr))
-    return [f.numerator * (den // f.denominator) for f in fr]
-
-
-def _vocab(E):
-    from .vocabulary import Vocabulary
-    E = np.asarray(E, dtype=np.float64)
-    return Vocabulary([f"t{i}" for i in range(E.shape[1])], E, allow_non_orthonormal=True)
-
-
-def _indices(X, E):
-    """Token indices of the columns of ``X`` (each must be a column of ``E`` exactly)."""
-    idx = np.argmax(np.asarray(E).T @ np.asarray(X), axis=0)
-    if not np.array_equal(np.asarray(E)[:, idx], X):
-        raise WeightsError("a sentence column is not a column of E")
-    return idx
-
-
-def _data(E, Xs, y, pi, In=None):
-    """``D_0`` as a Dataset over embeddings ``E`` (plus the one-token samples of ``In`` if missing)."""
-    from .data import Dataset
-    sents, ys, cs = [_indices(X, E) for X in Xs], list(np.asarray(y, dtype=np.intp)), _counts(pi)
-    if In is not None:
-        have = {int(s[0]) for s in sents if s.size == 1}
-        for i in range(len(In)):
-            if i not in have:
-                sents, ys, cs = sents + [np.array([i])], ys + [int(In[i])], cs + [1]
-    return Dataset(_vocab(E), sents, ys, cs)
-
-
-def _free(Xs, y, pi, n_tokens):
-    """``D_0`` from sentence matrices alone: the distinct columns become the embeddings (padded with 0).
-
-    The loss depends on ``X`` only through its columns and on ``y`` only through rows of ``W_ov``,
-    so any token numbering of the columns gives the same ``L``.
-    """
-    cols = np.concatenate([np.asarray(X, dtype=np.float64) for X in Xs], axis=1)
-    uniq = np.unique(cols.T, axis=0)
-    if uniq.shape[0] > n_tokens:
-        raise WeightsError(f"the sentences use {uniq.shape[0]} distinct columns for |V| = {n_tokens} tokens")
-    E = np.zeros((cols.shape[0], n_tokens))
-    E[:, :uniq.shape[0]] = uniq.T
-    return _data(E, Xs, y, pi)
-
-
-def _two_stage_literal(E, In, Xs, y, pi, eta0, eta, T, T1):
-    """Algorithm 1 written with the literal functions: ``W <- W - eta * unit gradient``."""
-    from . import loss as L
-    ds0, ds = _data(E, [], [], [], In), _data(E, Xs, y, pi, In)
-    V, d = len(In), np.asarray(E).shape[0]
-    W_ov, W_kq = [np.zeros((V, d))], [np.zeros((d, d))]
-    for _ in range(T):
-        W_ov.append(W_ov[-1] - eta0 * L.unit_grad_loss0(W_ov[-1], ds0))
-    for _ in range(T1):
-        W_kq.append(W_kq[-1] - eta * L.unit_grad_loss(W_ov[-1], W_kq[-1], ds, wrt=("kq",))["kq"])
-    return np.array(W_ov), np.array(W_kq)
-
-
-def library_impl():
-    """This library's literal face (:mod:`reference.transformer`, :mod:`reference.loss`) as an impl for ``check``.
-
-    The loss functions build a :class:`reference.data.Dataset` from the arrays (``pi`` back to
-    integer counts); Algorithm 1 is a loop over the literal unit gradients; ``W*`` comes from
-    :mod:`reference.maxmargin`. The golden outputs come from the engine, so a pass is the
-    agreement of two independent computations.
-
-    Returns
-    -------
-    dict
-        One callable per name of :data:`reference.conformance.FUNCTIONS`.
-    """
-    from . import loss as L
-    from . import maxmargin as mm
-    from . import transformer as tf
-
-    def ds_of(W_ov, Xs, y, pi):
-        return _free(Xs, y, pi, np.asarray(W_ov).shape[0])
-
-    return {
-        "attention": tf.attention, "logits": tf.logits, "transformer": tf.transformer,
-        "loss": lambda W_ov, W_kq, Xs, y, pi: L.loss(W_ov, W_kq, ds_of(W_ov, Xs, y, pi)),
-        "log_loss": lambda W_ov, W_kq, Xs, y, pi: L.log_loss(W_ov, W_kq, ds_of(W_ov, Xs, y, pi)),
-        "loss0": lambda W_ov, E, In: L.loss0(W_ov, _data(E, [], [], [], In)),
-        "log_loss0": lambda W_ov, E, In: L.log_loss0(W_ov, _data(E, [], [], [], In)),
-        "grad_loss": lambda W_ov, W_kq, Xs, y, pi: L.grad_loss(W_ov, W_kq, ds_of(W_ov, Xs, y, pi)),
-        "grad_loss0": lambda W_ov, E, In: L.grad_loss0(W_ov, _data(E, [], [], [], In)),
-        "unit_grad_loss_ov": lambda W_ov, W_kq, Xs, y, pi: L.unit_grad_loss(
-            W_ov, W_kq, ds_of(W_ov, Xs, y, pi), wrt=("ov",))["ov"],
-        "unit_grad_loss_kq": lambda W_ov, W_kq, Xs, y, pi: L.unit_grad_loss(
-            W_ov, W_kq, ds_of(W_ov, Xs, y, pi), wrt=("kq",))["kq"],
-        "unit_grad_loss0": lambda W_ov, E, In: L.unit_grad_loss0(W_ov, _data(E, [], [], [], In)),
-        "stage1_step": lambda W_ov, E, In, eta0: W_ov - eta0 * L.unit_grad_loss0(W_ov, _data(E, [], [], [], In)),
-        "stage2_step": lambda W_ov, W_kq, Xs, y, pi, eta: W_kq - eta * L.unit_grad_loss(
-            W_ov, W_kq, ds_of(W_ov, Xs, y, pi), wrt=("kq",))["kq"],
-        "max_margin_ov": lambda E, In: mm.max_margin_ov(_data(E, [], [], [], In)).W,
-        "max_margin_kq": lambda Xs, y, E, In: mm.max_margin_kq(_data(E, Xs, y, np.ones(len(y)), In)).W,
-        "two_stage_ngd": _two_stage_literal,
-    }
-

@@ -4,6 +4,7 @@
 the rest call :func:`reference.cli.main` in process, which is what ``__main__`` runs.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -38,11 +39,19 @@ def test_top_level_help_lists_every_command():
         assert " ".join(_help_of(name).split())[:40] in text
 
 
-def test_no_command_is_a_usage_error(capsys):
+def _usage_error(capsys, argv):
+    """argparse's errors too end in one line ``error: ...`` with exit status 2."""
     with pytest.raises(SystemExit) as e:
-        main([])
+        main(argv)
     assert e.value.code == 2
-    assert "required: COMMAND" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: python -m reference"), err
+    return err[0]
+
+
+def test_no_command_is_a_usage_error(capsys):
+    assert "required: COMMAND" in _usage_error(capsys, [])
+    assert "invalid choice: 'verfiy'" in _usage_error(capsys, ["verfiy"])
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
@@ -54,6 +63,8 @@ def test_every_command_explains_itself(name, capsys):
     assert out.startswith(f"usage: python -m reference {name}")
     assert " ".join(_help_of(name).split())[:40] in " ".join(out.split())
     assert "--help" in out
+    for a in build_parser()._subparsers._group_actions[0].choices[name]._actions:
+        assert a.help, f"{name}: option {a.option_strings or a.dest} has no help text"
 
 
 def test_every_command_module_follows_the_contract():
@@ -92,19 +103,83 @@ def test_non_realizable_corpus(capsys, tmp_path):
     assert "'A B'" in msg and "not realizable" in msg and "bad.txt:1" in msg and "bad.txt:2" in msg
 
 
-@pytest.mark.parametrize("argv, name", [
-    (["example", "--eta0", "-0.1", "--T", "2", "--T1", "2"], "eta0"),
-    (["example", "--eta", "-1", "--T", "2", "--T1", "2"], "eta"),
-    (["sweep", "--eta0", "-0.5", "--sizes", "3", "--seeds", "1"], "eta0"),
+def _sub(name):
+    return build_parser()._subparsers._group_actions[0].choices[name]
+
+
+def _options_with(dests):
+    """``[(command, option)]`` for every option of every command whose destination is in ``dests``."""
+    return [(name, a.option_strings[0]) for name in COMMANDS for a in _sub(name)._actions
+            if a.dest in dests and a.option_strings]
+
+
+#: Options that read a file (the corpus of ``inspect`` is positional: test_missing_corpus_file).
+READS_FILE = {"check"}
+#: Options that are step sizes of Algorithm 1.
+STEP_SIZES = {"eta0", "eta"}
+#: Small settings so that a command that wrongly accepted its bad argument would still end quickly.
+QUICK = {"example": ["--T", "2", "--T1", "2"], "sweep": ["--sizes", "3", "--seeds", "1", "--T", "2", "--T1", "2",
+                                                         "--jobs", "1"]}
+
+
+def test_the_bad_argument_tables_cover_the_commands():
+    """Every option named like a file or a step size is in the tests below (a new one must be added)."""
+    for name in COMMANDS:
+        for a in _sub(name)._actions:
+            if a.metavar in ("FILE", "CORPUS_FILE") and a.dest != "out":
+                assert a.dest in READS_FILE or not a.option_strings, f"{name} {a.option_strings}: add to READS_FILE"
+            if a.dest.startswith("eta"):
+                assert a.dest in STEP_SIZES, f"{name} {a.option_strings}: add to STEP_SIZES"
+    assert _options_with(STEP_SIZES) and _options_with(READS_FILE)
+
+
+@pytest.mark.parametrize("command, option", _options_with(READS_FILE))
+def test_missing_file_for_every_option_that_reads_one(capsys, tmp_path, command, option):
+    msg = _one_clear_line(capsys, [command, option, str(tmp_path / "absent.json")])
+    assert "absent.json" in msg and "no such" in msg
+
+
+@pytest.mark.parametrize("command, option", _options_with(STEP_SIZES))
+@pytest.mark.parametrize("value", ["-0.1", "0", "nan"])
+def test_bad_step_size_for_every_command_that_takes_one(capsys, command, option, value):
+    msg = _one_clear_line(capsys, [command, option, value] + QUICK.get(command, []))
+    assert option.lstrip("-") in msg and value in msg and "> 0" in msg
+
+
+def test_golden_bad_impl(capsys, tmp_path, monkeypatch):
+    """An --impl that cannot be imported, raises while importing, or provides nothing: one line, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["golden", "--out", "c.json"]) == 0
+    capsys.readouterr()
+    (tmp_path / "syntax_impl.py").write_text("def attention(:\n")
+    (tmp_path / "raising_impl.py").write_text("raise RuntimeError('needs a GPU')\n")
+    (tmp_path / "empty_impl.py").write_text("x = 1\n")
+    for impl, words in (("absent_impl", ["no module named 'absent_impl'"]),
+                        ("syntax_impl", ["SyntaxError", "syntax_impl.py"]),
+                        ("raising_impl", ["RuntimeError: needs a GPU"]),
+                        ("empty_impl", ["provides none of the functions"])):
+        msg = _one_clear_line(capsys, ["golden", "--check", "c.json", "--impl", impl])
+        assert all(w in msg for w in words), msg
+
+
+def test_golden_malformed_case_file(capsys, tmp_path):
+    path = tmp_path / "c.json"
+    assert main(["golden", "--out", str(path)]) == 0
+    cases = json.loads(path.read_text())
+    del cases["cases"][2]["expected"]["log_L"]
+    path.write_text(json.dumps(cases))
+    capsys.readouterr()
+    msg = _one_clear_line(capsys, ["golden", "--check", str(path)])
+    assert cases["cases"][2]["name"] in msg and "log_L" in msg
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["sweep", "--seeds", "many"], ["sweep", "--seeds", "invalid int value: 'many'"]),
+    (["sweep", "--eta0", "abc"], ["--eta0", "'abc'"]),
+    (["golden", "--seed", "x", "--out", "c.json"], ["golden", "--seed", "'x'"]),
+    (["inspect", "--no-such-option"], ["inspect", "--no-such-option"]),
 ])
-def test_negative_step_size(capsys, argv, name):
-    msg = _one_clear_line(capsys, argv)
-    assert name in msg and "-" in msg
-
-
-def test_bad_option_value_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as e:
-        main(["sweep", "--seeds", "many"])
-    assert e.value.code == 2
-    err = capsys.readouterr().err
-    assert "invalid int value: 'many'" in err and "Traceback" not in err
+def test_bad_option_value_is_one_line(capsys, argv, words):
+    msg = _usage_error(capsys, argv)
+    assert all(w in msg for w in words), msg

@@ -6,16 +6,22 @@ Each deliberately wrong implementation must fail exactly on the outputs its
 bug touches, and pass elsewhere.
 """
 
+import copy
 import json
 import math
+import os
+import re
 
 import numpy as np
 import pytest
 
 from reference import conformance as C
+from reference import golden_file as GF
 from reference.cli import main
 from reference.errors import ConfigError
 from reference.transformer import phi
+
+DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "conformance.md")
 
 #: PAPER.md section 6: W*_kq of Example 1 in token coordinates (rows: key S V O P, columns: query)
 A_STAR_EX1 = np.array([[.5, -.5, -1 / 3, 0], [0, .5, -1 / 3, 0], [0, 0, 2 / 3, .5], [-.5, 0, 0, -.5]])
@@ -54,6 +60,32 @@ def test_format_and_coverage(cases):
     scales = {(c["dataset"], c["family"], c["scale"]) for c in cases["cases"]}
     assert scales == {(d, f, s) for d in names for f in ("random", "aligned") for s in C.SCALES}
     assert any(c["underflow"] for c in cases["cases"])          # saturated cases are present
+
+
+def _documented_fields():
+    """The backticked names in the first column of the tables of the section "The file format"."""
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    section = text[text.index("## The file format"):text.index("## Tolerances")]
+    names = set()
+    for row in re.findall(r"^\|([^|\n]*)\|", section, re.M):
+        names |= set(re.findall(r"`([A-Za-z_0-9]+)`", row))
+    return names, section
+
+
+def test_file_has_exactly_the_documented_fields(cases):
+    """Every field the file holds is a row of docs/conformance.md, and every row is a field it holds."""
+    documented, section = _documented_fields()
+    schema = set(GF.TOP_FIELDS) | set(GF.DATASET_FIELDS) | set(GF.CASE_FIELDS) | set(GF.EXPECTED_FIELDS)
+    assert documented == schema, (f"undocumented: {sorted(schema - documented)}; "
+                                  f"documented but not in the file: {sorted(documented - schema)}")
+    assert tuple(cases) == GF.TOP_FIELDS
+    assert all(tuple(d) == GF.DATASET_FIELDS for d in cases["datasets"])
+    assert all(tuple(c) == GF.CASE_FIELDS for c in cases["cases"])
+    assert all(tuple(c["expected"]) == GF.EXPECTED_FIELDS for c in cases["cases"])
+    conventions_row = next(ln for ln in section.splitlines() if ln.startswith("| `conventions`"))
+    assert all(f"`{k}`" in conventions_row for k in cases["conventions"])
+    assert f"describes version {C.VERSION}." in section and f"| `{C.VERSION}`" in section
 
 
 def test_underflow_cases_carry_log_scale_and_direction(cases):
@@ -151,12 +183,70 @@ def test_load_refuses_bad_files(cases, tmp_path):
         C.load_cases(bad)
 
 
+def test_validation_names_the_culprit(cases):
+    def broken(edit):
+        bad = copy.deepcopy(cases)
+        edit(bad)
+        return bad
+    first = cases["cases"][0]["name"]
+    for edit, match in [
+        (lambda b: b["datasets"][1].pop("In"), "dataset 1 lacks the field.s. In"),
+        (lambda b: b["cases"][0]["expected"].pop("grad_W_kq_L"), f"case '{first}', expected lacks .* grad_W_kq_L"),
+        (lambda b: b["cases"][0].update(dataset="nope"), f"case '{first}' names dataset 'nope'"),
+        (lambda b: b["cases"].append(b["cases"][0]), f"two cases are named '{first}'"),
+        (lambda b: b["cases"][0]["expected"]["T"].pop(), f"case '{first}': T has"),
+        (lambda b: b.pop("tolerances"), "lacks the field.s. tolerances"),
+    ]:
+        with pytest.raises(ConfigError, match=match):
+            C.check(C.library_impl(), broken(edit))
+    bad = broken(lambda b: b["cases"][0].update(W_kq=[[1.0, "x"]]))
+    with pytest.raises(ConfigError, match=f"case '{first}', field 'W_kq': not a number"):
+        C.check(C.library_impl(), bad, functions=["attention"])
+
+
+def test_golden_cases_refuse_bad_settings():
+    rng = np.random.default_rng(0)
+    for kw, name in ((dict(eta0=-0.5), "eta0"), (dict(eta=0.0), "eta"), (dict(T=0), "T"), (dict(T1=2.5), "T1")):
+        with pytest.raises(ConfigError, match=name):
+            C.golden_cases(rng=rng, **kw)
+
+
 # ---------------------------------------------------------------- the checker
 def test_library_literal_face_passes(lib_report):
     assert lib_report.ok, lib_report.summary()
-    assert not lib_report.skipped
+    assert not lib_report.skipped and not lib_report.deselected
     assert set(lib_report.functions()) == set(C.FUNCTIONS)
     assert "PASS" in lib_report.summary()
+
+
+def test_every_function_is_checked_on_every_case_with_its_stated_tolerance(cases, lib_report):
+    """Nothing dropped: one entry per function, output and case (or dataset), with TOLERANCES."""
+    case_names = [c["name"] for c in cases["cases"]]
+    ds_names = [d["name"] for d in cases["datasets"]]
+    for fn, (level, _, outs) in C.FUNCTIONS.items():
+        for out in outs:
+            got = [e for e in lib_report.entries if e.function == fn and e.output == out]
+            assert [e.case for e in got] == (case_names if level == "case" else ds_names), (fn, out)
+            assert all((e.atol, e.rtol) == C.TOLERANCES[out] for e in got)
+    n = sum(len(outs) * len(case_names if level == "case" else ds_names)
+            for level, _, outs in C.FUNCTIONS.values())
+    assert len(lib_report.entries) == n
+    assert {k: (v["atol"], v["rtol"]) for k, v in cases["tolerances"].items()} == C.TOLERANCES
+    lines = {ln.split()[0]: ln for ln in lib_report.summary().splitlines()[1:] if ln.split()[0] in C.FUNCTIONS}
+    for fn, (_, _, outs) in C.FUNCTIONS.items():
+        atol, rtol = C.TOLERANCES[outs[0]]
+        assert f"{atol:.0e}" in lines[fn] and (rtol == 0 or f"{rtol:.0e} rel" in lines[fn])
+
+
+def test_functions_left_out_are_listed_as_not_selected(cases):
+    lib = C.library_impl()
+    rep = C.check({"loss": lib["loss"], "loss0": lib["loss0"]}, cases, functions=["loss", "attention"])
+    assert set(rep.functions()) == {"loss"}
+    assert rep.deselected == ("loss0",)
+    assert set(rep.skipped) == set(C.FUNCTIONS) - {"loss", "loss0"}       # attention: selected, not provided
+    assert "not selected (functions=...): loss0" in rep.summary()
+    empty = C.check({}, cases)
+    assert not empty.ok and not empty.entries and "nothing was checked" in empty.summary()
 
 
 def _statuses(report, function, output=None):
@@ -297,8 +387,8 @@ def test_golden_command_writes_and_checks(tmp_path, capsys):
     assert C.load_cases(out)["version"] == C.VERSION
     status = main(["golden", "--check", str(out), "--json"])
     rep = json.loads(capsys.readouterr().out)
-    assert rep["ok"] is C.check(C.library_impl(), out).ok
-    assert status == (0 if rep["ok"] else 1)
+    assert rep["ok"] is True and status == 0                     # the literal face agrees with the engine
+    assert {e["function"] for e in rep["entries"]} == set(C.FUNCTIONS) and not rep["skipped"]
 
 
 def test_golden_command_checks_an_outside_module(tmp_path, capsys, monkeypatch):

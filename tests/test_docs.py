@@ -5,19 +5,24 @@
   in order, one namespace per file, in a scratch directory. A block that imports
   torch runs on its own and is skipped, with the reason, when PyTorch is missing.
 - Every command ``python -m reference ...`` shown in README.md and docs/*.md (in
-  sh/bash/console/untyped fences, and in inline code) runs through the CLI, the
+  sh/bash/console/untyped fences, indented code blocks, and inline code; in a
+  set-up line such as ``python3 -m venv .venv && ... && python -m reference verify``
+  the ``python -m reference`` part) runs through the CLI, the
   commands of one file in order in one scratch directory, so that a command may
   read what an earlier one wrote. It must not crash or end in a usage error
   (exit 0, or 1 for "a check failed"). Long commands get the small options of
   :data:`FAST` by default; run exactly as written they are marked slow.
   Commands with placeholders (``DIR``, ``FILE``, ``MODULE[:NAME]``) are not run,
   but their command name must exist.
+- ``.ci/run`` picks README.md's test line (venv, ``pip install -e ".[test]"``,
+  ``python -m pytest``) and runs exactly that line.
 """
 
 import os
 import re
 import shlex
 import shutil
+import subprocess
 
 import pytest
 
@@ -39,6 +44,9 @@ FAST = {
 _FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```", re.S | re.M)
 _INLINE = re.compile(r"(?<!`)`(python -m reference[^`\n]*)`(?!`)")
 _SHELL = {"", "sh", "bash", "shell", "console"}
+#: An indented (4-space) code block: a run of indented lines after a blank line, outside fences.
+_INDENTED = re.compile(r"(?:^[ \t]*\n)((?:^(?: {4}|\t)[^\n]*\n?)+)", re.M)
+CI_RUN = os.path.join(ROOT, ".ci", "run")
 
 
 def _docs_with_commands():
@@ -58,8 +66,23 @@ def python_blocks(path):
             if m.group(1) == "python"]
 
 
+def _reference_parts(line):
+    """The ``python -m reference ...`` parts of a shell line (``a && b; c`` gives each command)."""
+    line = re.sub(r"(^|\s)#.*$", "", line.strip())        # a shell comment
+    line = line[2:] if line.startswith("$ ") else line
+    return [p.strip() for p in re.split(r"&&|;|\|\|", line) if p.strip().startswith("python -m reference")]
+
+
+def indented_blocks(path):
+    """``[(line, code)]`` of the indented (4-space) code blocks of a markdown file, outside fences."""
+    text = _read(path)
+    in_fence = [(m.start(), m.end()) for m in _FENCE.finditer(text)]
+    return [(text[:m.start(1)].count("\n") + 1, m.group(1)) for m in _INDENTED.finditer(text)
+            if not any(a <= m.start(1) < b for a, b in in_fence)]
+
+
 def shell_commands(path):
-    """``[(line, command)]``: every ``python -m reference ...`` in shell fences and inline code, in order."""
+    """``[(line, command)]``: every ``python -m reference ...`` in shell fences, indented blocks and inline code."""
     text = _read(path)
     found = []
     for m in _FENCE.finditer(text):
@@ -67,10 +90,10 @@ def shell_commands(path):
             continue
         first = text[:m.start()].count("\n") + 2
         for k, line in enumerate(m.group(2).splitlines()):
-            line = line.strip()
-            line = line[2:] if line.startswith("$ ") else line
-            if line.startswith("python -m reference"):
-                found.append((first + k, line))
+            found += [(first + k, part) for part in _reference_parts(line)]
+    for first, code in indented_blocks(path):
+        for k, line in enumerate(code.splitlines()):
+            found += [(first + k, part) for part in _reference_parts(line)]
     in_fence = [(m.start(), m.end()) for m in _FENCE.finditer(text)]
     for m in _INLINE.finditer(text):
         if not any(a <= m.start() < b for a, b in in_fence):
@@ -182,16 +205,77 @@ def _torch_blocks():
 
 @pytest.mark.parametrize("path, line, code", _torch_blocks())
 def test_torch_blocks_run(path, line, code, scratch, capsys):
+    """The PyTorch example runs, and prints the report the doc shows (up to the err/tol digits)."""
     pytest.importorskip("torch", reason=f"PyTorch is not installed: the example at {_id(path)}:{line} "
                                         "needs it (pip install torch); the library itself does not")
-    exec(compile(code, f"{path}:{line}", "exec"), {"__name__": "__doc__"})
     capsys.readouterr()
+    try:
+        exec(compile(code, f"{path}:{line}", "exec"), {"__name__": "__doc__"})
+    except Exception as e:
+        raise AssertionError(f"the PyTorch block at {_id(path)}:{line} fails: {e!r}") from e
+    printed = capsys.readouterr().out
+    shown = next_text_fence(path, line)
+    if shown is not None:
+        assert _rounding_masked(printed) == _rounding_masked(shown), \
+            f"the PyTorch block at {_id(path)}:{line} prints something else than the doc shows:\n{printed}"
+
+
+def next_text_fence(path, line, max_prose_lines=3):
+    """The ```text fence after the python block at ``line``, if only a short paragraph separates them."""
+    text = _read(path)
+    fences = list(_FENCE.finditer(text))
+    for a, b in zip(fences, fences[1:]):
+        if text[:a.start()].count("\n") + 1 == line and b.group(1) == "text":
+            between = text[a.end():b.start()].strip()
+            return b.group(2) if len(between.splitlines()) <= max_prose_lines else None
+    return None
+
+
+def _rounding_masked(s):
+    """Report lines with the err/tol column (two-digit ratios such as 2.57e-05) masked: rounding-level
+    digits differ between PyTorch builds and BLAS libraries; counts, verdicts and messages must not."""
+    return [re.sub(r"(?<![\d.])\d\.\d\de[-+]\d\d(?!\d)", "#", ln) for ln in _lines(s)]
 
 
 # ---------------------------------------------------------------- commands
 def test_readme_shows_commands():
     assert os.path.exists(README), "README.md is missing"
     assert shell_commands(README), "README.md shows no `python -m reference` command"
+
+
+def _setup_lines():
+    """README.md's set-up lines: the indented lines that create a virtual environment."""
+    return [ln.strip() for _, code in indented_blocks(README) for ln in code.splitlines()
+            if ln.strip().startswith("python3 -m venv")]
+
+
+def test_readme_setup_lines_run_the_main_job_and_the_tests():
+    """Two set-up lines: one installs and runs a ``python -m reference`` command, one installs and runs pytest."""
+    lines = _setup_lines()
+    assert len(lines) == 2, f"README.md should show the two set-up lines, found {lines}"
+    main_job = [ln for ln in lines if _reference_parts(ln)]
+    tests = [ln for ln in lines if ln.endswith("&& python -m pytest")]
+    assert len(main_job) == 1 and len(tests) == 1 and main_job != tests, lines
+    assert '.[test]' in tests[0]
+    for part in _reference_parts(main_job[0]):                   # run by test_doc_commands_run[README.md]
+        assert part in {cmd for _, cmd in shell_commands(README)}, part
+
+
+def test_ci_runs_readme_test_line(tmp_path):
+    """``.ci/run`` selects README.md's test line and evaluates exactly that line (run here with eval -> echo)."""
+    assert os.path.exists(CI_RUN), ".ci/run is missing"
+    script = _read(CI_RUN)
+    run_line = 'eval "${line#    }"'
+    assert script.count(run_line) == 1 and script.rstrip().endswith(run_line), \
+        ".ci/run must end by evaluating the README line it selected"
+    os.makedirs(tmp_path / ".ci")
+    (tmp_path / ".ci" / "run").write_text(script.replace(run_line, 'printf "RUN:%s\\n" "${line#    }"'))
+    shutil.copy(README, tmp_path / "README.md")
+    out = subprocess.run(["bash", str(tmp_path / ".ci" / "run")], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    ran = [ln[4:] for ln in out.stdout.splitlines() if ln.startswith("RUN:")]
+    tests = [ln for ln in _setup_lines() if ln.endswith("&& python -m pytest")]
+    assert ran == tests, f".ci/run would run {ran}, README.md's test line is {tests}"
 
 
 def _run_commands(path, exact, capsys):
@@ -213,8 +297,26 @@ def _run_commands(path, exact, capsys):
     return ran
 
 
+#: ``verify`` has no small options and is shown in several documents: its audit (a deterministic
+#: function of the seed) is computed once per test session; the command still prints and writes.
+_VERIFY_RUNS = {}
+
+
+@pytest.fixture
+def verify_once(monkeypatch):
+    from reference.experiments import verify
+    real = verify.run
+
+    def run(*args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        if key not in _VERIFY_RUNS:
+            _VERIFY_RUNS[key] = real(*args, **kwargs)
+        return _VERIFY_RUNS[key]
+    monkeypatch.setattr(verify, "run", run)
+
+
 @pytest.mark.parametrize("path", _docs_with_commands(), ids=_id)
-def test_doc_commands_run(path, scratch, capsys):
+def test_doc_commands_run(path, scratch, capsys, verify_once):
     _run_commands(path, exact=False, capsys=capsys)
 
 

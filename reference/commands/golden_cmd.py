@@ -18,9 +18,22 @@ from ..errors import ConfigError
 
 HELP = "write the golden conformance cases (JSON), or check an implementation against them"
 
+EPILOG = ("Exit status: 0 when the cases were written, or when every function the implementation provides "
+          "passes every case; 1 when some entry fails (the report names the case, the sentence and the "
+          "worst entry); 2 for bad input (a missing or malformed case file, an --impl that cannot be "
+          "imported or provides none of the functions). Field by field: docs/conformance.md.")
+
 
 def add_arguments(parser):
-    """Add the options of ``golden`` to its ``argparse`` sub-parser."""
+    """Add the options of ``golden`` to its sub-parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-parser of ``python -m reference golden``; gets ``--out``, ``--seed``,
+        ``--check``, ``--impl``, ``--json`` and an epilog on the exit status.
+    """
+    parser.epilog = EPILOG
     parser.add_argument("--out", metavar="FILE",
                         help="write the cases to FILE (a directory gets FILE/cases.json)")
     parser.add_argument("--seed", type=int, default=0,
@@ -34,6 +47,14 @@ def add_arguments(parser):
 
 
 def _load_impl(spec):
+    """The implementation named by ``--impl`` (default: :func:`reference.conformance.library_impl`).
+
+    Raises
+    ------
+    ConfigError
+        A malformed spec, a module that cannot be imported (or raises while importing: the
+        exception is named), or a missing attribute.
+    """
     from ..conformance import library_impl
     if spec is None:
         return library_impl()
@@ -42,7 +63,15 @@ def _load_impl(spec):
         raise ConfigError(f"--impl {spec!r}: expected MODULE or MODULE:NAME")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())          # let a module in the current directory be found
-    mod = importlib.import_module(mod_name)
+    try:
+        mod = importlib.import_module(mod_name)
+    except ModuleNotFoundError as e:
+        if e.name is not None and (mod_name == e.name or mod_name.startswith(e.name + ".")):
+            raise ConfigError(f"--impl {spec!r}: no module named {e.name!r} (looked in the current "
+                              "directory and on sys.path)") from None
+        raise ConfigError(f"--impl {spec!r}: importing {mod_name!r} failed: {e}") from None
+    except Exception as e:                        # noqa: BLE001 - the user's module failed to import: say how
+        raise ConfigError(f"--impl {spec!r}: importing {mod_name!r} raised {type(e).__name__}: {e}") from None
     if not attr:
         return mod
     if not hasattr(mod, attr):
@@ -51,18 +80,32 @@ def _load_impl(spec):
 
 
 def run(args):
-    """Run ``golden`` on parsed arguments; return the exit status (0 ok, 1 a check failed).
+    """Write the golden cases (``--out``) or check an implementation against them (``--check``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0 when the cases were written or every checked entry passed, 1 when an entry failed.
 
     Raises
     ------
-    ReferenceValueError
-        Bad input (the CLI prints one line and exits 2).
+    ConfigError
+        Bad input: neither or both of ``--out`` and ``--check``, ``--impl`` without ``--check``,
+        a missing or malformed case file, an ``--impl`` that cannot be imported or provides
+        none of the functions, a missing output directory (the CLI prints one line, exit 2).
     """
-    from ..conformance import check, golden_cases, write_cases
+    from ..conformance import FUNCTIONS, check, golden_cases, write_cases
     if args.check:
         if args.out:
             raise ConfigError("give either --out (write cases) or --check (check an implementation), not both")
         report = check(_load_impl(args.impl), args.check)
+        if not report.entries:
+            raise ConfigError(f"--impl {args.impl!r} provides none of the functions {', '.join(FUNCTIONS)}")
         if args.json:
             json.dump(report.to_dict(), sys.stdout, indent=1)
             print()

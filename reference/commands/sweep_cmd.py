@@ -10,8 +10,23 @@ from ..experiments.plotting import have_matplotlib, jsonable
 HELP = "audit Algorithm 1 on many random datasets (seeds x sizes) in parallel: one table, slack vs size"
 
 
+EPILOG = ("Each run draws its dataset from default_rng([seed, |V|, k]), so the table does not depend on "
+          "--jobs. A progress line goes to stderr. Exit status: 0 when every statement that decides "
+          "holds in every run; 1 when one is violated where its conditions hold, or a run fails; 2 for "
+          "bad input (a size < 2, a step size <= 0, no seeds, ...). See docs/experiments.md, Sweeps.")
+
+
 def add_arguments(parser):
-    """Add the options of ``sweep`` to its ``argparse`` sub-parser."""
+    """Add the options of ``sweep`` to its sub-parser.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The sub-parser of ``python -m reference sweep``; gets ``--sizes``, ``--seeds``,
+        ``--seed``, ``--jobs``, ``--T``, ``--T1``, ``--L-max``, ``--eta0``, ``--eta``, ``--out``,
+        ``--json`` (defaults from :data:`reference.experiments.sweep.SWEEP`) and an epilog.
+    """
+    parser.epilog = EPILOG
     d = sweep.SWEEP
     parser.add_argument("--sizes", type=int, nargs="+", default=list(d["sizes"]), metavar="V",
                         help=f"vocabulary sizes |V| = d (default {' '.join(map(str, d['sizes']))})")
@@ -30,17 +45,34 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
-def _fmt(x):
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+def _cell(srow):
+    """The table cell of one statement row at one size: its min log-slack, "-" or "*" (see the header)."""
+    x = srow["log_slack_min"]
+    if x is not None and not (isinstance(x, float) and math.isnan(x)):
+        return f"{x:.3g}"
+    return "-" if srow["not_applicable"] == srow["runs"] else "*"
 
 
 def run(args):
-    """Run ``sweep`` on parsed arguments; return the exit status (0 ok, 1 a check failed).
+    """Run the sweep (:func:`reference.experiments.sweep.run_sweep`), print its table, write its files.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed options of :func:`add_arguments`.
+
+    Returns
+    -------
+    int
+        0 when every deciding statement holds in every run, 1 when one is violated where its
+        conditions hold or a run failed (Sections 4-6 audited by :func:`reference.audit.audit`).
 
     Raises
     ------
-    ReferenceValueError
-        Bad input (the CLI prints one line and exits 2).
+    ConfigError
+        A bad setting, before anything runs (the CLI prints one line, exit 2).
+    OSError
+        ``--out`` cannot be created or written (the CLI prints one line, exit 2).
     """
     result = sweep.run_sweep(args.sizes, args.seeds, seed=args.seed, T=args.T, T1=args.T1, L_max=args.L_max,
                              eta0=args.eta0, eta=args.eta, jobs=args.jobs)
@@ -54,7 +86,9 @@ def run(args):
     print(f"sweep: |V| = d in {c['sizes']}, {c['seeds']} seeds each, T = {c['T']}, T1 = {c['T1']}, "
           f"eta0 = {c['eta0']}, eta = {c['eta']}, zero init")
     sizes = c["sizes"]
-    print("min log-slack over seeds per |V| (>= 0: the bound holds with that many e-folds to spare)")
+    print("min log-slack over seeds per |V| (>= 0 up to float64 rounding: the bound holds with that many "
+          "e-folds to spare;\n  -: its conditions never hold; *: log-slack undefined, the measured value or the "
+          "bound being 0, e.g. an error of exactly 0)")
     print(f"{'statement: quantity':<66} " + " ".join(f"{'|V|=' + str(v):>9}" for v in sizes) + "  verdict")
     table = {}
     for srow in result["summary"]:
@@ -68,7 +102,7 @@ def run(args):
                    else f"holds {held}/{runs}" + (f", n/a {na}" if na else ""))
         if not all(x["decides"] for x in by.values()):
             verdict += " [informational]"
-        cells = " ".join(f"{_fmt(by[v]['log_slack_min']) if v in by else '':>9}" for v in sizes)
+        cells = " ".join(f"{_cell(by[v]) if v in by else '':>9}" for v in sizes)
         print(f"{(st + ': ' + q)[:66]:<66} {cells}  {verdict}")
     for r in result["rows"]:
         if r["status"] != "ok":

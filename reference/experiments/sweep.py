@@ -13,7 +13,8 @@ The runs go through a :mod:`concurrent.futures` executor: a process pool by
 default (``jobs`` workers), inline for ``jobs=1``, or any executor with the
 standard ``submit`` (for Dask: ``client.get_executor()``). The result is one
 long table (a row per run and audit row, with the run's constants), a summary
-per statement and size, and a figure of the log-slack against ``abs(V)``.
+per statement and size, and a figure of the log-slack against ``abs(V)``
+(:mod:`reference.experiments.sweep_report`; its names are re-exported here).
 """
 
 import math
@@ -24,21 +25,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import numpy as np
 
 from ..errors import ConfigError, ReferenceValueError
-from .plotting import ensure_dir, panel_figure, write_csv, write_json
+from .sweep_report import COLUMNS, STAGE1, figure, summarize, write  # noqa: F401 (re-exported)
 
 __all__ = ["SWEEP", "COLUMNS", "STAGE1", "sweep_tasks", "run_one", "run_sweep", "summarize", "write", "figure"]
 
 #: Defaults of ``python -m reference sweep``.
 SWEEP = {"sizes": (4, 8, 16), "seeds": 4, "T": 300, "T1": 300, "L_max": 6}
-#: Columns of the long table: the run's constants, then the audit row's fields.
-COLUMNS = ("size", "seed", "run", "n_tokens", "d", "N", "L_max", "star_norm_ov", "star_norm_kq", "eta0",
-           "eta", "T", "T1", "seconds", "statement", "quantity", "holds", "decides", "violated", "erratum",
-           "n_checked", "t_worst", "measured_worst", "bound_worst", "slack_worst", "log_slack_worst", "status",
-           "error")
-#: Statements about stage 1 (left panel of the figure); the others are about stage 2.
-STAGE1 = ("Lemma 1", "Proposition 1", "Lemma 3", "Corollary 1")
-
-
 def _count(name, x, lo):
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo:
         raise ConfigError(f"{name} must be an integer >= {lo}, got {x!r}")
@@ -112,6 +104,11 @@ def run_one(task):
     gradient vanishes at zero (Algorithm 1's normalised step is undefined); "failed" (one
     row, the message in ``error``) when the run raised one of the library's errors.
     Nothing is dropped.
+
+    Raises
+    ------
+    Exception
+        Only errors that are not the library's own (a bug): they propagate, never become rows.
     """
     from ..algorithm import two_stage_ngd
     from ..audit import audit
@@ -173,12 +170,14 @@ def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"
     Raises
     ------
     ConfigError
-        A bad setting (before anything runs).
+        A bad setting, or both ``jobs`` and ``executor`` (before anything runs).
     """
     from ..algorithm import Progress
     tasks = sweep_tasks(sizes, seeds, seed=seed, T=T, T1=T1, L_max=L_max, eta0=eta0, eta=eta)
     if jobs is not None:
         jobs = _count("jobs", jobs, 1)
+    if jobs is not None and executor is not None:
+        raise ConfigError("give jobs (workers of the default process pool) or executor, not both")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise ConfigError(f"executor must have a submit method (a concurrent.futures.Executor), got {executor!r}")
     prog = Progress(f"sweep ({len(tasks)} runs)", len(tasks), enabled=progress)
@@ -207,98 +206,3 @@ def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"
             "failed": [r["run"] for r in rows if r["status"] == "failed"],
             "degenerate": [r["run"] for r in rows if r["status"] == "degenerate"],
             "violations": [r for r in rows if r["violated"] and r["status"] == "ok"]}
-
-
-def summarize(rows):
-    """Per statement row and size: runs, holds / violated / not applicable, min and median log-slack.
-
-    Parameters
-    ----------
-    rows : list of dict
-        The long table of :func:`run_sweep` (rows whose run failed or was degenerate are left
-        out here; they stay in the table and in ``failed`` / ``degenerate``).
-
-    Returns
-    -------
-    list of dict
-        Keys ``statement``, ``quantity``, ``size``, ``runs``, ``holds``, ``fails`` (the
-        inequality fails somewhere its conditions hold), ``violated`` (fails and the row
-        decides the verdict), ``not_applicable``, ``decides``, ``log_slack_min``, ``log_slack_median``
-        (over runs where it is defined; nan if none).
-    """
-    groups = {}
-    for r in rows:
-        if r["status"] != "ok":
-            continue
-        groups.setdefault((r["statement"], r["quantity"], r["size"]), []).append(r)
-    out = []
-    for (st, q, V), rs in groups.items():
-        ls = np.array([r["log_slack_worst"] for r in rs if r["holds"] is not None], dtype=float)
-        ls = ls[np.isfinite(ls)]
-        out.append({"statement": st, "quantity": q, "size": V, "runs": len(rs),
-                    "holds": sum(r["holds"] is True for r in rs), "fails": sum(r["holds"] is False for r in rs),
-                    "violated": sum(bool(r["violated"]) for r in rs),
-                    "not_applicable": sum(r["holds"] is None for r in rs), "decides": all(r["decides"] for r in rs),
-                    "log_slack_min": float(ls.min()) if ls.size else math.nan,
-                    "log_slack_median": float(np.median(ls)) if ls.size else math.nan})
-    return out
-
-
-def write(result, out):
-    """Write ``sweep.csv`` (long table), ``sweep_summary.csv``, ``sweep.json`` and ``sweep.png`` (with matplotlib).
-
-    Parameters
-    ----------
-    result : dict
-        From :func:`run_sweep`.
-    out : str or os.PathLike
-        Directory, created if needed.
-
-    Returns
-    -------
-    dict
-        File kind -> path (``"figure"`` is None without matplotlib).
-    """
-    ensure_dir(out)
-    files = {"csv": write_csv(os.path.join(out, "sweep.csv"), list(COLUMNS),
-                              [[r[c] for c in COLUMNS] for r in result["rows"]])}
-    keys = list(result["summary"][0]) if result["summary"] else ["statement"]
-    files["summary_csv"] = write_csv(os.path.join(out, "sweep_summary.csv"), keys,
-                                     [[s[k] for k in keys] for s in result["summary"]])
-    keep = ("config", "summary", "failed", "degenerate", "rows")
-    files["json"] = write_json(os.path.join(out, "sweep.json"), {k: result[k] for k in keep})
-    files["figure"] = figure(result, os.path.join(out, "sweep.png"))
-    return files
-
-
-def figure(result, path):
-    """Median log-slack (band: min to median) against ``abs(V)``, one line per statement of Sections 4-5.
-
-    Parameters
-    ----------
-    result : dict
-        From :func:`run_sweep`.
-    path : str
-        PNG file to write.
-
-    Returns
-    -------
-    str or None
-        ``path``, or None without matplotlib.
-    """
-    panels = []
-    for title, stage1 in (("stage 1 statements", True), ("stage 2 statements", False)):
-        lines = {}
-        for s in result["summary"]:
-            if s["decides"] and math.isfinite(s["log_slack_median"]) and (s["statement"] in STAGE1) == stage1:
-                lines.setdefault(f"{s['statement']}: {s['quantity']}", []).append(s)
-        panel_lines = []
-        for label, ss in sorted(lines.items()):
-            ss.sort(key=lambda s: s["size"])
-            panel_lines.append({"x": [s["size"] for s in ss], "y": [s["log_slack_median"] for s in ss],
-                                "lo": [s["log_slack_min"] for s in ss], "hi": [s["log_slack_median"] for s in ss],
-                                "label": label[:48], "style": "o-"})
-        panels.append({"title": title, "xlabel": "|V| (= d)", "ylabel": "log-slack (>= 0: holds)",
-                       "lines": panel_lines})
-    return panel_figure(path, panels, 1, 2, title="Audit slack against problem size "
-                        f"({result['config']['seeds']} seeds per size)", panel_size=(6.5, 4.5))
