@@ -1,4 +1,4 @@
-"""The audit: every statement of :mod:`reference.theory_bounds` checked on a trajectory.
+"""The audit: every statement of :mod:`reference.theory` checked on a trajectory.
 
 ``audit(traj, ds)`` evaluates each bound at every iterate where its
 conditions hold and returns an :class:`AuditTable` with one row per
@@ -9,14 +9,12 @@ status of ``python -m reference verify``. A printed statement that
 its corrected statement (its own row) decides instead.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import theory_bounds as tb
 from . import theory_stage2 as ts
+from .audit_setting import Setting, assumption3_holds, setting_of  # noqa: F401  (re-exported)
 from .audit_table import AuditRow, AuditTable
-from .structure import collocation, optimal_mask, query_orders
 
 __all__ = ["RTOL", "ATOL", "ROUND_ULPS", "MEASURES", "ERRATA", "AuditRow", "AuditTable", "Setting", "setting_of",
            "evaluate", "bounds_for", "audit", "assumption3_holds"]
@@ -38,7 +36,8 @@ ERRATA = {
     "corollary1-upper": "Corollary 1's upper bound 3 Delta is false: with zero init every stage-1 margin "
                         "equals T eta0/||W*_ov|| = 4||W*_ov|| Delta > 3 Delta (corrected: 4||W*_ov|| Delta)",
     "theorem2-step-size": "Theorem 2 as printed has no step-size condition and fails for huge eta "
-                          "(corrected: add Theorem 1's eta <= ||W*_kq||/e)",
+                          "(corrected: add Theorem 1's eta <= ||W*_kq||/e; or, proved and checkable, require "
+                          "1 - cos(W_kq^(t), W*_kq) <= 1/(16||W*_kq||^2) instead of the conditions on T and t)",
     "proposition2": "Proposition 2's closed form is not W*_kq on sample sets that are not prefix-closed "
                     "(it holds on every prefix-closed D_0; corrected: exactly on the queries satisfying "
                     "reference.maxmargin.prop2_condition)",
@@ -96,16 +95,24 @@ def evaluate(bound, measured, t, *, run="", scale=None, decides=None, note=""):
     Parameters
     ----------
     bound : Bound
-    measured : ndarray, shape (len(t),)
-    t : ndarray of int, shape (len(t),)
-    scale : ndarray, optional
+        One inequality of one statement (``value``, ``conditions`` of shape (n,)).
+    measured : ndarray, shape (n,)
+        The trajectory measure ``bound.field`` at the iterates ``t`` (nan: undefined there).
+    t : ndarray of int, shape (n,)
+        The iterates.
+    run : str
+        Label of the run (the row's first column).
+    scale : ndarray, shape (n,), optional
         Size of the weights the measure is rounded against (e.g. ``||W_ov^(t)||``).
     decides : bool, optional
         Default: the row decides unless it is a known erratum.
+    note : str
+        Free text carried by the row.
 
     Returns
     -------
     AuditRow
+        ``holds`` is None when the conditions hold at no iterate where the measure is defined.
     """
     m = np.asarray(measured, dtype=np.float64)
     b = np.broadcast_to(np.asarray(bound.value, dtype=np.float64), m.shape)
@@ -142,61 +149,24 @@ def evaluate(bound, measured, t, *, run="", scale=None, decides=None, note=""):
                     corrects=bound.corrects, decides=bool(decides), note=note)
 
 
-# ---------------------------------------------------------------- the setting of a run
-
-def assumption3_holds(ds, In=None):
-    """Assumption 3: in each sentence the optimal token occurs at least as often as each non-optimal one."""
-    In = collocation(ds) if In is None else In
-    opt = optimal_mask(ds, In)
-    for n, s in enumerate(ds.sentences):
-        L = s.size
-        k_opt = int(opt[n, :L].sum())
-        counts = np.bincount(s[~opt[n, :L]], minlength=ds.vocab.n_tokens)
-        if k_opt and counts.max(initial=0) > k_opt:
-            return False
-    return True
-
-
-@dataclass(frozen=True)
-class Setting:
-    """The constants and standing conditions a run's statements are phrased in."""
-
-    n_tokens: int
-    N: int
-    L_max: int
-    star_norm_ov: float
-    star_norm_kq: float
-    eta0: float
-    eta: float
-    T: int
-    init_norm_ov: float
-    init_norm_kq: float
-    assumption1: bool
-    assumption2: bool
-    assumption3: bool
-
-    @property
-    def zero_init(self):
-        return self.init_norm_ov == 0.0 and self.init_norm_kq == 0.0
-
-
-def setting_of(traj, ds):
-    """The :class:`Setting` of a trajectory of Algorithm 1 on ``ds``."""
-    c = traj.config
-    try:
-        In = collocation(ds)
-        a1 = not any(o.confused for o in query_orders(ds, In).values())
-        a3 = a1 and assumption3_holds(ds, In)
-    except ValueError:
-        a1 = a3 = False
-    return Setting(n_tokens=ds.vocab.n_tokens, N=ds.N, L_max=ds.L_max, star_norm_ov=traj.star_norm_ov,
-                   star_norm_kq=traj.star_norm_kq, eta0=float(c["eta0"]), eta=float(c["eta"]), T=int(c["T"]),
-                   init_norm_ov=float(traj.stage1["norm"][0]), init_norm_kq=float(traj.stage2["norm"][0]),
-                   assumption1=a1, assumption2=bool(ds.vocab.orthonormal), assumption3=a3)
-
-
 def bounds_for(traj, s):
-    """Every bound of Sections 4-5 at every iterate of ``traj``: ``[(Bound, t), ...]``."""
+    """Every bound of Sections 4-5 (Lemma 1 to Theorem 2) at every iterate of ``traj``.
+
+    The standing conditions of ``s`` enter each statement's conditions; without
+    Assumptions 1-2 no condition holds, and with ``W*_kq = 0`` (no ordered pair)
+    the stage-2 bounds are kept with nan values and conditions that never hold.
+
+    Parameters
+    ----------
+    traj : Trajectory
+    s : Setting
+        ``setting_of(traj, ds)``.
+
+    Returns
+    -------
+    list of (Bound, ndarray of int)
+        Each bound with its iterates: stage 1 ``0..T``, stage 2 ``0..T1``.
+    """
     t1 = np.arange(len(traj.stage1["norm"]))
     t2 = np.arange(len(traj.stage2["norm"]))
     a12 = s.assumption1 and s.assumption2
@@ -208,20 +178,31 @@ def bounds_for(traj, s):
     out += [(b, t1) for b in tb.lemma3(t1, zero_init=z_ov)]
     out += [(b, t1) for b in tb.corollary1(t1, eta0=s.eta0, star_norm_ov=s.star_norm_ov,
                                            n_tokens=s.n_tokens, zero_init=z_ov)]
+    # W*_kq = 0 (no ordered pair): the stage-2 statements say nothing; their rows are kept, n/a
+    kq = s.star_norm_kq if s.star_norm_kq > 0 else 1.0
     kw = dict(zero_init=z, assumption3=s.assumption3)
-    out += [(b, t2) for b in ts.lemma5(t2, L_max=s.L_max, **kw)]
-    out += [(b, t2) for b in ts.lemma6(t2, eta=s.eta, L_max=s.L_max, star_norm_kq=s.star_norm_kq,
-                                       phi_plus_min=traj.stage2["phi_plus_min"], init_norm=s.init_norm_kq, **kw)]
-    out += [(b, t2) for b in ts.lemma7(t2, eta=s.eta, N=s.N, L_max=s.L_max, star_norm_kq=s.star_norm_kq,
-                                       norm_kq=traj.stage2["norm"], ugrad_Wstar=traj.stage2["ugrad_Wstar"], **kw)]
-    out += [(b, t2) for b in ts.theorem1(t2, eta=s.eta, N=s.N, L_max=s.L_max, star_norm_kq=s.star_norm_kq, **kw)]
-    out += [(b, t2) for b in ts.theorem2(t2, T=s.T, eta0=s.eta0, eta=s.eta, n_tokens=s.n_tokens, N=s.N,
-                                         L_max=s.L_max, star_norm_ov=s.star_norm_ov,
-                                         star_norm_kq=s.star_norm_kq, **kw)]
+    st2 = list(ts.lemma5(t2, L_max=s.L_max, **kw))
+    st2 += ts.lemma6(t2, eta=s.eta, L_max=s.L_max, star_norm_kq=kq, phi_plus_min=traj.stage2["phi_plus_min"],
+                     init_norm=s.init_norm_kq, **kw)
+    st2 += ts.lemma7(t2, eta=s.eta, N=s.N, L_max=s.L_max, star_norm_kq=kq, norm_kq=traj.stage2["norm"],
+                     ugrad_Wstar=traj.stage2["ugrad_Wstar"], **kw)
+    st2 += ts.theorem1(t2, eta=s.eta, N=s.N, L_max=s.L_max, star_norm_kq=kq, **kw)
+    kw2 = dict(T=s.T, eta0=s.eta0, eta=s.eta, n_tokens=s.n_tokens, L_max=s.L_max, star_norm_ov=s.star_norm_ov,
+               star_norm_kq=kq, **kw)
+    st2 += ts.theorem2(t2, N=s.N, **kw2)
+    st2 += ts.theorem2_direction_form(t2, dir_err_kq=1.0 - traj.stage2["cos"], **kw2)
+    if s.star_norm_kq <= 0:
+        st2 = [_never(b, np.full(len(t2), np.nan)) for b in st2]
+    out += [(b, t2) for b in st2]
     if not a12:
-        out = [(tb.Bound(b.statement, b.quantity, b.field, b.sense, b.value, np.zeros(len(t), dtype=bool),
-                         b.printed, b.erratum, b.corrects), t) for b, t in out]
+        out = [(_never(b), t) for b, t in out]
     return out
+
+
+def _never(b, value=None):
+    """``b`` with its conditions false at every ``t`` (and ``value`` replaced if given)."""
+    return tb.Bound(b.statement, b.quantity, b.field, b.sense, b.value if value is None else value,
+                    np.zeros(np.shape(b.conditions), dtype=bool), b.printed, b.erratum, b.corrects)
 
 
 def audit(traj, ds, *, run="", extra=True):
@@ -230,21 +211,28 @@ def audit(traj, ds, *, run="", extra=True):
     Parameters
     ----------
     traj : Trajectory
+        A run of :func:`reference.algorithm.two_stage_ngd` on ``ds``.
     ds : Dataset
     run : str
         Label of the run (first column).
     extra : bool
-        Also add the rate rows and Theorem 3 (see :mod:`reference.audit_extra`).
+        Also add the rate rows, Proposition 2 and Theorem 3 (see :mod:`reference.audit_extra`).
 
     Returns
     -------
     AuditTable
+        One row per statement and quantity; a failed assumption is named in every row's note
+        (its rows are then n/a, never silently dropped).
     """
     s = setting_of(traj, ds)
+    note = "; ".join(s.failed)
+    note2 = "; ".join(s.failed + (("W*_kq = 0 (no ordered pair): the stage-2 statements do not apply",)
+                                  if s.star_norm_kq <= 0 else ()))
     rows = []
     for b, t in bounds_for(traj, s):
         stage, fn, scale_fn = MEASURES[b.field]
-        rows.append(evaluate(b, fn(traj), t, run=run, scale=None if scale_fn is None else scale_fn(traj)))
+        rows.append(evaluate(b, fn(traj), t, run=run, scale=None if scale_fn is None else scale_fn(traj),
+                             note=note if stage == 1 else note2))
     table = AuditTable(rows)
     if extra:
         from .audit_extra import extra_rows

@@ -1,4 +1,7 @@
-"""The audit's table: one :class:`AuditRow` per statement and quantity, rendered as text, CSV or JSON."""
+"""The audit's table: one :class:`AuditRow` per statement and quantity, rendered as text, CSV or JSON.
+
+:func:`scalar_row` builds the row of a statement checked once rather than per iterate.
+"""
 
 import csv
 import io
@@ -6,12 +9,17 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields
 
-__all__ = ["AuditRow", "AuditTable"]
+import numpy as np
+
+__all__ = ["AuditRow", "AuditTable", "scalar_row"]
 
 
 @dataclass
 class AuditRow:
-    """One statement and quantity, checked on one run (see :func:`evaluate`)."""
+    """One statement and quantity, checked on one run (:func:`reference.audit.evaluate`, :func:`scalar_row`).
+
+    The fields are the columns of the CSV and JSON files of ``python -m reference verify``.
+    """
 
     run: str
     statement: str
@@ -37,6 +45,7 @@ class AuditRow:
 
     @property
     def name(self):
+        """``"statement: quantity"``, the row's key."""
         return f"{self.statement}: {self.quantity}"
 
     @property
@@ -46,7 +55,12 @@ class AuditRow:
 
 
 class AuditTable:
-    """The audit's rows, with CSV / JSON / text renderings."""
+    """The audit's rows, with CSV / JSON / text renderings.
+
+    Parameters
+    ----------
+    rows : iterable of AuditRow
+    """
 
     def __init__(self, rows=()):
         self.rows = list(rows)
@@ -58,6 +72,7 @@ class AuditTable:
         return len(self.rows)
 
     def extend(self, rows):
+        """Append rows (an iterable of :class:`AuditRow`, e.g. another table)."""
         self.rows.extend(rows)
 
     def violations(self):
@@ -66,16 +81,24 @@ class AuditTable:
 
     @property
     def ok(self):
+        """No deciding row is violated (the exit status of ``verify`` is 0)."""
         return not self.violations()
 
     def row(self, name, run=None):
-        """The first row called ``"statement: quantity"`` (optionally of one run)."""
+        """The first row called ``"statement: quantity"`` (optionally of one run).
+
+        Raises
+        ------
+        KeyError
+            No such row.
+        """
         for r in self.rows:
             if r.name == name and (run is None or r.run == run):
                 return r
         raise KeyError(name)
 
     def to_dicts(self):
+        """The rows as a list of dicts (field name -> value)."""
         return [asdict(r) for r in self.rows]
 
     def to_json(self, path=None):
@@ -123,3 +146,52 @@ class AuditTable:
             lines.append(f"{r.run[:29]:<29} {r.name[:58]:<58} {t!s:>6} {g(m):>11} {g(b):>11} "
                          f"{g(r.log_slack_worst):>9}  {verdict}")
         return "\n".join(lines)
+
+
+def scalar_row(run, statement, quantity, sense, printed, measured, bound, conditions, *,
+               t, erratum="", corrects="", decides=True, note="", tol=0.0):
+    """An :class:`AuditRow` for a statement checked once (at ``t``), not per iterate.
+
+    Used for the rates, Proposition 2, Theorem 3 and Example 2.
+
+    Parameters
+    ----------
+    run, statement, quantity, printed : str
+        Row labels (as in :class:`AuditRow`).
+    sense : {"<=", ">=", "<", ">"}
+        ``measured sense bound`` is what must hold.
+    measured, bound : float
+        nan makes the row undefined (``holds`` None).
+    conditions : bool
+        Whether the statement's conditions hold.
+    t : int
+        The iterate the check refers to.
+    erratum, corrects, decides, note
+        As in :class:`AuditRow`.
+    tol : float
+        Slack accepted below 0 (rounding).
+
+    Returns
+    -------
+    AuditRow
+        ``holds`` None when the conditions do not hold or a value is nan.
+    """
+    measured, bound = float(measured), float(bound)
+    defined = not (math.isnan(measured) or math.isnan(bound))
+    check = bool(conditions) and defined
+    slack = (bound - measured) if sense == "<=" else (measured - bound)
+    if sense == ">" or sense == "<":
+        ok = slack > -tol
+    else:
+        ok = slack >= -tol
+    log_slack = np.nan
+    if defined and math.isfinite(measured) and math.isfinite(bound) and measured * bound > 0:
+        r = abs(bound) / abs(measured)
+        log_slack = math.log(r) if (sense in ("<=", "<")) == (measured > 0) else -math.log(r)
+    return AuditRow(run=run, statement=statement, quantity=quantity, sense=sense, printed=printed,
+                    n_checked=int(check), n_undefined=int(bool(conditions) and not defined),
+                    holds=(ok if check else None), t_worst=(int(t) if check else None),
+                    measured_worst=measured if check else np.nan, bound_worst=bound if check else np.nan,
+                    slack_worst=slack if check else np.nan, log_slack_worst=log_slack if check else np.nan,
+                    t_final=int(t), conditions_final=bool(conditions), measured_final=measured,
+                    bound_final=bound, erratum=erratum, corrects=corrects, decides=decides, note=note)

@@ -1,19 +1,27 @@
-"""The stage-2 statements (Section 5: Lemmas 5-7, Theorems 1-2) and Proposition 2's closed form.
+"""The stage-2 statements (Section 5: Lemmas 5-7, Theorem 1).
 
-Pure functions of the constants, each returning :class:`~reference.theory_bounds.Bound`
-rows; see :mod:`reference.theory_bounds` for the conventions (conditions per
-iterate, the Library rule on ``t >= K log^p t``) and the named constants.
+Theorem 2 and its corrections live in :mod:`reference.theory_theorem2`,
+Proposition 2's closed form (Section 6) in :mod:`reference.theory_section6`;
+both are re-exported here.
+
+Pure functions of the constants, each returning :class:`~reference.theory_constants.Bound`
+rows; see :mod:`reference.theory_constants` for the conventions (conditions per
+iterate, the Library rule on ``t >= K log^p t``) and the named constants. The
+statement functions raise ``ConfigError`` for a step, ``||W*||`` or count that is
+not a finite number > 0.
 """
 
 import math
 
 import numpy as np
 
-from .theory_bounds import (THM1_C_DIR, THM2_C_T, THM2_C_t, Bound, C0_thm2, C1_thm2, _full, _log_pos, _t,
-                            log_threshold)
+from .theory_constants import THM1_C_DIR, Bound, _full, _log_pos, _positive, _t
+from .theory_section6 import proposition2_closed_form  # noqa: F401  (re-exported: Section 6)
+from .theory_theorem2 import (THM2_DIR_ERR, theorem2, theorem2_conditions,  # noqa: F401  (re-exported)
+                              theorem2_direction_form)
 
 __all__ = ["lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1", "theorem2_conditions",
-           "theorem2", "proposition2_closed_form"]
+           "theorem2", "theorem2_direction_form", "THM2_DIR_ERR", "proposition2_closed_form"]
 
 
 def lemma5(t, *, L_max, zero_init, assumption3):
@@ -26,14 +34,22 @@ def lemma5(t, *, L_max, zero_init, assumption3):
     t : array_like of int, shape (n,)
         Stage-2 iterates.
     L_max : int
+        Longest sentence of ``D_0``.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
 
     Returns
     -------
     tuple of Bound
-        One per inequality; ``value`` and ``conditions`` have shape ``(len(t),)``.
+        (optimal weight >= 1/L_max, no drop from t = 0, ``phi_+`` non-decreasing (from t = 1),
+        optimal >= non-optimal); ``value`` and ``conditions`` have shape ``(n,)``.
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
     """
+    _positive(L_max=L_max)
     t = _t(t)
     c = _full(t, zero_init and assumption3)
     z = np.zeros(t.shape)
@@ -60,6 +76,7 @@ def lemma6(t, *, eta, L_max, star_norm_kq, phi_plus_min, init_norm=0.0, zero_ini
     eta, star_norm_kq : float
         Stage-2 step and ``||W*_kq||`` (Eq. 3).
     L_max : int
+        Longest sentence of ``D_0``.
     phi_plus_min : array_like, shape (n,)
         Measured ``min_n phi_+^(n,t)``.
     init_norm : float
@@ -70,8 +87,15 @@ def lemma6(t, *, eta, L_max, star_norm_kq, phi_plus_min, init_norm=0.0, zero_ini
     Returns
     -------
     tuple of Bound
-        One per inequality; ``value`` and ``conditions`` have shape ``(len(t),)``.
+        (norm upper [any init], norm lower, gradient correlation); ``value`` and ``conditions``
+        have shape ``(n,)``.
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
     """
+    _positive(eta=eta, L_max=L_max, star_norm_kq=star_norm_kq)
     t = _t(t)
     c = _full(t, zero_init and assumption3)
     phi_plus_min = np.broadcast_to(np.asarray(phi_plus_min, dtype=np.float64), t.shape)
@@ -86,12 +110,52 @@ def lemma6(t, *, eta, L_max, star_norm_kq, phi_plus_min, init_norm=0.0, zero_ini
 
 
 def lemma7_t0(eta, L_max, star_norm_kq):
-    """``t_0 = ceil(8 L_max ||W*_kq||^2 / eta)`` of Lemma 7."""
+    """``t_0 = ceil(8 L_max ||W*_kq||^2 / eta)``, the first iterate of Lemma 7.
+
+    Parameters
+    ----------
+    eta : float
+        Stage-2 step.
+    L_max : int
+        Longest sentence of ``D_0``.
+    star_norm_kq : float
+        ``||W*_kq||`` (Eq. 3).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
+    """
+    _positive(eta=eta, L_max=L_max, star_norm_kq=star_norm_kq)
     return int(math.ceil(8.0 * L_max * star_norm_kq ** 2 / eta))
 
 
 def lemma7_alpha(norm_kq, *, N, L_max, star_norm_kq):
-    """``alpha_t = 4 N L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (Lemma 7)."""
+    """``alpha_t = 4 N L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (Lemma 7).
+
+    Parameters
+    ----------
+    norm_kq : array_like, shape (n,)
+        ``||W_kq^(t)||`` (inf where it is 0: Lemma 7 applies only from ``t_0`` on).
+    N, L_max : int
+        Number of distinct sentences, longest sentence.
+    star_norm_kq : float
+        ``||W*_kq||`` (Eq. 3).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
+    """
+    _positive(N=N, L_max=L_max, star_norm_kq=star_norm_kq)
     w = np.asarray(norm_kq, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return 4.0 * N * L_max ** 2 * star_norm_kq ** 2 * (1 + np.log(2 * L_max * w)) / w
@@ -108,16 +172,25 @@ def lemma7(t, *, eta, N, L_max, star_norm_kq, norm_kq, ugrad_Wstar, zero_init, a
     t : array_like of int, shape (n,)
         Stage-2 iterates.
     eta, star_norm_kq : float
+        Stage-2 step and ``||W*_kq||`` (Eq. 3).
     N, L_max : int
+        Number of distinct sentences, longest sentence.
     norm_kq, ugrad_Wstar : array_like, shape (n,)
+        Measured ``||W_kq^(t)||`` and ``<grad/||grad||, W*_kq>`` at each ``t``.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
 
     Returns
     -------
     tuple of Bound
-        One per inequality; ``value`` and ``conditions`` have shape ``(len(t),)``.
+        One bound on the measure ``ugrad_W``; ``value`` and ``conditions`` have shape ``(n,)``.
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
     """
+    _positive(eta=eta, N=N, L_max=L_max, star_norm_kq=star_norm_kq)
     t = _t(t)
     w = np.broadcast_to(np.asarray(norm_kq, dtype=np.float64), t.shape)
     g = np.broadcast_to(np.asarray(ugrad_Wstar, dtype=np.float64), t.shape)
@@ -143,15 +216,24 @@ def theorem1(t, *, eta, N, L_max, star_norm_kq, zero_init, assumption3):
     t : array_like of int, shape (n,)
         Stage-2 iterates.
     eta, star_norm_kq : float
+        Stage-2 step and ``||W*_kq||`` (Eq. 3).
     N, L_max : int
+        Number of distinct sentences, longest sentence.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
 
     Returns
     -------
     tuple of Bound
-        One per inequality; ``value`` and ``conditions`` have shape ``(len(t),)``.
+        (printed norm lower, Lemma 6's norm lower, norm upper, direction error); ``value`` and
+        ``conditions`` have shape ``(n,)``; the direction bound is nan at ``t < 1``.
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
     """
+    _positive(eta=eta, N=N, L_max=L_max, star_norm_kq=star_norm_kq)
     t = _t(t)
     c = (t >= 2) & bool(zero_init and assumption3 and eta <= star_norm_kq / math.e)
     err = THM1_C_DIR * N * L_max ** 4 * star_norm_kq ** 4 * _log_pos(t) ** 2 / (np.maximum(t, 1) * eta)
@@ -163,93 +245,3 @@ def theorem1(t, *, eta, N, L_max, star_norm_kq, zero_init, assumption3):
             Bound("Theorem 1", "||W_kq^(t)|| upper", "norm_kq", "<=", t * eta, c, "||W_kq^(t)|| <= t eta"),
             Bound("Theorem 1", "direction error", "dir_err_kq", "<=", err, c,
                   "1 - <W_bar_kq, W_bar*_kq> <= 54 N L_max^4 ||W*_kq||^4 log^2 t / (t eta)"))
-
-
-def theorem2_conditions(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq):
-    """Theorem 2's conditions with the proof's constants (Library rule on ``log`` conditions).
-
-    ``T >= 384 ||W*_ov||^5 log|V| log T / eta0`` and
-    ``t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta``.
-
-    Returns
-    -------
-    ok_T : bool
-    ok_t : ndarray of bool, shape (len(t),)
-    """
-    K_T = THM2_C_T * star_norm_ov ** 5 * math.log(n_tokens) / eta0
-    K_t = THM2_C_t * N * L_max ** 4 * star_norm_kq ** 6 / eta
-    return bool(T >= log_threshold(K_T, 1)), _t(t) >= log_threshold(K_t, 2)
-
-
-def theorem2(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq, zero_init, assumption3):
-    """Theorem 2: ``min_n phi_+^(n,t) >= 1/(1 + L_max e^{-C_1 t})`` and
-    ``L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + e^{C_1 t})))`` (Eq. 4), the latter in log form.
-
-    Conditions as printed: Assumptions 1-3, zero init and :func:`theorem2_conditions`.
-    Both printed rows are known false (erratum ``theorem2-step-size``: with a huge
-    ``eta`` the conditions hold from ``t = 1`` while a sentence whose loss is
-    exponentially small gets no share of the normalised step). The corrected rows
-    add Theorem 1's step-size condition ``eta <= ||W*_kq|| / e``, which the proof
-    inherits.
-
-    Parameters
-    ----------
-    t : array_like of int, shape (n,)
-        Stage-2 iterates.
-    T : int
-        Stage-1 iterations.
-    eta0, eta, star_norm_ov, star_norm_kq : float
-    n_tokens, N, L_max : int
-    zero_init, assumption3 : bool
-        Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
-
-    Returns
-    -------
-    tuple of Bound
-        One per inequality; ``value`` and ``conditions`` have shape ``(len(t),)``.
-    """
-    t = _t(t)
-    ok_T, ok_t = theorem2_conditions(t, T=T, eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max,
-                                     star_norm_ov=star_norm_ov, star_norm_kq=star_norm_kq)
-    c = ok_t & (ok_T and zero_init and assumption3)
-    c_fix = c & (eta <= star_norm_kq / math.e)
-    C0, C1 = C0_thm2(eta0, star_norm_ov), C1_thm2(eta, L_max, star_norm_kq)
-    e = np.exp(-C1 * t)                                 # e^{-C_1 t}, no overflow
-    frac = 2 * L_max * e / (L_max * e + 1)               # 2 L_max / (L_max + e^{C_1 t})
-    att, log_loss = 1 / (1 + L_max * e), math.log(n_tokens) - T * C0 * (1 - frac)
-    p_att = "min_n phi_+^(n,t) >= 1 / (1 + L_max exp(-C_1 t))"
-    p_loss = "L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + exp(C_1 t))))"
-    fix = " (corrected: eta <= ||W*_kq||/e)"
-    return (Bound("Theorem 2", "min_n phi_+^(n,t) (printed)", "phi_plus_min", ">=", att, c, p_att,
-                  erratum="theorem2-step-size"),
-            Bound("Theorem 2", "log L(theta^(t)) (printed)", "log_loss", "<=", log_loss, c, p_loss,
-                  erratum="theorem2-step-size"),
-            Bound("Theorem 2", "min_n phi_+^(n,t) (corrected)", "phi_plus_min", ">=", att, c_fix, p_att + fix,
-                  corrects="Theorem 2: min_n phi_+^(n,t) (printed)"),
-            Bound("Theorem 2", "log L(theta^(t)) (corrected)", "log_loss", "<=", log_loss, c_fix, p_loss + fix,
-                  corrects="Theorem 2: log L(theta^(t)) (printed)"))
-
-
-# ---------------------------------------------------------------- Section 6
-
-def proposition2_closed_form(ds, orders=None):
-    """Proposition 2's printed closed form of ``W*_kq`` in token coordinates ``A* = E^T W*_kq E``.
-
-    Column ``q``: ``|N|/(|O|+|N|)`` on optimal tokens, ``-|O|/(|O|+|N|)`` on
-    non-optimal ones, 0 on non-comparable ones; columns of tokens never a query are 0.
-
-    Returns
-    -------
-    A : ndarray, shape (|V|, |V|)
-        ``A[i, q] = x_i^T W*_kq x_q``.
-    """
-    from .structure import query_orders
-    orders = query_orders(ds) if orders is None else orders
-    V = ds.vocab.n_tokens
-    A = np.zeros((V, V))
-    for q, o in orders.items():
-        nO, nN = len(o.optimal), len(o.non_optimal)
-        if nO + nN:
-            A[list(o.optimal), q] = nN / (nO + nN)
-            A[list(o.non_optimal), q] = -nO / (nO + nN)
-    return A

@@ -99,6 +99,10 @@ def test_audit_of_example1_holds_and_marks_the_erratum(ex1):
     for s in ("Lemma 1", "Proposition 1", "Lemma 3", "Corollary 1", "Lemma 5", "Lemma 6", "Lemma 7",
               "Theorem 1", "Theorem 2", "Proposition 2", "Theorem 3"):
         assert any(n.startswith(s + ":") for n in names), s
+    # every corrected row names an existing printed row that is a known erratum, and decides
+    for r in table:
+        if r.corrects:
+            assert table.row(r.corrects).erratum in ERRATA and r.decides, r.name
     printed = table.row("Corollary 1: margin upper (printed 3 Delta)")
     corrected = table.row("Corollary 1: margin upper (corrected 4||W*_ov|| Delta)")
     assert printed.erratum == "corollary1-upper" and not printed.decides
@@ -164,6 +168,14 @@ def test_verify_command_writes_its_files_and_passes(tmp_path, capsys):
     # Theorem 2's conditions hold somewhere (the large-step run), so it is really checked
     assert any(r["statement"] == "Theorem 2" and r["n_checked"] > 0 for r in rep["rows"])
     assert "VIOLATED [known erratum]" in out
+    # every erratum is shown violated as printed on some run, and its corrected rows decide and hold
+    for key in ERRATA:
+        printed = [r for r in rep["rows"] if r["erratum"] == key]
+        assert any(r["holds"] is False for r in printed), key
+        names = {f"{r['statement']}: {r['quantity']}" for r in printed}
+        fixed = [r for r in rep["rows"] if r["corrects"] in names]
+        assert fixed and all(r["decides"] and r["holds"] is not False for r in fixed), key
+        assert any(r["holds"] is True for r in fixed), key          # checked somewhere, not only n/a
 
 
 def test_verify_exit_status_is_one_on_a_violation(tmp_path, monkeypatch, capsys):
@@ -189,7 +201,8 @@ def test_verify_rejects_a_bad_seed(tmp_path, capsys):
 
 
 def test_worst_iterate_skips_trivial_zero_le_zero_points():
-    """0 <= 0 (a norm bound at t = 0) is tight but uninformative: the worst iterate is the least relative slack elsewhere."""
+    """0 <= 0 (a norm bound at t = 0) is tight but uninformative: the worst iterate is the least
+    relative slack elsewhere."""
     from reference.audit import evaluate
     t = np.arange(3)
     b = tb.Bound(statement="S", quantity="q", field="norm_kq", sense="<=", value=np.array([0.0, 1.5, 2.2]),
@@ -197,3 +210,80 @@ def test_worst_iterate_skips_trivial_zero_le_zero_points():
     row = evaluate(b, np.array([0.0, 1.0, 2.0]), t)
     # relative slacks: t=1: 0.5/1.5, t=2: 0.2/2.2 (smaller)
     assert row.holds and row.t_worst == 2
+
+
+# ---------------------------------------------------------------- nothing silently dropped
+
+def test_a_failed_assumption_is_named_and_its_statements_are_not_checked():
+    """Assumption 3 fails in [a c c] -> n(a) (optimal a once, non-optimal c twice): the stage-2
+    lemmas are n/a and every row's note names the sentence."""
+    from reference.data import Dataset
+    ds = Dataset.from_samples([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a", "c", "c"], "b")])
+    tr = two_stage_ngd(ds, 0.2, 0.1, 20, 20, progress=False)
+    table = audit(tr, ds)
+    assert table.row("Lemma 5: phi_+^(n,t-1) - phi_+^(n,t)").holds is None
+    assert table.row("Lemma 1: ||W_ov^(t)|| upper").holds is True          # needs only Assumptions 1-2
+    assert all("Assumption 3 fails" in r.note and "a c c" in r.note for r in table if r.statement == "Lemma 5")
+
+
+def test_proposition2_rows_report_why_the_condition_cannot_be_checked(ex1):
+    """prop2_condition raises for a sentence without an optimal position ([a b] -> a with
+    n(c) = a, c absent); the corrected row is n/a and carries the error, nothing is swallowed."""
+    from reference.audit import setting_of
+    from reference.audit_extra import proposition2_rows
+    from reference.data import Dataset
+    ds, tr = ex1
+    bad = Dataset.from_samples([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a", "b"], "a")])
+    good = Dataset.from_samples([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a", "b"], "c")])
+    tr3 = two_stage_ngd(good, 0.2, 0.1, 10, 10, progress=False)
+    rows = proposition2_rows(tr3, bad, setting_of(tr3, bad))
+    fixed = rows[1]
+    assert fixed.holds is None and "prop2_condition does not apply" in fixed.note and "'a b'" in fixed.note
+
+
+def test_proposition1_loss_exponent_row_is_informational():
+    """Before log L_0 is linear in t its slope is (|V|-1)/(|V| log|V|) eta0/||W*_ov|| at t = 0
+    (zero init: L_0 = |V| log(1 + (|V|-1) e^{-t eta0/||W*_ov||})), below the stated
+    eta0/(4||W*_ov||) once |V| >= 55: a short run shows a smaller exponent without refuting
+    an O(.). The row must not decide."""
+    from reference.generate import random_realizable
+    V = 60
+    assert (V - 1) / (V * math.log(V)) < 0.25
+    ds = random_realizable(V, L_max=2, rng=np.random.default_rng(0))
+    tr = two_stage_ngd(ds, 0.01, 0.01, 10, 2, progress=False)
+    s = tr.star_norm_ov
+    t = np.arange(11)
+    np.testing.assert_allclose(tr.stage1["loss0"], V * np.log1p((V - 1) * np.exp(-t * 0.01 / s)), rtol=1e-12)
+    table = audit(tr, ds)
+    r = table.row("Proposition 1: L_0 decay exponent")
+    assert r.holds is False and not r.decides and table.ok
+
+
+def test_assumption3_holds_agrees_with_check_assumptions():
+    """Two computations of Assumption 3: the audit's boolean and the diagnosing checker."""
+    from reference.assumptions import check_assumptions
+    from reference.audit import assumption3_holds
+    from reference.data import Dataset
+    one = [(["a"], "b"), (["b"], "c"), (["c"], "a")]
+    cases = {"a c c -> n(a)": (one + [(["a", "c", "c"], "b")], False),       # non-optimal c twice
+             "a a c c -> n(a)": (one + [(["a", "a", "c", "c"], "b")], True),  # tie is allowed
+             "a b -> n(c), no optimal position": (one + [(["a", "b"], "a")], False),
+             "Example 1": (None, True)}
+    for name, (samples, expected) in cases.items():
+        ds = example1() if samples is None else Dataset.from_samples(samples)
+        assert assumption3_holds(ds) is expected, name
+        assert check_assumptions(ds)["assumption3"].ok is expected, name
+
+
+def test_a_dataset_without_ordered_pairs_keeps_its_stage2_rows_as_na():
+    """W*_kq = 0 (no sentence has a non-optimal position): the stage-2 statements say nothing.
+    Their rows stay in the table, n/a, with the reason; no division by ||W*_kq|| = 0."""
+    from reference.data import Dataset
+    ds = Dataset.from_samples([(["a"], "b"), (["b"], "a"), (["a", "a"], "b")])
+    tr = two_stage_ngd(ds, 0.1, 0.1, 10, 0, progress=False)
+    assert tr.star_norm_kq == 0.0
+    table = audit(tr, ds)                               # warnings are errors under pytest
+    stage2 = [r for r in table if r.statement in ("Lemma 5", "Lemma 6", "Lemma 7", "Theorem 1", "Theorem 2")
+              and "rate" not in r.quantity]
+    assert stage2 and all(r.holds is None and "no ordered pair" in r.note for r in stage2)
+    assert table.row("Lemma 3: wrong-logit spread").holds is True and table.ok

@@ -93,6 +93,19 @@ def test_generalize_command(tmp_path, capsys):
     assert main(["generalize", "--out", str(tmp_path), "--seeds", "1", "--n-tokens", "5", "--L-max", "3",
                  "--T", "100", "--T1", "100", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
-    assert rep["totals"]["optimal"]["n"] >= 0
+    c = rep["config"]
+    assert (c["n_tokens"], c["d"], c["L_max"], c["T"], c["T1"]) == (5, 5, 3, 100, 100)
+    assert c["eta0"] == pytest.approx(0.2 / np.sqrt(5)) and c["eta"] == pytest.approx(0.05 / np.sqrt(5))
+    for fam, tot in rep["totals"].items():                 # totals are the per-dataset counts summed
+        assert tot["n"] == sum(r[f"{fam}: n"] for r in rep["per_seed"])
     assert main(["generalize", "--out", str(tmp_path), "--seeds", "0"]) == 2
     assert capsys.readouterr().err.startswith("error: seeds")
+
+
+def test_generalize_small_vocabularies_and_progress(capsys):
+    """|V| L_max / 2 < |V| + L_max - 1 (e.g. |V| = 3, L_max = 2) leaves one admissible N: it
+    must be drawn, not crash numpy; progress=True prints progress lines on stderr."""
+    res = generalize.run(seeds=2, seed=1, n_tokens=3, L_max=2, T=20, T1=20, progress=True)
+    assert [r["N"] for r in res["per_seed"]] == [3 + 2 - 1] * 2
+    err = capsys.readouterr().err
+    assert "generalize: 0/2 datasets done; training dataset 0" in err and "generalize: done in" in err

@@ -4,7 +4,7 @@ Hypothesis draws a realizable dataset (tests/strategies.py, both generators of
 reference.generate), step sizes and run lengths; Algorithm 1 runs from zero and
 every statement informative at every iterate is asserted at every iterate,
 computed here directly from the trajectory (independently of reference.audit,
-whose verdicts are compared at the end). Errata (docs/theory.md): the printed
+whose verdict on the same trajectory is compared after the direct checks). Errata (docs/theory.md): the printed
 statement's failure is reproduced as a fact and the corrected statement is
 asserted. Long runs (direction bounds where not vacuous, measured rates) are
 marked ``slow``.
@@ -38,6 +38,10 @@ ULPS = 64 * np.finfo(np.float64).eps
 MARGIN_RTOL = 1e-10
 #: Exact alignment of a zero-init stage 1: the cosine is 1 to rounding.
 ALIGN_TOL = 1e-13
+#: Lemma 7 compares two inner products of size ~||W|| computed from unit gradients whose
+#: entries carry ~1e-16 relative error each; with alpha_t up to ~1e3 the product loses ~3
+#: digits more than a norm does: 1e-9 relative (the audit's RTOL).
+LEMMA7_RTOL = 1e-9
 
 
 def _need_slow(request):
@@ -120,42 +124,62 @@ def _stage2_checks(ds, tr):
     # Theorem 1's printed norm lower bound (no 1/L_max), under its condition eta <= ||W*_kq|| / e
     if eta <= s_kq / math.e:
         assert _le(t[2:] * eta / (2 * s_kq), s2["norm"][2:])
-    # Lemma 7 from t_0 on
-    m = t[:-1] >= max(1, tb.lemma7_t0(eta, L, s_kq))        # W^(t) != 0 there
+    # Lemma 7 from t_0 = ceil(8 L_max ||W*_kq||^2 / eta) on, alpha_t written out here
+    m = t[:-1] >= max(1, math.ceil(8 * L * s_kq ** 2 / eta))      # W^(t) != 0 there
     w = s2["norm"][:-1][m]
-    alpha = tb.lemma7_alpha(w, N=N, L_max=L, star_norm_kq=s_kq)
+    alpha = 4 * N * L ** 2 * s_kq ** 2 * (1 + np.log(2 * L * w)) / w
     rhs = (1 + alpha) * s2["ugrad_Wstar"][:-1][m] * w / s_kq
-    assert _le(rhs, s2["ugrad_W"][:-1][m], rtol=1e-9)
-    return int(m.sum())
+    assert _le(rhs, s2["ugrad_W"][:-1][m], rtol=LEMMA7_RTOL)
+    # Theorem 2, direction form (the corrected statement, docs/theory.md): wherever
+    # 1 - cos <= 1/(16 ||W*_kq||^2), min phi_+ >= 1/(1 + L_max e^{-C_1 t}), C_1 = eta/(4 L ||W*_kq||^2);
+    # and, once also C_1 t >= log L_max, log L <= log|V| - T C_0 (1 - 2L/(L + e^{C_1 t})), C_0 = eta0/(4||W*_ov||^2)
+    C1, C0 = eta / (4 * L * s_kq ** 2), c["eta0"] / (4 * tr.star_norm_ov ** 2)
+    with np.errstate(invalid="ignore"):
+        near = (1 - s2["cos"]) <= 1 / (16 * s_kq ** 2)
+    assert np.all(s2["phi_plus_min"][near] >= 1 / (1 + L * np.exp(-C1 * t[near])) - att_tol[near])
+    far = near & (C1 * t >= math.log(L))
+    e = np.exp(-C1 * t[far])
+    bound = math.log(ds.vocab.n_tokens) - c["T"] * C0 * (1 - 2 * L * e / (L * e + 1))
+    assert _le(s2["log_loss"][far], bound)
+    # the audit, run on the same trajectory, agrees: no deciding row violated
+    table = audit(tr, ds, extra=False)
+    assert table.ok, [r.name for r in table.violations()]
+    return int(m.sum()), int(near.sum())
 
 
 @given(runs())
 @settings(max_examples=30)
 def test_stage2_lemmas_at_every_iterate(run):
-    _stage2_checks(*run)
+    ds, tr = run
+    if len(tr.stage2["norm"]) >= 2:
+        _stage2_checks(ds, tr)
 
 
 @given(runs(big_steps=True))
 @settings(max_examples=15)
 def test_statements_with_large_steps(run):
-    """The regime where Corollary 1's, Lemma 7's and Theorem 2's printed conditions hold."""
+    """The regime where Corollary 1's, Lemma 7's and Theorem 2's printed conditions hold.
+
+    Lemma 7 is checked from t = 1 here (t_0 = 1 once eta >= 8 L_max ||W*_kq||^2), and the
+    direction form of Theorem 2 from the first iterate aligned enough. The step-size
+    correction (eta <= ||W*_kq||/e) never applies in this regime: its rows are n/a here.
+    """
     ds, tr = run
-    _stage2_checks(ds, tr)
-    s2, c = tr.stage2, tr.config
-    t = np.arange(len(s2["norm"]))
-    kw = dict(T=c["T"], eta0=c["eta0"], eta=c["eta"], n_tokens=ds.vocab.n_tokens, N=ds.N, L_max=ds.L_max,
-              star_norm_ov=tr.star_norm_ov, star_norm_kq=tr.star_norm_kq, zero_init=True, assumption3=True)
-    _, _, att, loss = tb.theorem2(t, **kw)           # the corrected rows (eta <= ||W*_kq|| / e)
-    m = att.conditions
-    assert np.all(s2["phi_plus_min"][m] >= att.value[m] - ABS_TOL)
-    assert _le(s2["log_loss"][m], loss.value[m])
+    if len(tr.stage2["norm"]) < 2:
+        return                                                     # no ordered pair: stage 1 only
+    n7, _ = _stage2_checks(ds, tr)
+    if tr.config["eta"] >= 8 * ds.L_max * tr.star_norm_kq ** 2:
+        assert n7 == len(tr.stage2["norm"]) - 2                    # every t in 1..T1-1: not vacuous
 
 
-def test_audit_agrees_with_the_direct_checks():
+def test_stage2_checks_are_not_vacuous_on_example1():
+    """Example 1 with large steps: Lemma 7 (t_0 = 1) and Theorem 2's direction form are checked
+    at most iterates; with the paper's small steps the direction form still applies late."""
     ds = example1()
-    tr = two_stage_ngd(ds, 0.3, 0.2, 30, 60, progress=False)
-    _stage2_checks(ds, tr)
-    assert audit(tr, ds).ok
+    n7, n2 = _stage2_checks(ds, two_stage_ngd(ds, 100.0, 1e6, 40, 60, progress=False))
+    assert n7 == 59 and n2 >= 50
+    _, n2 = _stage2_checks(ds, two_stage_ngd(ds, 0.3, 0.2, 30, 60, progress=False))
+    assert n2 >= 30
 
 
 # ---------------------------------------------------------------- Theorem 2 erratum (counterexample)

@@ -13,11 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference import theory as tb
+from reference.algorithm import two_stage_ngd
+from reference.data import Dataset
+from reference.errors import AssumptionError, ConfigError
 from reference.generate import example1
 
-#: Bisection in log_threshold runs to float64 resolution; 1e-9 relative covers the
-#: conversion t = exp(s) and leaves the test independent of grid details.
+#: log_threshold polishes its root by Newton steps to float64 resolution; 1e-9 relative
+#: covers the conversion t = exp(u) (u up to ~60) with a wide margin.
 THRESH_RTOL = 1e-9
+#: Closed-form trajectories (norms t eta, scores t eta / sqrt 2) against the engine: a few
+#: ulps per step over <= 100 steps of O(1..1e4) numbers.
+TRAJ_RTOL = 1e-12
 
 
 # ---------------------------------------------------------------- log_threshold (Library rule)
@@ -41,6 +47,19 @@ def test_log_threshold_closed_forms():
     assert tb.log_threshold(math.e * (1 - 1e-9), 1) == 1.0
     assert tb.log_threshold(math.e * 1.01, 1) > math.e
     assert tb.log_threshold(0.0, 2) == 1.0
+    # t >= K log^2 t for every t >= 1 iff sqrt(t) >= sqrt(K) log t everywhere iff 2 sqrt(K) <= e
+    assert tb.log_threshold(math.e ** 2 / 4 * (1 - 1e-9), 2) == 1.0
+    assert tb.log_threshold(math.e ** 2 / 4 * 1.01, 2) > 1.0
+    # roots chosen by hand: t0 = e^2 solves t = (e^2/2) log t (the other root is smaller);
+    # t0 = e^4 solves t = (e^4/16) log^2 t (the other root is smaller)
+    assert tb.log_threshold(math.e ** 2 / 2, 1) == pytest.approx(math.e ** 2, rel=THRESH_RTOL)
+    assert tb.log_threshold(math.e ** 4 / 16, 2) == pytest.approx(math.e ** 4, rel=THRESH_RTOL)
+
+
+def test_log_threshold_rejects_bad_input():
+    for K, p in ((math.nan, 1), (math.inf, 2), (1.0, 0)):
+        with pytest.raises(ConfigError):
+            tb.log_threshold(K, p)
 
 
 # ---------------------------------------------------------------- constants
@@ -57,7 +76,7 @@ def test_the_three_C0_are_different_objects():
     delta = tb.corollary1([T], eta0=eta0, star_norm_ov=s, n_tokens=4, zero_init=True)[0].value[0]
     assert delta == pytest.approx(T * tb.C0_thm2(eta0, s), rel=1e-15)
     assert tb.C0_thm1_sketch([1.5, 1.5, 1.5]) == 1.5
-    with pytest.raises(ValueError):
+    with pytest.raises(AssumptionError):
         tb.C0_thm1_sketch([1.5, 1.5000001])
     t = np.arange(0, 101)
     assert tb.C0_thm3(0.25 * t + 3.0, t) == pytest.approx(0.25 + 3.0 / 100, rel=1e-12)
@@ -154,3 +173,75 @@ def test_proposition2_closed_form_is_the_printed_example1_matrix():
     printed = np.array([[1 / 2, -1 / 2, -1 / 3, 0], [0, 1 / 2, -1 / 3, 0],
                         [0, 0, 2 / 3, 1 / 2], [-1 / 2, 0, 0, -1 / 2]])
     np.testing.assert_allclose(A, printed, rtol=0, atol=1e-15)
+
+
+# ---------------------------------------------------------------- conditions at their boundaries
+
+def test_conditions_switch_exactly_where_printed():
+    t = np.arange(0, 200)
+    eta, L, s = 0.5, 3, 1.7
+    t0 = math.ceil(8 * L * s ** 2 / eta)                      # Lemma 7's t_0, by hand
+    l7 = tb.lemma7(t, eta=eta, N=5, L_max=L, star_norm_kq=s, norm_kq=np.maximum(t, 1) * eta,
+                   ugrad_Wstar=-0.1, zero_init=True, assumption3=True)[0]
+    assert np.flatnonzero(l7.conditions)[0] == t0
+    # Theorem 1: eta <= ||W*_kq|| / e is inclusive, and t >= 2
+    th = tb.theorem1(t, eta=s / math.e, N=5, L_max=L, star_norm_kq=s, zero_init=True, assumption3=True)[0]
+    assert th.conditions.tolist() == (t >= 2).tolist()
+    # Theorem 2: the t-condition is t >= log_threshold(1696 N L^4 ||W*_kq||^6 / eta, 2)
+    kw = dict(T=10, eta0=1.0, eta=1e4, n_tokens=3, N=4, L_max=2, star_norm_ov=math.sqrt(2), star_norm_kq=1.0)
+    K_t = 1696 * 4 * 2 ** 4 * 1.0 / 1e4
+    thr = tb.log_threshold(K_t, 2)
+    ok_T, ok_t = tb.theorem2_conditions(np.array([math.floor(thr), math.ceil(thr)]), **kw)
+    assert ok_t.tolist() == [False, True]
+    assert ok_T == (10 >= tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(3) / 1.0, 1))
+
+
+# ---------------------------------------------------------------- Theorem 2 on a closed-form trajectory
+
+def test_theorem2_direction_form_on_the_one_pair_dataset():
+    """Corpus {a b a, b a}: D_0 = {[a] -> b, [a b] -> a, [b] -> a}, one ordered pair (b >_b a).
+
+    Independent closed forms (zero init, |V| = 2): W_ov^(T) has every margin alpha = T eta0
+    (||W*_ov|| = 1); the only stage-2 gradient is the column of query b, along e_a - e_b, so
+    A^(t)[:, b] = t eta (e_b - e_a)/sqrt 2, the direction error is 0 from t = 1,
+    phi_+ of [a b] is 1/(1 + exp(-sqrt2 t eta)) and its loss log(1 + exp(-alpha (2 phi_+ - 1))).
+    Theorem 2's bounds (C_1 = eta/4 here) must hold, in the direction form from t = 1 on.
+    """
+    ds = Dataset.from_corpus(["a b a", "b a"])
+    eta0, eta, T, T1 = 0.3, 0.2, 40, 100
+    tr = two_stage_ngd(ds, eta0, eta, T, T1, progress=False)
+    t = np.arange(T1 + 1)
+    assert tr.star_norm_ov == pytest.approx(1.0, rel=1e-12)
+    assert tr.star_norm_kq == pytest.approx(1 / math.sqrt(2), rel=1e-12)
+    phi_plus = 1 / (1 + np.exp(-math.sqrt(2) * t * eta))
+    alpha = T * eta0
+    loss = (2 * np.log1p(np.exp(-alpha)) + np.log1p(np.exp(-alpha * (2 * phi_plus - 1)))) / 3
+    np.testing.assert_allclose(tr.stage2["phi_plus_min"], phi_plus, rtol=TRAJ_RTOL)
+    np.testing.assert_allclose(tr.stage2["log_loss"], np.log(loss), rtol=TRAJ_RTOL)
+    att, log_loss = tb.theorem2_direction_form(
+        t, T=T, eta0=eta0, eta=eta, n_tokens=2, L_max=2, star_norm_ov=1.0, star_norm_kq=1 / math.sqrt(2),
+        dir_err_kq=1 - tr.stage2["cos"], zero_init=True, assumption3=True)
+    np.testing.assert_allclose(att.value, 1 / (1 + 2 * np.exp(-eta * t / 4)), rtol=1e-15)
+    C0 = eta0 / 4
+    np.testing.assert_allclose(log_loss.value, math.log(2) - T * C0 * (1 - 4 / (2 + np.exp(eta * t / 4))),
+                               rtol=1e-13, atol=1e-15)
+    assert att.conditions[1:].all() and not att.conditions[0]          # W^(0) = 0 has no direction
+    assert (log_loss.conditions == (t >= 1) & (eta * t / 4 >= math.log(2))).all()
+    assert np.all(phi_plus[att.conditions] >= att.value[att.conditions])
+    assert np.all(np.log(loss)[log_loss.conditions] <= log_loss.value[log_loss.conditions])
+
+
+def test_statement_functions_reject_bad_constants():
+    """A step, ||W*|| or count that is not a finite number > 0 is named in a ConfigError."""
+    t = np.arange(5)
+    cases = [(lambda: tb.lemma1(t, eta0=-0.1, star_norm_ov=1.0), "eta0"),
+             (lambda: tb.proposition1(t, eta0=0.1, star_norm_ov=math.nan, n_tokens=3, zero_init=True),
+              "star_norm_ov"),
+             (lambda: tb.lemma6(t, eta=0.1, L_max=3, star_norm_kq=0.0, phi_plus_min=0.5, zero_init=True,
+                                assumption3=True), "star_norm_kq"),
+             (lambda: tb.lemma7_t0(0.0, 3, 1.0), "eta"),
+             (lambda: tb.theorem2(t, T=5, eta0=0.1, eta=0.1, n_tokens=3, N=0, L_max=2, star_norm_ov=1.4,
+                                  star_norm_kq=1.0, zero_init=True, assumption3=True), "N")]
+    for call, name in cases:
+        with pytest.raises(ConfigError, match=f"^{name} must be"):
+            call()

@@ -11,6 +11,7 @@ HELP = ("Theorem 3: train on random realizable datasets, predict unseen sentence
 
 
 def add_arguments(parser):
+    """Add the options of ``python -m reference generalize`` to an ``argparse`` sub-parser."""
     g = generalize.GENERALIZE
     parser.add_argument("--out", metavar="DIR", default="generalize-output",
                         help="directory for generalize.{csv,json,png} and generalize_gaps.csv "
@@ -25,6 +26,13 @@ def add_arguments(parser):
 
 
 def run(args):
+    """Run the generalisation experiment, write its files, print the report; return 0.
+
+    Raises
+    ------
+    ConfigError
+        A bad count (printed by the CLI as one ``error:`` line, exit status 2).
+    """
     result = generalize.run(seeds=args.seeds, seed=args.seed, n_tokens=args.n_tokens, L_max=args.L_max,
                             T=args.T, T1=args.T1)
     files = generalize.write(result, args.out)

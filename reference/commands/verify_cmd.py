@@ -18,6 +18,7 @@ HELP = ("audit every lemma, proposition and theorem on the paper's experiment, E
 
 
 def add_arguments(parser):
+    """Add the options of ``python -m reference verify`` to an ``argparse`` sub-parser."""
     parser.add_argument("--out", metavar="DIR", default="verify-output",
                         help="directory for verify.csv, verify.json, verify_config.json (default verify-output)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the paper experiment's dataset (default 0)")
@@ -25,6 +26,19 @@ def add_arguments(parser):
 
 
 def run(args):
+    """Run the audit, print the table (or ``--json``), write the files; return the exit status.
+
+    Returns
+    -------
+    int
+        0 if no deciding row is violated where its conditions hold, else 1 (known errata
+        never count; their corrected rows do).
+
+    Raises
+    ------
+    ConfigError
+        A bad ``--seed`` (printed by the CLI as one ``error:`` line, exit status 2).
+    """
     result = verify.run(seed=args.seed)
     table = result["table"]
     bad = table.violations()

@@ -27,8 +27,9 @@ import os
 
 import numpy as np
 
+from ..audit_section6 import theorem3_gap
 from ..errors import ConfigError
-from ..theory_bounds import C0_thm3, theorem3_predicted_C
+from ..theory_constants import C0_thm3, theorem3_predicted_C
 
 __all__ = ["GENERALIZE", "run", "write", "evaluate_sentences"]
 
@@ -49,8 +50,26 @@ def _logits_coords(B, A, s):
 def evaluate_sentences(B, A, sentences, expected=None):
     """Predictions of sentences (token-index tuples): ``(pred, tie, correct)`` arrays.
 
-    ``tie`` flags sentences whose two largest logits agree to ``TIE_RTOL``;
-    ``correct`` is None without ``expected``.
+    The logits are ``Tbar(X) = W_ov X phi(X^T W_kq x_L)`` (Section 3) in token
+    coordinates. ``tie`` flags sentences whose two largest logits agree to
+    ``TIE_RTOL``; ``correct`` is None without ``expected``. Serves Theorem 3.
+
+    Parameters
+    ----------
+    B : ndarray, shape (|V|, |V|)
+        ``W_ov E`` (column i: the logits of token i).
+    A : ndarray, shape (|V|, |V|)
+        ``E^T W_kq E`` (``A[i, q]``: score of key i under query q).
+    sentences : sequence of tuples of int, length m
+        Token indices, query last.
+    expected : sequence of int, length m, optional
+        The predicted next-token index of each sentence.
+
+    Returns
+    -------
+    pred : ndarray of int, shape (m,)
+    tie : ndarray of bool, shape (m,)
+    correct : ndarray of bool, shape (m,), or None
     """
     pred, tie = np.empty(len(sentences), dtype=np.intp), np.zeros(len(sentences), dtype=bool)
     for k, s in enumerate(sentences):
@@ -116,14 +135,18 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
     ----------
     seeds : int >= 1
         Number of datasets; dataset ``k`` is drawn from ``default_rng([seed, k])``
-        with ``N`` uniform in its admissible range (short lines leave some
-        tokens that end no long sentence: the "unseen query" family).
+        with ``N`` uniform in the lower half of its admissible range
+        ``[|V| + L_max - 1, |V| L_max]`` (short lines leave some tokens that end
+        no long sentence: the "unseen query" family).
     seed : int >= 0
     n_tokens, L_max : int
         ``abs(V) = d`` and the longest training sentence.
     T, T1 : int
     max_length : int
         Longest unseen sentence enumerated.
+    progress : None or bool
+        Progress lines on stderr, per dataset and within a long training run
+        (None: only once a run has taken 2 s).
 
     Returns
     -------
@@ -146,22 +169,24 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
     eta0, eta = 0.2 / math.sqrt(d), 0.05 / math.sqrt(d)
     per_seed, curves = [], []
     prog = Progress("generalize", seeds, enabled=progress)
+    lo = n_tokens + L_max - 1                    # random_realizable's admissible N: [lo, |V| L_max]
+    hi = max(lo, n_tokens * L_max // 2)
     for k in range(seeds):
+        prog.tick(k, f"datasets done; training dataset {k}")
         rng = np.random.default_rng([int(seed), k])
-        N = int(rng.integers(n_tokens + L_max - 1, n_tokens * L_max // 2 + 1))
+        N = int(rng.integers(lo, hi + 1))
         ds = random_realizable(int(n_tokens), L_max=int(L_max), N=N, rng=rng)
-        traj = two_stage_ngd(ds, eta0, eta, int(T), int(T1), progress=False)
+        traj = two_stage_ngd(ds, eta0, eta, int(T), int(T1), progress=progress)
         res = _one(ds, traj, int(max_length))
         t = np.arange(len(traj.stage2["norm"]))
         g1, g2 = traj.stage2["gap_opt_noncomp"], traj.stage2["gap_noncomp_nonopt"]
         curves.append((g1, g2))
         E = ds.vocab.E
         A_star = E.T @ traj.W_kq_star @ E
-        from ..audit_extra import _gap_of
         row = {"k": k, "N": ds.N, "L_max": ds.L_max, "star_norm_kq": traj.star_norm_kq,
                "final_accuracy_train": float(traj.stage2["accuracy"][-1])}
         for key, g in (("gap_opt_noncomp", g1), ("gap_noncomp_nonopt", g2)):
-            gs = _gap_of(A_star, traj, ds, key)
+            gs = theorem3_gap(A_star, ds, key)
             row[key + "_final"] = float(g[-1])
             row[key + "_C"] = C0_thm3(g, t)
             row[key + "_C_predicted"] = (theorem3_predicted_C(eta, gs, traj.star_norm_kq)
@@ -170,7 +195,7 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
             for m, v in r.items():
                 row[f"{fam}: {m}"] = v
         per_seed.append(row)
-        prog.tick(k + 1)
+        prog.tick(k + 1, "datasets done")
     prog.close()
     totals = {}
     for fam in ("non-comparable", "optimal", "two non-comparable", "unseen query"):
@@ -190,6 +215,13 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
 
 def write(result, out):
     """Write ``generalize.csv`` (per seed), ``generalize_gaps.csv`` (per t), ``generalize.json``, PNG.
+
+    Parameters
+    ----------
+    result : dict
+        The output of :func:`run`.
+    out : str
+        Directory (created if missing).
 
     Returns
     -------

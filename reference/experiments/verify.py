@@ -21,8 +21,9 @@ Runs (each audited by :func:`reference.audit.audit`):
     The minimal counterexamples of the known errata (docs/theory.md), so the
     table shows each printed statement violated next to its corrected row:
     Theorem 2 with a huge step (corpus {t1 t0 t1 t0, t0 t1}, ``eta0 = 1000``,
-    ``T = 20``, ``eta = 1e6``, ``T1 = 5``) and Proposition 2 (queries whose pairs
-    are not a complete bipartite graph; samples ``a c q -> n(a)``, ``b d e f q -> n(b)``).
+    ``T = 20``, ``eta = 1e6``, ``T1 = 5``; its direction-form correction applies
+    from ``t = 2`` and holds) and Proposition 2 (queries whose pairs are not a
+    complete bipartite graph; samples ``a c q -> n(a)``, ``b d e f q -> n(b)``).
     Corollary 1's upper bound fails on every run where its condition holds.
 
 The exit status of ``python -m reference verify`` is 1 when a deciding row
@@ -59,11 +60,29 @@ COUNTEREXAMPLES = {
 
 
 def example2_rows(traj, ds, run="Example 2"):
-    """Example 2: the logit margin of the paper's prediction on SP, OSP, VP (must be > 0).
+    """Example 2 (Theorem 3): the logit margin of the paper's prediction on SP, OSP, VP (must be > 0).
+
+    The logits ``Tbar(X) = W_ov X phi(X^T W_kq x_L)`` (Section 3) of the trained
+    weights, from the literal face (:func:`reference.transformer.logits`).
+
+    Parameters
+    ----------
+    traj : Trajectory
+        Algorithm 1 on Example 1.
+    ds : Dataset
+        Example 1 (its vocabulary names S, V, O, P).
+    run : str
+        Label of the rows.
 
     Returns
     -------
     list of AuditRow
+        One deciding row per sentence: measured = logit of the claimed token minus the largest other.
+
+    Raises
+    ------
+    VocabularyError
+        ``ds`` lacks one of the tokens S, V, O, P.
     """
     from .example import EXAMPLE2
     rows, vocab = [], ds.vocab
@@ -133,7 +152,18 @@ def run(seed=0, progress=None):
 
 
 def summary(result):
-    """Per run: the constants the statements use and the final values (for the JSON report)."""
+    """Per run: the constants the statements use and the final values (for the JSON report).
+
+    Parameters
+    ----------
+    result : dict
+        The output of :func:`run`.
+
+    Returns
+    -------
+    dict
+        Run name -> ``{"N", "L_max", "n_tokens", "star_norm_ov", "star_norm_kq", "final": {...}}``.
+    """
     out = {}
     for name, r in result["runs"].items():
         tr, ds = r["traj"], r["ds"]
