@@ -23,7 +23,8 @@ from .gradcheck import (GradCheckResult, GradientCheckError, check_grad_complex_
                         check_grad_directional, check_grad_entrywise)
 
 # structure (issue 3)
-from .structure import next_token_from_orders, optimal_positions, regenerate  # noqa: E402
+from .structure import optimal_positions  # noqa: E402
+from .regeneration import next_token_from_orders, regenerate  # noqa: E402
 from .extended import ExtendedOrder, Prediction, extended_order, unseen_predictions  # noqa: E402
 from .assumptions import AssumptionReport, CheckEntry, Violation, check_assumptions  # noqa: E402
 from .generate import example1, random_realizable  # noqa: E402
@@ -49,5 +50,6 @@ from .maxmargin import (CERT_TOL, Certificate, Constraints, MaxMarginSolution, P
 from . import theory  # noqa: E402
 from .theory import (C0_thm1_sketch, C0_thm2, C0_thm3, C1_thm2, PROP1_C_APPENDIX, PROP1_C_MAIN,  # noqa: E402
                      Bound, corollary1, lemma1, lemma3, lemma5, lemma6, lemma7, proposition1,
-                     proposition2_closed_form, theorem1, theorem2, theorem2_conditions)
+                     proposition2_closed_form, theorem1, theorem2, theorem2_conditions,
+                     theorem2_direction_form)
 from .audit import ERRATA, AuditRow, AuditTable  # noqa: E402

@@ -34,16 +34,18 @@ Variants (``variant=``), each **not** the paper's algorithm:
 
 import math
 import numbers
-import sys
-import time
 
 import numpy as np
 
 from .data import Dataset
 from .engine import Engine
 from .errors import ConfigError, WeightsError
-from .trajectory import STAGE1_KEYS, STAGE1_L_KEYS, STAGE2_KEYS, Metrics, Trajectory
+from .metrics import Metrics
+from .progress import Progress
+from .trajectory import STAGE1_KEYS, STAGE1_L_KEYS, STAGE2_KEYS, Trajectory
 
+# Progress is re-exported from reference.progress, where it now lives (``from reference.algorithm
+# import Progress`` keeps working).
 __all__ = ["two_stage_ngd", "VARIANTS", "Progress"]
 
 #: variant name -> one-line description (every one but "two_stage" is NOT the paper's algorithm)
@@ -54,50 +56,6 @@ VARIANTS = {
     "short_stage1": "NOT the paper's schedule: Algorithm 1 with a short stage 1 (T_short)",
 }
 RECORDS = ("summary", "full")
-
-
-class Progress:
-    """A one-line progress report on stderr, redrawn at most once per second.
-
-    ``enabled=None`` (auto) starts printing only after ``delay`` seconds, so
-    short runs stay silent; ``True`` prints from the first tick, ``False`` never.
-    On a terminal the line is redrawn in place; otherwise (a log file) one line
-    is written at most every 5 seconds.
-    """
-
-    def __init__(self, label, total, enabled=None, delay=2.0, stream=None):
-        self.label, self.total, self.enabled = label, total, enabled
-        self.delay = 0.0 if enabled else delay
-        self.stream = stream if stream is not None else sys.stderr
-        try:
-            self.tty = bool(self.stream.isatty())
-        except (AttributeError, ValueError):
-            self.tty = False
-        self.interval = 1.0 if self.tty else 5.0
-        self.start = self.last = time.monotonic()
-        self.printed = False
-
-    def _write(self, text):
-        self.stream.write(("\r" + text + " " * 8) if self.tty else text + "\n")
-        self.stream.flush()
-
-    def tick(self, done, text=""):
-        """Report ``done`` of ``total`` iterations (cheap when nothing is printed)."""
-        if self.enabled is False:
-            return
-        now = time.monotonic()
-        if now - self.start < self.delay or (self.printed and now - self.last < self.interval):
-            return
-        self.last, self.printed = now, True
-        self._write(f"{self.label}: {done}/{self.total} {text} [{now - self.start:.0f} s]")
-
-    def close(self):
-        """Print the total time (and end the line) if anything was printed."""
-        if self.printed:
-            self._write(f"{self.label}: done in {time.monotonic() - self.start:.1f} s")
-            if self.tty:
-                self.stream.write("\n")
-                self.stream.flush()
 
 
 # ---------------------------------------------------------------------- validation
@@ -167,7 +125,8 @@ def _direction(e, where, what):
     if e.log_grad_norm == -np.inf:
         raise ConfigError(f"{where}: {what} is exactly zero; the normalised step is undefined")
     G = e.grad_dir
-    if not np.isfinite(e.log_grad_norm) or not all(np.all(np.isfinite(g)) for g in
+    # entries of a unit-norm direction are at most 1, so a sum is finite iff every entry is
+    if not np.isfinite(e.log_grad_norm) or not all(np.isfinite(np.add.reduce(g, axis=None)) for g in
                                                    (G.values() if isinstance(G, dict) else (G,))):
         raise WeightsError(f"{where}: the gradient of {what} is not finite (numerical failure)")
     return G
@@ -324,13 +283,10 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
                 put(s1, t, {"loss_L": e.loss, "log_loss_L": e.log_loss, "accuracy_L": e.accuracy})
             if full:
                 it_ov[t] = eng.to_weights(B, A)[0] + perp_ov
-            if not last:
-                if plain and e0.log_grad_norm == -np.inf:
-                    pass                                  # plain GD: a zero gradient is a zero step
-                elif plain:
-                    B = B - (eta0 * np.exp(e0.log_grad_norm)) * _direction(e0, f"stage 1, t={t}", "grad L_0")
-                else:
-                    B = B - eta0 * _direction(e0, f"stage 1, t={t}", "grad L_0")
+            # plain GD takes a zero step at a zero gradient; Algorithm 1's step is then undefined
+            if not last and not (plain and e0.log_grad_norm == -np.inf):
+                u = _direction(e0, f"stage 1, t={t}", "grad L_0")
+                B = B - (eta0 * np.exp(e0.log_grad_norm) if plain else eta0) * u
             prog.tick(t, f"stage 1 L_0={e0.loss0:.3e}")
         for t in range(n2 + 1):
             last = t == n2

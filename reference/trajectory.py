@@ -13,7 +13,8 @@ are part of the library's contract (``reference.theory`` reads them):
 ``cos``                     ``<W_bar_ov^(t), W_bar*_ov>`` (nan where ``W_ov = 0``)
 ``margin_min/max``          min/max over x, ``v != In(x)`` of ``(e_In(x) - e_v)^T W_ov x``
 ``wrong_spread``            max over x of the spread of the wrong logits (Lemma 3: 0)
-``accuracy0``               fraction of tokens x with ``argmax phi(W_ov x) = n(x)``
+``accuracy0``               fraction of tokens x with ``argmax phi(W_ov x) = n(x)``, the
+                            correct logit strictly the largest (a tie counts as wrong: 0 at ``W_ov = 0``)
 ``log_grad_norm``           ``log ||grad L_0||`` (nan at the last t)
 ``loss_L`` ...              ``L``, ``log L``, accuracy at ``(W_ov^(t), W_kq^(0))`` (``track_L``)
 ==========================  ===========================================================
@@ -30,6 +31,7 @@ are part of the library's contract (``reference.theory`` reads them):
 ``phi_plus_decrease_max``   max over n of ``phi_+^(n,t-1) - phi_+^(n,t)`` (nan at t=0; Lemma 5: <= 0)
 ``opt_minus_nonopt_min``    min over n of (min optimal-position minus max non-optimal attention)
 ``accuracy``                pi-weighted fraction of sentences with ``argmax T = next token``
+                            (ties go to the smallest index, as :func:`reference.transformer.predict`)
 ``ugrad_star``              ``<grad/||grad||, W_bar*_kq>`` (Lemma 6; nan at the last t)
 ``ugrad_W``, ``ugrad_Wstar`` ``<grad/||grad||, W_kq^(t)>``, ``<grad/||grad||, W*_kq>`` (Lemma 7)
 ``gap_opt_noncomp``         min over queries of ``(x* - x0)^T W_kq x_q`` (Theorem 3)
@@ -39,8 +41,12 @@ are part of the library's contract (``reference.theory`` reads them):
 
 ``grad`` is always ``grad_{W_kq} L`` alone (for the joint variant, its block
 of the joint gradient, normalised on its own; there ``stage1["log_grad_norm"]``
-is the norm of the ``W_ov`` block of ``grad L``, since ``L_0`` is not trained). Quantities with nothing to
-range over (no non-optimal position, no query with both token types) are nan.
+is the norm of the ``W_ov`` block of ``grad L``, since ``L_0`` is not trained).
+Quantities with nothing to range over (no non-optimal position, no query with
+both token types) are nan; so are the ``ugrad_*`` of an iterate whose
+``W_kq`` block of the gradient is exactly zero (the joint variant at ``t = 0``
+from zero, where ``W_ov = 0``; its ``log_grad_norm`` is then ``-inf``).
+The rows are computed by :class:`reference.metrics.Metrics`.
 """
 
 import json
@@ -49,7 +55,7 @@ import os
 import numpy as np
 
 from .errors import ConfigError
-from .structure import optimal_mask, query_orders
+from .metrics import Metrics  # noqa: F401  (re-exported: it lived here before reference.metrics)
 
 __all__ = ["Trajectory", "STAGE1_KEYS", "STAGE2_KEYS", "STAGE1_L_KEYS"]
 
@@ -117,10 +123,20 @@ class Trajectory:
     def save(self, path):
         """Write ``path.npz`` (every array, bit for bit) and ``path.json`` (config, metric names).
 
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File name without extension (a trailing ``.npz`` or ``.json`` is dropped).
+
         Returns
         -------
         (str, str)
             The two file names written.
+
+        Raises
+        ------
+        OSError
+            The directory does not exist or is not writable.
         """
         npz, js = self._paths(path)
         arrays = {f"stage1__{k}": v for k, v in self.stage1.items()}
@@ -141,6 +157,15 @@ class Trajectory:
     @classmethod
     def load(cls, path):
         """Read a trajectory written by :meth:`save` (``path`` with or without extension).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        Trajectory
+            Equal (``==``, bit for bit) to the one saved.
 
         Raises
         ------
@@ -192,136 +217,27 @@ class Trajectory:
 
     # ------------------------------------------------------------------ tables
     def table(self, stage):
-        """``(header, rows)`` of one stage: column ``t`` then every metric, one row per iterate."""
+        """``(header, rows)`` of one stage: column ``t`` then every metric, one row per iterate.
+
+        Parameters
+        ----------
+        stage : {1, 2}
+
+        Returns
+        -------
+        header : list of str
+            ``["t", key, ...]``.
+        rows : list of lists
+            One per recorded iterate: ``t`` then the value of every key.
+
+        Raises
+        ------
+        ConfigError
+            ``stage`` is not 1 or 2.
+        """
+        if stage not in (1, 2) or isinstance(stage, bool):
+            raise ConfigError(f"stage must be 1 or 2, got {stage!r}")
         d = self.stage1 if stage == 1 else self.stage2
         keys = list(d)
         n = len(next(iter(d.values())))
         return ["t"] + keys, [[t] + [float(d[k][t]) for k in keys] for t in range(n)]
-
-
-def _dot(X, Y):
-    """``<X, Y> = trace(X Y^T)`` without BLAS: a threaded BLAS call on a small matrix can cost
-    milliseconds of thread wake-up on a loaded machine, far more than the arithmetic."""
-    return np.einsum("ij,ij->", X, Y)
-
-
-class Metrics:
-    """Computes one row of :class:`Trajectory` metrics per iterate, in token coordinates.
-
-    Parameters
-    ----------
-    eng : Engine
-    B_star, A_star : (|V|, |V|) arrays or None
-        ``W*_ov E`` and ``E^T W*_kq E``.
-    perp_ov2, perp_kq2 : float
-        Squared norms of the parts of the initial weights outside the span of
-        ``E`` (constant during training: every gradient lies in the span).
-    """
-
-    def __init__(self, eng, B_star, A_star, perp_ov2=0.0, perp_kq2=0.0):
-        self.eng = eng
-        V = eng.n_tokens
-        self.B_star, self.A_star = B_star, A_star
-        self.sn_ov = float(np.linalg.norm(B_star)) if B_star is not None else np.nan
-        self.sn_kq = float(np.linalg.norm(A_star)) if A_star is not None else np.nan
-        self.perp_ov2, self.perp_kq2 = perp_ov2, perp_kq2
-        self.cols = np.arange(V)
-        ds = eng.ds
-        opt = eng.g_opt
-        self.opt, self.nonopt = np.flatnonzero(opt), np.flatnonzero(~opt)
-        self.has_nonopt = np.bincount(eng.g_sent, weights=~opt, minlength=ds.N) > 0
-        self.has_opt = optimal_mask(ds, eng.In).any(axis=1)
-        self.att0 = self.phi_plus_prev = None
-        orders = query_orders(ds, eng.In)
-        masks = {k: np.zeros((V, V), dtype=bool) for k in ("O", "N", "M")}
-        for q, o in orders.items():
-            masks["O"][list(o.optimal), q] = True
-            masks["N"][list(o.non_optimal), q] = True
-            masks["M"][list(o.non_comparable), q] = True
-        self.masks = masks
-        # gaps in one pass: min over key tokens of [A | O, A | M, -A | M, -A | N] per query
-        self.gap_mask = np.stack([masks["O"], masks["M"], masks["M"], masks["N"]])
-        self.gap_sign = np.array([1.0, 1.0, -1.0, -1.0])[:, None, None]
-        self.q_OM = masks["O"].any(0) & masks["M"].any(0)
-        self.q_MN = masks["M"].any(0) & masks["N"].any(0)
-        self.any_OM, self.any_MN = bool(self.q_OM.any()), bool(self.q_MN.any())
-        self.both = self.has_nonopt & self.has_opt
-        self.any_both = bool(self.both.any())
-        # n is injective, so all optimal positions of a sentence hold one token: one optimal group
-        # per sentence, whose attention is the min over optimal positions; the non-optimal groups
-        # of the sentences in `both`, laid end to end, give the max by one reduceat
-        opt_of = np.full(ds.N, -1, dtype=np.intp)
-        opt_of[eng.g_sent[self.opt]] = self.opt
-        self.both_opt = opt_of[self.both]
-        sel = self.nonopt[self.both[eng.g_sent[self.nonopt]]]
-        self.both_nonopt = sel
-        self.both_start = np.searchsorted(eng.g_sent[sel], np.flatnonzero(self.both))
-        self.n_opt, self.n_nonopt = self.opt.size, self.nonopt.size
-
-    def _norm_cos(self, X, perp2, X_star, sn):
-        nrm = float(np.sqrt(_dot(X, X) + perp2))
-        if X_star is None or nrm == 0.0:
-            return nrm, np.nan
-        return nrm, float(_dot(X, X_star) / (nrm * sn))
-
-    def stage1(self, e0, B):
-        """Stage-1 row at ``W_ov = B E^T`` from the engine's evaluation ``e0``."""
-        norm, cos = self._norm_cos(B, self.perp_ov2, self.B_star, self.sn_ov)
-        row = {"loss0": e0.loss0, "log_loss0": e0.log_loss0, "norm": norm, "cos": cos,
-               "accuracy0": e0.accuracy,
-               "log_grad_norm": e0.log_grad_norm if e0.grad_dir is not None else np.nan}
-        if self.eng.n_tokens > 1:
-            Mp = e0.margins[self.eng.perm[1:], self.cols]          # (|V|-1, |V|): wrong rows only
-            lo, hi = Mp.min(axis=0), Mp.max(axis=0)
-            row.update(margin_min=float(lo.min()), margin_max=float(hi.max()),
-                       wrong_spread=float((hi - lo).max()))
-        else:
-            row.update(margin_min=np.nan, margin_max=np.nan, wrong_spread=np.nan)
-        return row
-
-    def stage2(self, e, A, gA=None):
-        """Stage-2 row at ``W_kq = E A E^T`` from the engine's evaluation ``e``.
-
-        ``gA`` is the unit direction of ``grad_A L`` (None at the last iterate).
-        The first call fixes ``phi^(n,0)`` for ``opt_drop_max``.
-        """
-        nan = np.nan
-        norm, cos = self._norm_cos(A, self.perp_kq2, self.A_star, self.sn_kq)
-        att = e.group_att
-        if self.att0 is None:
-            self.att0 = att.copy()
-        pp = e.phi_plus
-        row = {"loss": e.loss, "log_loss": e.log_loss, "norm": norm, "cos": cos,
-               "phi_plus_min": float(pp.min()), "accuracy": e.accuracy,
-               "log_grad_norm": e.log_grad_norm if gA is not None else nan,
-               "phi_plus_decrease_max": nan if self.phi_plus_prev is None
-               else float((self.phi_plus_prev - pp).max())}
-        self.phi_plus_prev = pp
-        if self.n_opt:
-            a_opt = att[self.opt]
-            row["opt_att_min"] = float(a_opt.min())
-            row["opt_drop_max"] = float((self.att0[self.opt] - a_opt).max())
-        else:
-            row["opt_att_min"] = row["opt_drop_max"] = nan
-        row["nonopt_max"] = float(att[self.nonopt].max()) if self.n_nonopt else nan
-        if self.any_both:
-            mx = np.maximum.reduceat(att[self.both_nonopt], self.both_start)
-            row["opt_minus_nonopt_min"] = float((att[self.both_opt] - mx).min())
-        else:
-            row["opt_minus_nonopt_min"] = nan
-        if gA is None:
-            row.update(ugrad_star=nan, ugrad_Wstar=nan, ugrad_W=nan)
-        else:
-            row["ugrad_W"] = float(_dot(gA, A))
-            if self.A_star is None:
-                row.update(ugrad_star=nan, ugrad_Wstar=nan)
-            else:
-                row["ugrad_Wstar"] = float(_dot(gA, self.A_star))
-                row["ugrad_star"] = row["ugrad_Wstar"] / self.sn_kq
-        if self.any_OM or self.any_MN:
-            m = np.where(self.gap_mask, self.gap_sign * A, np.inf).min(axis=1)   # (4, |V|)
-            row["gap_opt_noncomp"] = float((m[0] + m[2])[self.q_OM].min()) if self.any_OM else nan
-            row["gap_noncomp_nonopt"] = float((m[1] + m[3])[self.q_MN].min()) if self.any_MN else nan
-        else:
-            row["gap_opt_noncomp"] = row["gap_noncomp_nonopt"] = nan
-        return row

@@ -6,26 +6,32 @@ import sys
 from ..experiments import ablation
 from ..experiments.figure2 import FIGURE2
 from ..experiments.plotting import jsonable
+from . import _options as opt
 
 HELP = "two-stage NGD against joint NGD, plain GD and a short stage 1 on the same datasets: table and figure"
 
 
 def add_arguments(parser):
+    parser.epilog = ("Every variant runs from zero with Figure 2's steps (eta0 = 0.2/sqrt(d), eta = 0.05/sqrt(d)) "
+                     "on the datasets of seeds S .. S+K-1; only 'two_stage' is the paper's algorithm. "
+                     "Runs longer than a few seconds print a progress line on stderr.")
     parser.add_argument("--out", required=True, metavar="DIR", help="directory for ablation.{png,json} and CSVs")
-    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
-    parser.add_argument("--seeds", type=int, default=5, help="number of seeds/datasets (default 5)")
-    parser.add_argument("--n-tokens", type=int, default=FIGURE2["n_tokens"], help="|V| = d (default 20)")
-    parser.add_argument("--T", type=int, default=FIGURE2["T"], help="stage-1 iterations (default 900)")
-    parser.add_argument("--T1", type=int, default=FIGURE2["T1"], help="stage-2 iterations (default 900)")
+    parser.add_argument("--seed", default=0, metavar="S", help="first seed, integer >= 0 (default 0)")
+    parser.add_argument("--seeds", default=5, metavar="K", help="number of seeds/datasets, integer >= 1 (default 5)")
+    parser.add_argument("--n-tokens", default=FIGURE2["n_tokens"], metavar="V",
+                        help=f"|V| = d, integer >= 2 (default {FIGURE2['n_tokens']})")
+    parser.add_argument("--T", default=FIGURE2["T"], metavar="T",
+                        help=f"stage-1 iterations, integer >= 1 (default {FIGURE2['T']})")
+    parser.add_argument("--T1", default=FIGURE2["T1"], metavar="T1",
+                        help=f"stage-2 iterations, integer >= 0 (default {FIGURE2['T1']})")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
 def run(args):
-    if args.seeds < 1 or args.seed < 0:
-        from ..errors import ConfigError
-        raise ConfigError(f"--seeds must be >= 1 and --seed >= 0, got {args.seeds} and {args.seed}")
-    result = ablation.run(seeds=range(args.seed, args.seed + args.seeds), n_tokens=args.n_tokens,
-                          T=args.T, T1=args.T1)
+    seed, seeds = opt.integer("--seed", args.seed), opt.integer("--seeds", args.seeds, minimum=1)
+    n_tokens = opt.integer("--n-tokens", args.n_tokens, minimum=2)
+    T, T1 = opt.integer("--T", args.T, minimum=1), opt.integer("--T1", args.T1)
+    result = ablation.run(seeds=range(seed, seed + seeds), n_tokens=n_tokens, T=T, T1=T1)
     files = ablation.write(result, args.out)
     header, summ = ablation.summary_table(result["rows"], result["config"]["variants"])
     if args.json:

@@ -6,22 +6,32 @@ import sys
 
 from ..experiments import example
 from ..experiments.plotting import ensure_dir, jsonable, write_json
+from . import _options as opt
 
 HELP = "train Example 1 with Algorithm 1 and predict Example 2's unseen sentences SP, OSP, VP"
 
 
 def add_arguments(parser):
     d = example.EXAMPLE
-    parser.add_argument("--eta0", type=float, default=d["eta0"], help=f"stage-1 step (default {d['eta0']:g})")
-    parser.add_argument("--eta", type=float, default=d["eta"], help=f"stage-2 step (default {d['eta']:g})")
-    parser.add_argument("--T", type=int, default=d["T"], help=f"stage-1 iterations (default {d['T']})")
-    parser.add_argument("--T1", type=int, default=d["T1"], help=f"stage-2 iterations (default {d['T1']})")
-    parser.add_argument("--out", metavar="DIR", help="also write example.json and the trajectory here")
+    parser.epilog = ("Zero initialisation (Algorithm 1). Exit status 0 if the three predictions are the "
+                     "paper's (V, P, O), 1 if not, 2 on bad input. Runs longer than a few seconds print "
+                     "a progress line on stderr.")
+    parser.add_argument("--eta0", default=d["eta0"], metavar="ETA0",
+                        help=f"stage-1 step, number > 0 (default 0.2/sqrt(4) = {d['eta0']:g})")
+    parser.add_argument("--eta", default=d["eta"], metavar="ETA",
+                        help=f"stage-2 step, number > 0 (default 0.05/sqrt(4) = {d['eta']:g})")
+    parser.add_argument("--T", default=d["T"], metavar="T", help=f"stage-1 iterations, integer >= 1 (default {d['T']})")
+    parser.add_argument("--T1", default=d["T1"], metavar="T1",
+                        help=f"stage-2 iterations, integer >= 0 (default {d['T1']})")
+    parser.add_argument("--out", metavar="DIR", help="also write example.json and example_trajectory.{npz,json} here")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def run(args):
-    result = example.run(eta0=args.eta0, eta=args.eta, T=args.T, T1=args.T1)
+    eta0, eta = opt.positive("--eta0", args.eta0), opt.positive("--eta", args.eta)
+    # T = 0 leaves W_ov = 0, where the stage-2 gradient is exactly zero (Algorithm 1 undefined)
+    T, T1 = opt.integer("--T", args.T, minimum=1), opt.integer("--T1", args.T1)
+    result = example.run(eta0=eta0, eta=eta, T=T, T1=T1)
     report = {"config": result["config"], "training": result["training"], "unseen": result["unseen"],
               "final": {k: result["traj"].stage2[k][-1] for k in ("loss", "cos", "phi_plus_min", "accuracy")}}
     if args.out:

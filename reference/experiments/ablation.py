@@ -10,14 +10,16 @@ cosines with the certified ``W*``, ``min_n phi_+``, and the first ``g`` at which
 the training accuracy reaches 100%.
 """
 
+import math
 import os
 import warnings
 
 import numpy as np
 
-from ..algorithm import VARIANTS, Progress, two_stage_ngd
+from ..algorithm import VARIANTS, two_stage_ngd
 from ..engine import Engine
 from ..errors import ConfigError
+from ..progress import Progress
 from .figure2 import FIGURE2, figure2_dataset
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
@@ -31,7 +33,29 @@ FULL_ACCURACY = 1.0 - 1e-12
 
 
 def curves(traj):
-    """``{"g", "loss", "log_loss", "accuracy", "cos_ov", "cos_kq"}`` of a run on the global axis."""
+    """A run's ``L`` (Eq. 1), accuracy and cosines with ``W*`` on the global iteration axis ``g``.
+
+    Parameters
+    ----------
+    traj : Trajectory
+        A run of :func:`reference.algorithm.two_stage_ngd` with ``track_L=True`` (staged
+        variants) or of the ``"joint"`` variant.
+
+    Returns
+    -------
+    dict of str -> array of shape (G,)
+        ``g`` (``0..G-1``), ``loss``, ``log_loss``, ``accuracy``, ``cos_ov``, ``cos_kq``.
+        Staged variants: ``G = n_stage1 + n_stage2 + 1``; entry ``g = n_stage1`` is stage 2's
+        ``t = 0`` (equal to stage 1's last ``L``, the same weights); ``cos_kq`` is nan during
+        stage 1 (``W_kq = 0``) and ``cos_ov`` stays at its final value during stage 2.
+
+    Raises
+    ------
+    ConfigError
+        A staged run recorded without ``track_L``.
+    """
+    if traj.config["variant"] != "joint" and "loss_L" not in traj.stage1:
+        raise ConfigError("curves() needs L during stage 1: run two_stage_ngd with track_L=True")
     s1, s2 = traj.stage1, traj.stage2
     if traj.config["variant"] == "joint":
         return {"g": np.arange(len(s2["loss"])), "loss": s2["loss"], "log_loss": s2["log_loss"],
@@ -55,18 +79,24 @@ def _row(traj, c):
 
 
 def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=FIGURE2["T1"],
-        eta0=FIGURE2["eta0"], eta=FIGURE2["eta"], variants=tuple(VARIANTS), progress=None):
-    """Run every variant on the dataset of every seed (zero init).
+        eta0=None, eta=None, variants=tuple(VARIANTS), progress=None):
+    """Run Algorithm 1 and every variant on the dataset of every seed (zero init, Section 4.2 settings).
 
     Parameters
     ----------
-    seeds : sequence of int
+    seeds : sequence of int >= 0
         One dataset per seed (drawn as in :func:`reference.experiments.figure2.run`).
-    n_tokens : int
+    n_tokens : int >= 2
         ``abs(V) = d``.
-    T, T1, eta0, eta
-        Algorithm 1's settings, shared by every variant (see ``VARIANTS`` for how each uses them).
+    T, T1 : int >= 0
+        Iterations of the two stages; ``T >= 1`` (the short stage 1 has ``max(1, T // 100)``).
+    eta0, eta : float > 0, optional
+        Algorithm 1's steps, shared by every variant (see ``VARIANTS`` for how each uses them);
+        default the paper's recipe ``0.2/sqrt(d)`` and ``0.05/sqrt(d)`` (Figure 2's at ``d = 20``).
     variants : sequence of str
+        Names from :data:`reference.algorithm.VARIANTS`.
+    progress : None or bool
+        Progress line on stderr, one tick per finished run (None: only after a few seconds).
 
     Returns
     -------
@@ -77,19 +107,32 @@ def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=
     Raises
     ------
     ConfigError
-        No seeds, a bad seed or an unknown variant.
+        No seeds, a bad seed, ``abs(V) < 2``, an unknown variant, or a bad setting
+        (from :func:`reference.algorithm.two_stage_ngd`).
+
+    Notes
+    -----
+    Serves the question "is the two-stage schedule needed?" (not a statement of the paper).
     """
     seeds = list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
         raise ConfigError(f"seeds must be a non-empty list of integers >= 0, got {seeds!r}")
+    if isinstance(n_tokens, bool) or not isinstance(n_tokens, (int, np.integer)) or n_tokens < 2:
+        raise ConfigError(f"n_tokens must be an integer >= 2 (with |V| = 1, L_0 is identically 0 "
+                          f"and nothing trains), got {n_tokens!r}")
+    eta0 = 0.2 / math.sqrt(n_tokens) if eta0 is None else eta0
+    eta = 0.05 / math.sqrt(n_tokens) if eta is None else eta
+    variants = [variants] if isinstance(variants, str) else list(variants)
+    if not variants:
+        raise ConfigError("variants must name at least one variant")
     for v in variants:
-        if v not in VARIANTS:
+        if not isinstance(v, str) or v not in VARIANTS:
             raise ConfigError(f"unknown variant {v!r}; known: {', '.join(VARIANTS)}")
     from ..maxmargin import max_margin_kq, max_margin_ov
     rows, cur, dsets = [], {v: [] for v in variants}, []
     prog = Progress("ablation", len(seeds) * len(variants), enabled=progress)
     for k, seed in enumerate(seeds):
-        ds = figure2_dataset(np.random.default_rng(int(seed)), n_tokens)
+        ds = figure2_dataset(n_tokens, rng=np.random.default_rng(int(seed)))
         dsets.append({"seed": int(seed), "N": ds.N, "L_max": ds.L_max})
         stars = (max_margin_ov(ds).W, max_margin_kq(ds).W)
         eng = Engine(ds)
@@ -101,14 +144,29 @@ def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=
             rows.append(dict(seed=int(seed), variant=v, **_row(traj, c)))
             prog.tick(k * len(variants) + j + 1, f"seed {seed} {v}")
     prog.close()
-    config = {"seeds": [int(s) for s in seeds], "n_tokens": n_tokens, "d": n_tokens, "T": T, "T1": T1,
+    config = {"seeds": [int(s) for s in seeds], "n_tokens": int(n_tokens), "d": int(n_tokens), "T": T, "T1": T1,
               "eta0": eta0, "eta": eta, "variants": list(variants), "init": "zero",
               "T_short": max(1, T // 100)}
     return {"rows": rows, "curves": cur, "config": config, "datasets": dsets}
 
 
 def summary_table(rows, variants):
-    """Median (min .. max) over seeds of each column, one row per variant: ``(header, rows)``."""
+    """Median (min .. max) over seeds of each column, one row per variant: ``(header, rows)``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        ``run(...)["rows"]``.
+    variants : sequence of str
+        The variants to summarise, in table order.
+
+    Returns
+    -------
+    header : list of str
+        ``["variant", column, ...]`` (every column of :data:`COLUMNS` but ``iterations``).
+    table : list of lists
+        Per variant: its name, then ``(median, min, max)`` over seeds of each column.
+    """
     header = ["variant"] + [c for c in COLUMNS if c != "iterations"]
     out = []
     for v in variants:
@@ -129,7 +187,25 @@ def _band(Y):
 
 
 def write(result, out):
-    """Write ``ablation_runs.csv``, ``ablation_summary.csv``, ``ablation.json`` and ``ablation.png``."""
+    """Write ``ablation_runs.csv``, ``ablation_summary.csv``, ``ablation.json`` and ``ablation.png``.
+
+    Parameters
+    ----------
+    result : dict
+        The return value of :func:`run`.
+    out : str
+        Output directory (created if needed).
+
+    Returns
+    -------
+    dict
+        Name -> path of every file written (``png`` is None without matplotlib).
+
+    Raises
+    ------
+    OSError
+        ``out`` cannot be created or written.
+    """
     ensure_dir(out)
     rows, cfg = result["rows"], result["config"]
     files = {"runs_csv": write_csv(os.path.join(out, "ablation_runs.csv"), ["seed", "variant"] + list(COLUMNS),

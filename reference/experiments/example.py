@@ -36,12 +36,16 @@ def _describe(W_ov, W_kq, vocab, idx):
 
 
 def run(eta0=EXAMPLE["eta0"], eta=EXAMPLE["eta"], T=EXAMPLE["T"], T1=EXAMPLE["T1"], progress=None):
-    """Train on Example 1 with Algorithm 1 (zero init) and evaluate Example 2.
+    """Train on Example 1 with Algorithm 1 (zero init) and evaluate Example 2 (Theorem 3).
 
     Parameters
     ----------
     eta0, eta : float > 0
+        Steps of stage 1 and stage 2 (default: the paper's recipe at ``d = 4``).
     T, T1 : int >= 0
+        Iterations of the two stages.
+    progress : None or bool
+        Progress line on stderr (None: only for runs longer than a few seconds).
 
     Returns
     -------
@@ -55,7 +59,12 @@ def run(eta0=EXAMPLE["eta0"], eta=EXAMPLE["eta"], T=EXAMPLE["T"], T1=EXAMPLE["T1
     Raises
     ------
     ConfigError
-        Invalid step sizes or iteration counts (see :func:`two_stage_ngd`).
+        Invalid step sizes or iteration counts (see :func:`two_stage_ngd`), or ``T = 0``
+        (``W_ov = 0``: the stage-2 gradient is exactly zero).
+
+    Notes
+    -----
+    Serves Example 1 (Figure 1) and Example 2 / Theorem 3: ``SP -> V``, ``OSP -> P``, ``VP -> O``.
     """
     from ..generate import example1
     ds = example1()
@@ -78,12 +87,23 @@ def run(eta0=EXAMPLE["eta0"], eta=EXAMPLE["eta"], T=EXAMPLE["T"], T1=EXAMPLE["T1
                  extended_order=None if p is None else vocab.tokens[p.next],
                  family=None if p is None else p.family)
         unseen.append(r)
-    config = {"eta0": float(eta0), "eta": float(eta), "T": int(T), "T1": int(T1), "init": "zero"}
+    config = {k: traj.config[k] for k in ("eta0", "eta", "T", "T1", "init")}
     return {"traj": traj, "ds": ds, "training": training, "unseen": unseen, "config": config}
 
 
 def report_lines(result):
-    """The result as printable lines: training fit, then Example 2 with attention weights."""
+    """The result as printable lines: training fit, then Example 2 with attention weights.
+
+    Parameters
+    ----------
+    result : dict
+        The return value of :func:`run`.
+
+    Returns
+    -------
+    list of str
+        Lines without newlines; Example 2's rows end in ``ok`` or ``WRONG``.
+    """
     tr = result["traj"]
     c = result["config"]
     lines = [f"Example 1 ({result['ds'].N} distinct sentences), Algorithm 1 from zero: "

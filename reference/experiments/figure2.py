@@ -34,14 +34,52 @@ FIGURE2 = {"n_tokens": _D, "d": _D, "eta0": 0.2 / math.sqrt(_D), "eta": 0.05 / m
            "T": 900, "T1": 900}
 
 
-def figure2_dataset(rng, n_tokens=_D):
-    """The random realizable dataset of the experiment (``abs(V) = d = n_tokens``), drawn from ``rng``."""
+def figure2_dataset(n_tokens=_D, *, rng):
+    """The random realizable dataset of the experiment (Assumptions 1-3 by construction), drawn from ``rng``.
+
+    Parameters
+    ----------
+    n_tokens : int >= 1
+        ``abs(V) = d`` (20 in the paper); identity embeddings.
+    rng : numpy.random.Generator
+        The only source of randomness (keyword).
+
+    Returns
+    -------
+    Dataset
+        ``random_realizable(n_tokens, rng=rng)`` with its defaults (``L_max = 8``).
+
+    Raises
+    ------
+    ConfigError
+        Bad ``n_tokens`` or ``rng`` (from :func:`reference.generate.random_realizable`).
+
+    Notes
+    -----
+    Serves Section 7 (PAPER.md section 8): the paper gives no generator, N, ``L_max`` or seed.
+    """
     from ..generate import random_realizable
     return random_realizable(n_tokens, rng=rng)
 
 
 def dataset_stats(ds):
-    """N, ``L_max`` and other sizes of a dataset, for the JSON written beside a figure."""
+    """N, ``L_max`` and other sizes of a dataset, for the JSON written beside a figure.
+
+    Parameters
+    ----------
+    ds : Dataset
+
+    Returns
+    -------
+    dict
+        ``N``, ``L_max``, ``n_tokens``, ``d``, ``samples`` (sum of the counts), ``mean_length``,
+        ``n_queries`` (queries with a Definition-1 order), ``length_histogram`` (length -> count).
+
+    Raises
+    ------
+    AssumptionError
+        The data has no collocation (from :func:`reference.structure.query_orders`).
+    """
     from ..structure import query_orders
     orders = query_orders(ds)
     return {"N": ds.N, "L_max": ds.L_max, "n_tokens": ds.vocab.n_tokens, "d": ds.vocab.d,
@@ -51,18 +89,21 @@ def dataset_stats(ds):
 
 
 def run(seed=0, init="random", init_norm=1.0, T=FIGURE2["T"], T1=FIGURE2["T1"], progress=None):
-    """Run the experiment: draw the dataset, then (if random) the initial weights, from ``seed``.
+    """Run the experiment (Algorithm 1, Section 7): draw the dataset, then (if random) the init, from ``seed``.
 
     Parameters
     ----------
-    seed : int
+    seed : int >= 0
         Seeds one ``numpy.random.Generator`` used first for the dataset, then for the init,
-        so the dataset does not depend on ``init``.
+        so the dataset does not depend on ``init`` (recorded in the config).
     init : {"random", "zero"}
+        ``"zero"`` is Algorithm 1 exactly; ``"random"`` (default) reproduces the published curves.
     init_norm : float > 0
-        Frobenius norm of each random initial matrix.
-    T, T1 : int
+        Frobenius norm of each random initial matrix (ignored for ``"zero"``).
+    T, T1 : int >= 0
         Iterations of the two stages (900 each in the paper).
+    progress : None or bool
+        Progress line on stderr (None: only for runs longer than a few seconds).
 
     Returns
     -------
@@ -73,13 +114,17 @@ def run(seed=0, init="random", init_norm=1.0, T=FIGURE2["T"], T1=FIGURE2["T1"], 
     ------
     ConfigError
         Unknown ``init``, bad ``seed``, ``init_norm``, ``T``, ``T1``.
+
+    Notes
+    -----
+    Serves Section 7 / Figure 2 (PAPER.md section 8).
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
     if init not in ("random", "zero"):
         raise ConfigError(f"init must be 'random' or 'zero', got {init!r}")
     rng = np.random.default_rng(int(seed))
-    ds = figure2_dataset(rng)
+    ds = figure2_dataset(rng=rng)
     init_arg = ("random", init_norm) if init == "random" else "zero"
     traj = two_stage_ngd(ds, FIGURE2["eta0"], FIGURE2["eta"], T, T1, init=init_arg, rng=rng,
                          progress=progress)
@@ -90,7 +135,20 @@ def run(seed=0, init="random", init_norm=1.0, T=FIGURE2["T"], T1=FIGURE2["T1"], 
 
 
 def panels(traj, n_tokens):
-    """The six panels (paper layout, row by row) of a trajectory."""
+    """The six panels of Figure 2 (paper layout, row by row) of a trajectory.
+
+    Parameters
+    ----------
+    traj : Trajectory
+    n_tokens : int
+        ``abs(V)``: the right-hand axis of the ``L_0`` panel shows ``L_0 / abs(V)``.
+
+    Returns
+    -------
+    list of dict
+        Six panel descriptions for :func:`reference.experiments.plotting.panel_figure`:
+        ``L_0``, stage-1 cosine, ``||W_ov||``, ``L``, stage-2 cosine, ``||W_kq||``.
+    """
     s1, s2 = traj.stage1, traj.stage2
     t1, t2 = np.arange(len(s1["loss0"])), np.arange(len(s2["loss"]))
     return [
@@ -111,10 +169,22 @@ def panels(traj, n_tokens):
 def write(result, out):
     """Write ``figure2.csv``, ``figure2.json``, the trajectory and (with matplotlib) ``figure2.png``.
 
+    Parameters
+    ----------
+    result : dict
+        The return value of :func:`run`; ``result["report"]`` is set to the JSON report.
+    out : str
+        Output directory (created if needed).
+
     Returns
     -------
     dict
         Name -> path of every file written (``png`` is None without matplotlib).
+
+    Raises
+    ------
+    OSError
+        ``out`` cannot be created or written.
     """
     ensure_dir(out)
     traj, cfg, V = result["traj"], result["config"], result["ds"].vocab.n_tokens

@@ -16,7 +16,12 @@ __all__ = ["have_matplotlib", "write_csv", "write_json", "ensure_dir", "panel_fi
 
 
 def have_matplotlib():
-    """True if matplotlib can be imported (figures are drawn only then)."""
+    """True if matplotlib can be imported (figures are drawn only then).
+
+    Returns
+    -------
+    bool
+    """
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -25,7 +30,22 @@ def have_matplotlib():
 
 
 def ensure_dir(path):
-    """Create the output directory ``path`` (and parents) if needed; return it."""
+    """Create the output directory ``path`` (and parents) if needed; return it.
+
+    Parameters
+    ----------
+    path : str
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        ``path`` exists and is not a directory, or cannot be created.
+    """
     os.makedirs(path, exist_ok=True)
     return path
 
@@ -34,6 +54,16 @@ def jsonable(x):
     """``x`` with numpy scalars/arrays turned into Python numbers/lists and non-finite floats into strings.
 
     JSON has no NaN or infinity; they are written as ``"nan"``, ``"inf"``, ``"-inf"``.
+
+    Parameters
+    ----------
+    x : any
+        Nested dicts, lists, tuples, numpy arrays and scalars.
+
+    Returns
+    -------
+    The same structure with JSON-compatible leaves (dict keys become strings; other
+    objects are returned unchanged).
     """
     if isinstance(x, dict):
         return {str(k): jsonable(v) for k, v in x.items()}
@@ -52,7 +82,26 @@ def jsonable(x):
 
 
 def write_json(path, obj):
-    """Write ``obj`` as indented JSON (via :func:`jsonable`); return ``path``."""
+    """Write ``obj`` as indented JSON (via :func:`jsonable`); return ``path``.
+
+    Parameters
+    ----------
+    path : str
+    obj : any
+        Converted by :func:`jsonable`.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
+    TypeError
+        ``obj`` holds something JSON cannot represent even after :func:`jsonable`.
+    """
     with open(path, "w", encoding="utf-8") as f:
         json.dump(jsonable(obj), f, indent=1)
         f.write("\n")
@@ -60,7 +109,25 @@ def write_json(path, obj):
 
 
 def write_csv(path, header, rows):
-    """Write a CSV table; floats with ``repr`` precision (they read back exactly). Return ``path``."""
+    """Write a CSV table; floats with ``repr`` precision (they read back exactly). Return ``path``.
+
+    Parameters
+    ----------
+    path : str
+    header : list of str
+    rows : iterable of sequences
+        One per line; float entries are written with ``repr`` (nan as ``nan``).
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
+    """
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)
@@ -80,6 +147,22 @@ def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
         dicts with ``x``, ``y``, optional ``label``, ``lo``/``hi`` for a shaded band,
         ``style``), optional ``logy``, ``ylim``, ``vline`` (x of a dashed vertical line),
         ``right_scale`` ``(factor, label)``: a right-hand axis showing ``factor * y``.
+    nrows, ncols : int
+        Grid shape; unused cells are hidden.
+    title : str, optional
+        Figure title.
+    panel_size : (float, float)
+        Inches per panel.
+
+    Returns
+    -------
+    str or None
+        ``path``, or None when matplotlib is not installed (nothing is drawn).
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
     """
     try:
         import matplotlib
