@@ -335,7 +335,10 @@ class Engine:
         D = Tbar - Tbar[rows, self.y][:, None]
         D[rows, self.y] = -np.inf
         u = _logsumexp(D, axis=1) if V > 1 else np.full(N, -np.inf)
-        phat = _exp(D - u[:, None])                               # p_v / (1 - p_y), 0 at y
+        if V > 1:
+            phat = _exp(D - u[:, None])                           # p_v / (1 - p_y), 0 at y
+        else:                                                     # no wrong class: nothing to spread
+            phat = np.zeros((N, 1))
         PB = phat @ B                                               # (N, V): sum_v phat_v B[v, k]
         ghat = PB[self.g_sent, self.g_tok] - B[self.y[self.g_sent], self.g_tok]
         pred = np.argmax(Tbar, axis=1)

@@ -22,7 +22,9 @@ class Stage1Eval:
     margins : (|V|, |V|) array
         ``margins[v, i] = (e_{In(x_i)} - e_v)^T W_ov x_i`` (0 at ``v = In(x_i)``).
     accuracy : float
-        Fraction of tokens whose correct logit is strictly the largest.
+        Fraction of tokens x whose correct logit ``(W_ov x)_{In(x)}`` is *strictly* the largest (a
+        tie counts as wrong, so it is 0 at ``W_ov = 0``; the trajectory's ``accuracy0`` is the same).
+        Stage 2's ``accuracy`` instead takes ``argmax T`` with ties to the smallest index.
     grad_dir : (|V|, |V|) array or None
         ``grad_B L_0 / ||grad_B L_0||``.
     log_grad_norm : float

@@ -227,3 +227,13 @@ def test_to_coords_rejects_bad_weights_naming_the_entry():
         A = np.zeros((4, 4))
         A[0, 3] = np.inf
         eng.stage2(np.zeros((4, 4)), A)
+
+
+def test_one_token_vocabulary_is_exact_and_warning_free():
+    """With abs(V) = 1 there is no wrong class: L = L_0 = 0 exactly and every gradient vanishes."""
+    ds = Dataset.from_samples([(["a"], "a"), (["a", "a"], "a")])
+    eng = Engine(ds)
+    e = eng.stage2(np.ones((1, 1)), np.ones((1, 1)), grad=())
+    assert e.loss == 0.0 and e.log_loss == -np.inf and e.accuracy == 1.0
+    e0 = eng.stage1(np.ones((1, 1)))
+    assert e0.loss0 == 0.0 and e0.log_grad_norm == -np.inf
