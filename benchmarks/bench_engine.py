@@ -33,11 +33,12 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from reference.algorithm import two_stage_ngd  # noqa: E402
-from reference.engine import Engine  # noqa: E402
-from reference.generate import random_realizable, random_realizable_samples  # noqa: E402
-from reference.maxmargin import max_margin_kq, max_margin_ov  # noqa: E402
-from reference.metrics import Metrics  # noqa: E402
+from reference.training.algorithm import two_stage_ngd  # noqa: E402
+from reference.training.engine import Engine  # noqa: E402
+from reference.structure.generate import random_realizable  # noqa: E402
+from reference.structure.generate_samples import random_realizable_samples  # noqa: E402
+from reference.maxmargin.solvers import max_margin_kq, max_margin_ov  # noqa: E402
+from reference.training.metrics import Metrics  # noqa: E402
 
 
 def _best(f, repeat=3):

@@ -2,54 +2,58 @@
 *Non-asymptotic Convergence of Training Transformers for Next-token
 Prediction* (NeurIPS 2024, arXiv 2409.17335).
 
-Names follow the paper; see ``docs/notation.md`` for the ledger.
+One subpackage per part of the paper, each importing only those above it:
+``data`` (Section 3), ``structure`` (Section 4.1, Section 6), ``model``
+(Eq. 1, 5, 6), ``maxmargin`` (Eq. 2, 3), ``training`` (Algorithm 1),
+``theory`` (every statement), ``audit`` (the statements on trajectories),
+``conformance``, ``experiments`` and ``commands``. Names follow the paper; see
+``docs/notation.md`` for the ledger and ``docs/api.md`` for every public name.
 """
 
-from .errors import (AssumptionError, ConfigError, CorpusError, ReferenceValueError,
-                     SolverError, VocabularyError, WeightsError)
-from .vocabulary import Vocabulary
-from .data import Dataset, read_corpus
-from .structure import QueryOrder, collocation, optimal_mask, query_orders
+from .errors import (AssumptionError, ConfigError, CorpusError, ReferenceValueError, SolverError,
+                     VocabularyError, WeightsError)
+from .data import Dataset, Vocabulary, check_weights, read_corpus
+from .structure import (AssumptionReport, CheckEntry, ExtendedOrder, Prediction, QueryOrder, Violation,
+                        check_assumptions, collocation, example1, extended_order, next_token_from_orders,
+                        optimal_mask, optimal_positions, query_orders, random_realizable,
+                        random_realizable_samples, regenerate, unseen_predictions)
+# The functions ``transformer`` and ``loss`` are not re-exported (they would hide the modules
+# reference.model.transformer and reference.model.loss): ``from reference.model.loss import loss``.
+from .model import (GradCheckResult, GradientCheckError, attention, check_grad_complex_step,
+                    check_grad_directional, check_grad_entrywise, grad_loss, grad_loss0, grad_loss0_scaled,
+                    grad_loss_scaled, log_loss, log_loss0, logits, loss0, phi, predict, scores, unit_grad_loss,
+                    unit_grad_loss0)
+from .maxmargin import (CERT_TOL, Certificate, Constraints, MaxMarginSolution, Prop2Verdict, W_kq_star_prop2,
+                        W_ov_star_closed_form, kkt_certificate, kq_constraints, max_margin_kq, max_margin_ov,
+                        ov_constraints, prop2_condition)
+from .training import STAGE1_KEYS, STAGE2_KEYS, VARIANTS, Trajectory, two_stage_ngd
+from . import theory
+from .theory import (C0_thm1_sketch, C0_thm2, C0_thm3, C1_thm2, PROP1_C_APPENDIX, PROP1_C_MAIN, Bound,
+                     corollary1, lemma1, lemma3, lemma5, lemma6, lemma7, proposition1, proposition2_closed_form,
+                     theorem1, theorem2, theorem2_conditions, theorem2_direction_form)
+# The function ``audit`` is not re-exported (it would hide the subpackage): ``from reference.audit import audit``.
+from .audit import ERRATA, AuditRow, AuditTable
+# ``check`` stays in reference.conformance: a bare ``reference.check`` would be ambiguous beside
+# check_assumptions and check_weights.
+from .conformance import golden_cases, library_impl, load_cases, write_cases
+from .experiments.sweep import run_sweep
 
 __version__ = "0.1.0"
 
-# core (issue 2). The functions ``transformer`` and ``loss`` are NOT re-exported here: they would
-# shadow the modules reference.transformer / reference.loss (``import reference.loss as L`` would
-# then return the function). Use ``from reference.loss import loss``.
-from .transformer import attention, check_weights, logits, phi, predict, scores  # noqa: E402
-from .loss import (grad_loss, grad_loss0, grad_loss0_scaled, grad_loss_scaled, log_loss,  # noqa: E402
-                   log_loss0, loss0, unit_grad_loss, unit_grad_loss0)
-from .gradcheck import (GradCheckResult, GradientCheckError, check_grad_complex_step,  # noqa: E402
-                        check_grad_directional, check_grad_entrywise)
-
-# structure (issue 3)
-from .structure import optimal_positions  # noqa: E402
-from .regeneration import next_token_from_orders, regenerate  # noqa: E402
-from .extended import ExtendedOrder, Prediction, extended_order, unseen_predictions  # noqa: E402
-from .assumptions import AssumptionReport, CheckEntry, Violation, check_assumptions  # noqa: E402
-from .generate import example1, random_realizable  # noqa: E402
-from .generate_samples import random_realizable_samples  # noqa: E402
-
-# algorithm (issue 5)
-from .trajectory import STAGE1_KEYS, STAGE2_KEYS, Trajectory  # noqa: E402
-from .algorithm import VARIANTS, two_stage_ngd  # noqa: E402
-
-# conformance and sweeps (issue 7). ``check`` stays in reference.conformance (``from reference.conformance
-# import check``): a bare ``reference.check`` would be ambiguous beside check_assumptions / check_weights.
-from .conformance import golden_cases, library_impl, load_cases, write_cases  # noqa: E402
-from .experiments.sweep import run_sweep  # noqa: E402
-
-# max-margin (issue 4)
-from .maxmargin import (CERT_TOL, Certificate, Constraints, MaxMarginSolution, Prop2Verdict,  # noqa: E402
-                        W_kq_star_prop2, W_ov_star_closed_form, kkt_certificate, kq_constraints,
-                        max_margin_kq, max_margin_ov, ov_constraints, prop2_condition)
-
-# theory (issue 6): every statement as a function, the audit of a trajectory. The function ``audit``
-# is NOT re-exported here (it would shadow the module reference.audit): use
-# ``from reference.theory import audit`` or ``reference.theory.audit``.
-from . import theory  # noqa: E402
-from .theory import (C0_thm1_sketch, C0_thm2, C0_thm3, C1_thm2, PROP1_C_APPENDIX, PROP1_C_MAIN,  # noqa: E402
-                     Bound, corollary1, lemma1, lemma3, lemma5, lemma6, lemma7, proposition1,
-                     proposition2_closed_form, theorem1, theorem2, theorem2_conditions,
-                     theorem2_direction_form)
-from .audit import ERRATA, AuditRow, AuditTable  # noqa: E402
+__all__ = [
+    "AssumptionError", "ConfigError", "CorpusError", "ReferenceValueError", "SolverError", "VocabularyError",
+    "WeightsError", "Dataset", "Vocabulary", "check_weights", "read_corpus", "AssumptionReport", "CheckEntry",
+    "ExtendedOrder", "Prediction", "QueryOrder", "Violation", "check_assumptions", "collocation", "example1",
+    "extended_order", "next_token_from_orders", "optimal_mask", "optimal_positions", "query_orders",
+    "random_realizable", "random_realizable_samples", "regenerate", "unseen_predictions", "GradCheckResult",
+    "GradientCheckError", "attention", "check_grad_complex_step", "check_grad_directional",
+    "check_grad_entrywise", "grad_loss", "grad_loss0", "grad_loss0_scaled", "grad_loss_scaled", "log_loss",
+    "log_loss0", "logits", "loss0", "phi", "predict", "scores", "unit_grad_loss", "unit_grad_loss0", "CERT_TOL",
+    "Certificate", "Constraints", "MaxMarginSolution", "Prop2Verdict", "W_kq_star_prop2",
+    "W_ov_star_closed_form", "kkt_certificate", "kq_constraints", "max_margin_kq", "max_margin_ov",
+    "ov_constraints", "prop2_condition", "STAGE1_KEYS", "STAGE2_KEYS", "VARIANTS", "Trajectory",
+    "two_stage_ngd", "theory", "C0_thm1_sketch", "C0_thm2", "C0_thm3", "C1_thm2", "PROP1_C_APPENDIX",
+    "PROP1_C_MAIN", "Bound", "corollary1", "lemma1", "lemma3", "lemma5", "lemma6", "lemma7", "proposition1",
+    "proposition2_closed_form", "theorem1", "theorem2", "theorem2_conditions", "theorem2_direction_form",
+    "ERRATA", "AuditRow", "AuditTable", "golden_cases", "library_impl", "load_cases", "write_cases",
+    "run_sweep"]

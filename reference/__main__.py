@@ -1,8 +1,8 @@
-"""``python -m reference <command>``: see :mod:`reference.cli`."""
+"""``python -m reference <command>``: see :mod:`reference.commands.cli`."""
 
 import sys
 
-from .cli import main
+from .commands.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

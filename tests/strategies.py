@@ -9,8 +9,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 # ---------------------------------------------------------------- core (vocabulary, sentences, weights)
-from reference.data import Dataset  # noqa: E402
-from reference.vocabulary import Vocabulary  # noqa: E402
+from reference.data.dataset import Dataset  # noqa: E402
+from reference.data.vocabulary import Vocabulary  # noqa: E402
 
 #: abs(V) and d are drawn from disjoint-ish size sets so a swapped axis cannot pass
 #: (d = abs(V) only for the identity embedding, which the paper's experiment uses).
@@ -110,10 +110,11 @@ def corpora(draw, vocab, max_lines=5, max_len=MAX_LEN):
 # ---------------------------------------------------------------- datasets (realizable, near-miss)
 from collections import namedtuple  # noqa: E402
 
-from reference.data import Dataset  # noqa: E402,F811  (also imported above; this section stands alone)
-from reference.generate import random_realizable, random_realizable_samples  # noqa: E402
-from reference.vocabulary import Vocabulary  # noqa: E402,F811
-from reference.structure import collocation, query_orders  # noqa: E402
+from reference.data.dataset import (Dataset)  # noqa: E402,F811  (also imported above; this section stands alone)
+from reference.structure.generate import random_realizable  # noqa: E402
+from reference.structure.generate_samples import random_realizable_samples  # noqa: E402
+from reference.data.vocabulary import Vocabulary  # noqa: E402,F811
+from reference.structure.orders import collocation, query_orders  # noqa: E402
 
 #: abs(V), L_max and the non-identity d come from disjoint sets, and N avoids all three,
 #: so a test that swaps two axes cannot pass.
@@ -125,7 +126,7 @@ _dataset_seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 @st.composite
 def realizable_datasets(draw, prefix_closed=None, identity=None, allow_degenerate=False):
-    """A dataset satisfying Assumptions 1-3, drawn from :mod:`reference.generate`.
+    """A dataset satisfying Assumptions 1-3, drawn from :mod:`reference.structure.generate`.
 
     ``prefix_closed``: True for :func:`random_realizable`, False for
     :func:`random_realizable_samples`, None to draw. ``identity``: force

@@ -1,11 +1,11 @@
-"""Algorithm 1 (reference.algorithm) and its Trajectory (reference.trajectory).
+"""Algorithm 1 (reference.training.algorithm) and its Trajectory (reference.training.trajectory).
 
 Facts asserted on every iterate: the step-length bound ``||W^(t)|| <= t eta``
 (with equality when every step points the same way), Lemma 3 (equal wrong
 logits), stage-1 alignment with ``W*_ov`` from the first step on (zero init,
 orthonormal E), Lemma 5's monotone attention, Lemma 6's inner-product bound;
 the max-margin references equal the paper's closed forms; the engine
-trajectory equals the trajectory of the literal gradients of reference.loss;
+trajectory equals the trajectory of the literal gradients of reference.model.loss;
 every recorded metric equals its recomputation from the literal face;
 persistence and determinism; validation; 100,000-iteration runs (slow).
 """
@@ -18,16 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference.algorithm import VARIANTS, Progress, two_stage_ngd
-from reference.data import Dataset
-from reference.engine import log_softplus
+from reference.training.algorithm import VARIANTS, two_stage_ngd
+from reference.training.progress import Progress
+from reference.data.dataset import Dataset
+from reference.training.engine import log_softplus
 from reference.errors import ConfigError, WeightsError
-from reference.generate import example1, random_realizable
-from reference.loss import (grad_loss, grad_loss0, log_loss, log_loss0, loss, loss0, unit_grad_loss,
-                            unit_grad_loss0)
-from reference.transformer import attention, logits
-from reference.trajectory import STAGE1_KEYS, STAGE2_KEYS, Trajectory
-from reference.vocabulary import Vocabulary
+from reference.structure.generate import example1, random_realizable
+from reference.model.loss import grad_loss, grad_loss0, log_loss, log_loss0, loss, loss0
+from reference.model.loss_scaled import unit_grad_loss, unit_grad_loss0
+from reference.model.transformer import attention, logits
+from reference.training.trajectory import STAGE1_KEYS, STAGE2_KEYS, Trajectory
+from reference.data.vocabulary import Vocabulary
 
 EPS = np.finfo(np.float64).eps
 #: ``||W^(t)||`` is a sum of t steps of length eta, each rounded: allow 8 ulps per step.
@@ -306,9 +307,9 @@ def _argmax_ties_low(Tbar):
 def _literal_rows(ds, tr):
     """Every contract metric of every recorded iterate, recomputed from the literal face.
 
-    Uses reference.transformer (attention, prediction), reference.loss (L, L_0, gradients), the
+    Uses reference.model.transformer (attention, prediction), reference.model.loss (L, L_0, gradients), the
     hand-typed Example 1 structure above and the paper's closed forms of W*; nothing from the engine
-    or reference.metrics.
+    or reference.training.metrics.
     """
     E, V, joint = ds.vocab.E, ds.vocab.n_tokens, tr.config["variant"] == "joint"
     Ws_ov, Ws_kq = _ex1_W_ov_star(E), E @ EX1_A_STAR @ E.T
@@ -505,11 +506,6 @@ def test_table_lists_every_iterate(ex1_run):
             np.testing.assert_array_equal([r[j] for r in rows], rec[k])
     with pytest.raises(ConfigError, match="stage"):
         ex1_run.table(3)
-
-
-def test_moved_names_stay_importable():
-    from reference import algorithm, metrics, progress, trajectory
-    assert algorithm.Progress is progress.Progress and trajectory.Metrics is metrics.Metrics
 
 
 # ------------------------------------------------------------------ progress line

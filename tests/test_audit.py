@@ -1,4 +1,4 @@
-"""The audit (reference.audit, reference.audit_extra) and the verify command.
+"""The audit (reference.audit, reference.audit.rates) and the verify command.
 
 The checker is itself tested: it must reject a trajectory doctored to break
 a statement by a small amount, accept rounding-level deviations, locate the
@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 
 from reference import theory as tb
-from reference.algorithm import two_stage_ngd
-from reference.audit import ATOL, ERRATA, AuditRow, AuditTable, audit, evaluate
-from reference.audit_extra import fit_slope, scalar_row
-from reference.generate import example1
+from reference.training.algorithm import two_stage_ngd
+from reference.audit.statements import ATOL, ERRATA, audit, evaluate
+from reference.audit.table import AuditRow, AuditTable
+from reference.audit.rates import fit_slope
+from reference.audit.table import scalar_row
+from reference.structure.generate import example1
 
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs", "theory.md")
 #: A doctored violation this large is far above every tolerance of the audit
@@ -152,7 +154,7 @@ def test_every_erratum_is_documented():
 # ---------------------------------------------------------------- the verify command
 
 def test_verify_command_writes_its_files_and_passes(tmp_path, capsys):
-    from reference.cli import main
+    from reference.commands.cli import main
     status = main(["verify", "--out", str(tmp_path), "--seed", "0"])
     out = capsys.readouterr().out
     assert status == 0, out
@@ -179,7 +181,7 @@ def test_verify_command_writes_its_files_and_passes(tmp_path, capsys):
 
 
 def test_verify_exit_status_is_one_on_a_violation(tmp_path, monkeypatch, capsys):
-    from reference.cli import main
+    from reference.commands.cli import main
     from reference.experiments import verify
     real = verify.run
 
@@ -195,7 +197,7 @@ def test_verify_exit_status_is_one_on_a_violation(tmp_path, monkeypatch, capsys)
 
 
 def test_verify_rejects_a_bad_seed(tmp_path, capsys):
-    from reference.cli import main
+    from reference.commands.cli import main
     assert main(["verify", "--out", str(tmp_path), "--seed", "-1"]) == 2
     assert capsys.readouterr().err.startswith("error: seed")
 
@@ -203,7 +205,7 @@ def test_verify_rejects_a_bad_seed(tmp_path, capsys):
 def test_worst_iterate_skips_trivial_zero_le_zero_points():
     """0 <= 0 (a norm bound at t = 0) is tight but uninformative: the worst iterate is the least
     relative slack elsewhere."""
-    from reference.audit import evaluate
+    from reference.audit.statements import evaluate
     t = np.arange(3)
     b = tb.Bound(statement="S", quantity="q", field="norm_kq", sense="<=", value=np.array([0.0, 1.5, 2.2]),
                  conditions=np.ones(3, dtype=bool), printed="m <= b")
@@ -217,7 +219,7 @@ def test_worst_iterate_skips_trivial_zero_le_zero_points():
 def test_a_failed_assumption_is_named_and_its_statements_are_not_checked():
     """Assumption 3 fails in [a c c] -> n(a) (optimal a once, non-optimal c twice): the stage-2
     lemmas are n/a and every row's note names the sentence."""
-    from reference.data import Dataset
+    from reference.data.dataset import Dataset
     ds = Dataset.from_samples([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a", "c", "c"], "b")])
     tr = two_stage_ngd(ds, 0.2, 0.1, 20, 20, progress=False)
     table = audit(tr, ds)
@@ -229,9 +231,9 @@ def test_a_failed_assumption_is_named_and_its_statements_are_not_checked():
 def test_proposition2_rows_report_why_the_condition_cannot_be_checked(ex1):
     """prop2_condition raises for a sentence without an optimal position ([a b] -> a with
     n(c) = a, c absent); the corrected row is n/a and carries the error, nothing is swallowed."""
-    from reference.audit import setting_of
-    from reference.audit_extra import proposition2_rows
-    from reference.data import Dataset
+    from reference.audit.setting import setting_of
+    from reference.audit.section6 import proposition2_rows
+    from reference.data.dataset import Dataset
     ds, tr = ex1
     bad = Dataset.from_samples([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a", "b"], "a")])
     good = Dataset.from_samples([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a", "b"], "c")])
@@ -246,7 +248,7 @@ def test_proposition1_loss_exponent_row_is_informational():
     (zero init: L_0 = |V| log(1 + (|V|-1) e^{-t eta0/||W*_ov||})), below the stated
     eta0/(4||W*_ov||) once |V| >= 55: a short run shows a smaller exponent without refuting
     an O(.). The row must not decide."""
-    from reference.generate import random_realizable
+    from reference.structure.generate import random_realizable
     V = 60
     assert (V - 1) / (V * math.log(V)) < 0.25
     ds = random_realizable(V, L_max=2, rng=np.random.default_rng(0))
@@ -261,9 +263,9 @@ def test_proposition1_loss_exponent_row_is_informational():
 
 def test_assumption3_holds_agrees_with_check_assumptions():
     """Two computations of Assumption 3: the audit's boolean and the diagnosing checker."""
-    from reference.assumptions import check_assumptions
-    from reference.audit import assumption3_holds
-    from reference.data import Dataset
+    from reference.structure.assumptions import check_assumptions
+    from reference.audit.setting import assumption3_holds
+    from reference.data.dataset import Dataset
     one = [(["a"], "b"), (["b"], "c"), (["c"], "a")]
     cases = {"a c c -> n(a)": (one + [(["a", "c", "c"], "b")], False),       # non-optimal c twice
              "a a c c -> n(a)": (one + [(["a", "a", "c", "c"], "b")], True),  # tie is allowed
@@ -278,7 +280,7 @@ def test_assumption3_holds_agrees_with_check_assumptions():
 def test_a_dataset_without_ordered_pairs_keeps_its_stage2_rows_as_na():
     """W*_kq = 0 (no sentence has a non-optimal position): the stage-2 statements say nothing.
     Their rows stay in the table, n/a, with the reason; no division by ||W*_kq|| = 0."""
-    from reference.data import Dataset
+    from reference.data.dataset import Dataset
     ds = Dataset.from_samples([(["a"], "b"), (["b"], "a"), (["a", "a"], "b")])
     tr = two_stage_ngd(ds, 0.1, 0.1, 10, 0, progress=False)
     assert tr.star_norm_kq == 0.0

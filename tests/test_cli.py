@@ -1,7 +1,7 @@
 """The command line as a new user meets it: help that explains, bad input that ends in one clear line.
 
 ``python -m reference --help`` runs in a fresh interpreter (as typed in a shell);
-the rest call :func:`reference.cli.main` in process, which is what ``__main__`` runs.
+the rest call :func:`reference.commands.cli.main` in process, which is what ``__main__`` runs.
 """
 
 import json
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from reference.cli import COMMANDS, build_parser, main
+from reference.commands.cli import COMMANDS, build_parser, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from reference import conformance as C
-from reference import golden_file as GF
-from reference.cli import main
+from reference.conformance import golden_file as GF
+from reference.commands.cli import main
 from reference.errors import ConfigError
-from reference.transformer import phi
+from reference.model.transformer import phi
 
 DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "conformance.md")
 

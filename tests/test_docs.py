@@ -26,7 +26,7 @@ import subprocess
 
 import pytest
 
-from reference.cli import COMMANDS, build_parser, main
+from reference.commands.cli import COMMANDS, build_parser, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from reference import Dataset, Vocabulary, collocation
-from reference.engine import Engine, log_softplus, softplus
+from reference.training.engine import Engine, log_softplus, softplus
 from reference.errors import AssumptionError, WeightsError
 
 EXAMPLE1 = ["S V O P", "V O P", "O P P", "P S V"]

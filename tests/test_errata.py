@@ -1,7 +1,7 @@
 """The three errata of docs/theory.md, each counterexample recomputed independently.
 
-Corollary 1's upper bound and Theorem 2 with the literal face (reference.loss,
-reference.transformer) instead of the training engine; Proposition 2 in exact
+Corollary 1's upper bound and Theorem 2 with the literal face (reference.model.loss,
+reference.model.transformer) instead of the training engine; Proposition 2 in exact
 rationals (KKT by hand) against the certified solver. Each test asserts the
 printed statement's failure as a fact and the corrected statement.
 """
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from reference import theory as tb
-from reference.data import Dataset
-from reference.structure import query_orders
+from reference.data.dataset import Dataset
+from reference.structure.orders import query_orders
 
 #: The certified max-margin solution is exact to its certificate tolerance (1e-9,
 #: reference.maxmargin.CERT_TOL); rational closed forms are compared at 1e-8.
@@ -24,7 +24,7 @@ ERRATUM_CORPUS = ["t1 t0 t1 t0", "t0 t1"]
 
 
 def _literal_stage1(ds, eta0, T):
-    from reference.loss import unit_grad_loss0
+    from reference.model.loss_scaled import unit_grad_loss0
     W = np.zeros((ds.vocab.n_tokens, ds.vocab.d))
     for _ in range(T):
         W = W - eta0 * unit_grad_loss0(W, ds)
@@ -34,7 +34,7 @@ def _literal_stage1(ds, eta0, T):
 def test_erratum_corollary1_upper_minimal_counterexample():
     """|V| = 2, eta0 = 1000, T = 1: the condition holds (384 log 4 / 1000 < e), the margin is
     1000 = 4 ||W*_ov|| Delta, the printed upper bound 3 Delta = 750."""
-    from reference.maxmargin import max_margin_ov
+    from reference.maxmargin.solvers import max_margin_ov
     ds = Dataset.from_corpus(ERRATUM_CORPUS)
     eta0, T = 1000.0, 1
     s = max_margin_ov(ds).norm
@@ -55,8 +55,8 @@ def test_erratum_theorem2_counterexample():
     """Corpus {t1 t0 t1 t0, t0 t1}, eta0 = 1000, T = 20, eta = 1e6: both printed conditions hold at
     t = 1, yet one literal stage-2 step leaves phi_+ of [t1 t0 t1] at 2/3 (the step goes to the
     query column of [t1 t0], whose loss is log 2; the other loss is ~exp(-6667)); the bound is ~1."""
-    from reference.loss import unit_grad_loss
-    from reference.transformer import attention
+    from reference.model.loss_scaled import unit_grad_loss
+    from reference.model.transformer import attention
     ds = Dataset.from_corpus(ERRATUM_CORPUS)
     eta0, T, eta = 1000.0, 20, 1e6
     W_ov = _literal_stage1(ds, eta0, T)
@@ -89,7 +89,8 @@ def test_erratum_proposition2_counterexample_exact():
     from fractions import Fraction as F
 
     from reference.experiments.verify import COUNTEREXAMPLES
-    from reference.maxmargin import max_margin_kq, prop2_condition
+    from reference.maxmargin.solvers import max_margin_kq
+    from reference.maxmargin.closedforms import prop2_condition
     ds = Dataset.from_samples(COUNTEREXAMPLES["counterexample: Proposition 2"]["samples"])
     idx = {x: ds.vocab.index(x) for x in "abcdefq"}
     q = idx["q"]

@@ -13,13 +13,13 @@ import math
 import numpy as np
 import pytest
 
-from reference.algorithm import two_stage_ngd
-from reference.cli import main
+from reference.training.algorithm import two_stage_ngd
+from reference.commands.cli import main
 from reference.errors import ConfigError
 from reference.experiments import ablation, example, figure2
-from reference import progress
+from reference.training import progress
 from reference.experiments.plotting import have_matplotlib, jsonable
-from reference.trajectory import Trajectory
+from reference.training.trajectory import Trajectory
 
 #: Stage-1 cosine with W*_ov for zero init (issue 5's float64 requirement).
 COS1_ATOL = 1e-12
@@ -31,7 +31,7 @@ NORM_RTOL = 1e-14
 SOFTMAX_ATOL = 1e-12
 #: L at W_ov = 0 is log |V| exactly (uniform output); computed through log-sum-exp: a few ulps.
 LOG_V_RTOL = 1e-14
-#: Literal L (reference.loss) vs the engine's at the same weights: different routes, same formula.
+#: Literal L (reference.model.loss) vs the engine's at the same weights: different routes, same formula.
 LOSS_RTOL = 1e-12
 
 
@@ -158,7 +158,7 @@ def test_ablation_runs_every_variant_on_the_same_datasets(abl):
     assert all(cur["loss"][0] == pytest.approx(math.log(20), rel=LOG_V_RTOL) for v in c for cur in c[v])
     # at the switch (g = T) the global curve holds L at (W_ov^(T), W_kq = 0), computed here literally
     from reference.experiments.figure2 import FIGURE2, figure2_dataset
-    from reference.loss import loss
+    from reference.model.loss import loss
     for k, seed in enumerate(abl["config"]["seeds"]):
         ds = figure2_dataset(20, rng=np.random.default_rng(seed))
         W_ov = two_stage_ngd(ds, FIGURE2["eta0"], FIGURE2["eta"], 20, 0, W_star=False).W_ov

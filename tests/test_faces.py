@@ -1,7 +1,7 @@
 """The two faces of the mathematics agree (DESIGN.md, "Two faces").
 
-The literal functions of :mod:`reference.loss` (a loop over ``d x L``
-sentence matrices) and the engine of :mod:`reference.engine` (token
+The literal functions of :mod:`reference.model.loss` (a loop over ``d x L``
+sentence matrices) and the engine of :mod:`reference.training.engine` (token
 coordinates, no ``X``) are independent computations of the same quantities.
 """
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from reference.engine import Engine
-from reference.loss import (log_loss, log_loss0, loss, loss0, unit_grad_loss, unit_grad_loss0)
+from reference.training.engine import Engine
+from reference.model.loss import log_loss, log_loss0, loss, loss0
+from reference.model.loss_scaled import unit_grad_loss, unit_grad_loss0
 
 from strategies import seeds, small_datasets, vocabularies
 

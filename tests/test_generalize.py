@@ -6,13 +6,13 @@ import json
 import numpy as np
 import pytest
 
-from reference.algorithm import two_stage_ngd
+from reference.training.algorithm import two_stage_ngd
 from reference.experiments import generalize
 from reference.experiments.verify import example2_rows
-from reference.extended import extended_order, unseen_predictions
-from reference.generate import example1
-from reference.structure import collocation
-from reference.transformer import logits
+from reference.structure.extended import extended_order, unseen_predictions
+from reference.structure.generate import example1
+from reference.structure.orders import collocation
+from reference.model.transformer import logits
 
 #: Token-coordinate logits vs the literal transformer: the same float64 sums in a
 #: different order (a few ulps of logits of size ||W_ov|| ~ 1e2).
@@ -89,7 +89,7 @@ def test_generalize_run_and_files(tmp_path):
 
 
 def test_generalize_command(tmp_path, capsys):
-    from reference.cli import main
+    from reference.commands.cli import main
     assert main(["generalize", "--out", str(tmp_path), "--seeds", "1", "--n-tokens", "5", "--L-max", "3",
                  "--T", "100", "--T1", "100", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)

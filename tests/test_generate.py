@@ -1,7 +1,7 @@
 """Generators: Example 1, prefix-closed and sample-set realizable data, checked by brute force.
 
 Every generated dataset is checked against the paper's definitions written out
-here by loops (independent of reference.structure / reference.assumptions),
+here by loops (independent of reference.structure / reference.structure.assumptions),
 and against check_assumptions.
 """
 
@@ -16,12 +16,14 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from reference import Dataset
-from reference.assumptions import check_assumptions
-from reference import generate
+from reference.structure.assumptions import check_assumptions
+from reference.structure import generate
 from reference.errors import ConfigError
-from reference.generate import example1, random_realizable, random_realizable_samples
-from reference.generate_samples import _space_size
-from reference.structure import collocation, query_orders, regenerate
+from reference.structure.generate import example1, random_realizable
+from reference.structure.generate_samples import random_realizable_samples
+from reference.structure.generate_samples import _space_size
+from reference.structure.orders import collocation, query_orders
+from reference.structure.regeneration import regenerate
 
 from strategies import realizable_datasets
 

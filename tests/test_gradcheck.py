@@ -6,10 +6,10 @@ from hypothesis import given, settings, strategies as st
 
 from reference import Dataset
 from reference.errors import ReferenceValueError
-from reference.gradcheck import (COMPLEX_STEP_RTOL, DIRECTIONAL_RTOL, ENTRYWISE_RTOL, GradCheckResult,
-                                 GradientCheckError, check_grad_complex_step, check_grad_directional,
-                                 check_grad_entrywise)
-from reference.loss import grad_loss, loss
+from reference.model.gradcheck import (COMPLEX_STEP_RTOL, DIRECTIONAL_RTOL, ENTRYWISE_RTOL,
+                                       GradCheckResult, GradientCheckError, check_grad_complex_step,
+                                       check_grad_directional, check_grad_entrywise)
+from reference.model.loss import grad_loss, loss
 
 from strategies import seeds
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reference import cli
+from reference.commands import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,11 +8,11 @@ from hypothesis import given, settings, strategies as st
 
 from reference import Dataset, Vocabulary
 from reference.errors import AssumptionError, ConfigError, CorpusError, WeightsError
-from reference.gradcheck import (check_grad_complex_step, check_grad_directional)
-import reference.loss_scaled
-from reference.loss import (grad_loss, grad_loss0, grad_loss0_scaled, grad_loss_scaled, log_loss,
-                            log_loss0, log_softplus, loss, loss0, softplus, unit_grad_loss, unit_grad_loss0)
-from reference.transformer import transformer
+from reference.model.gradcheck import check_grad_complex_step, check_grad_directional
+from reference.model.crossentropy import log_softplus, softplus
+from reference.model.loss import grad_loss, grad_loss0, log_loss, log_loss0, loss, loss0
+from reference.model.loss_scaled import grad_loss0_scaled, grad_loss_scaled, unit_grad_loss, unit_grad_loss0
+from reference.model.transformer import transformer
 
 from strategies import (SIZES_D, WEIGHT_SCALES, corpora, seeds, small_datasets, token_names,
                         vocabularies, weights)
@@ -302,15 +302,6 @@ def test_softplus_overflows_nowhere_and_log_softplus_goes_far_below_the_smallest
             f(np.array([1.0, 2.0]))
     with pytest.raises(WeightsError, match="real scalar"):
         log_softplus(1j)
-
-
-def test_scaled_gradients_are_importable_from_reference_loss_too():
-    import reference.loss as L
-    for name in reference.loss_scaled.__all__:
-        assert getattr(L, name) is getattr(reference.loss_scaled, name)
-        assert name in L.__all__
-    with pytest.raises(AttributeError):
-        L.no_such_name
 
 
 def test_one_token_vocabulary_has_exactly_zero_loss():

@@ -14,17 +14,19 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from reference.data import Dataset
+from reference.data.dataset import Dataset
 from reference.errors import AssumptionError, ConfigError, ReferenceValueError, SolverError, WeightsError
-from reference.generate import example1
-from reference.generate_samples import random_realizable_samples
-from reference import ldp
-from reference.leastdistance import difference_rows, solve_bipartite, solve_ldp
-from reference.ldp import _lawson_hanson, _nnls_optimal
-from reference.maxmargin import (CERT_TOL, W_kq_star_prop2, W_ov_star_closed_form, kkt_certificate,
-                                 max_margin_kq, max_margin_ov, prop2_condition)
-from reference.structure import query_orders
-from reference.vocabulary import Vocabulary
+from reference.structure.generate import example1
+from reference.structure.generate_samples import random_realizable_samples
+from reference.maxmargin import ldp
+from reference.maxmargin.leastdistance import difference_rows, solve_bipartite
+from reference.maxmargin.ldp import solve_ldp
+from reference.maxmargin.ldp import _lawson_hanson, _nnls_optimal
+from reference.maxmargin.certificate import CERT_TOL, kkt_certificate
+from reference.maxmargin.closedforms import W_kq_star_prop2, W_ov_star_closed_form, prop2_condition
+from reference.maxmargin.solvers import max_margin_kq, max_margin_ov
+from reference.structure.orders import query_orders
+from reference.data.vocabulary import Vocabulary
 from strategies import near_miss_datasets, realizable_datasets
 
 #: Exact rational values rounded once, then pushed through a few products with
@@ -512,7 +514,7 @@ def test_scipy_nnls_failure_is_never_used_unchecked(monkeypatch):
 
 def test_wrong_solver_output_fails_the_certificate_and_raises(monkeypatch):
     """A solver answer that is not optimal is never returned: _solve's certificate raises SolverError."""
-    import reference.maxmargin as mm
+    import reference.maxmargin.solvers as mm
     ds = example1()
     monkeypatch.setattr(mm, "solve_bipartite", lambda n, up, lo: (1.01 * solve_bipartite(n, up, lo)[0],
                                                                  solve_bipartite(n, up, lo)[1]))

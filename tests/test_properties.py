@@ -1,7 +1,7 @@
 """Property-based verification of the paper's statements on generated trajectories.
 
 Hypothesis draws a realizable dataset (tests/strategies.py, both generators of
-reference.generate), step sizes and run lengths; Algorithm 1 runs from zero and
+reference.structure.generate), step sizes and run lengths; Algorithm 1 runs from zero and
 every statement informative at every iterate is asserted at every iterate,
 computed here directly from the trajectory (independently of reference.audit,
 whose verdict on the same trajectory is compared after the direct checks). Errata (docs/theory.md): the printed
@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from strategies import realizable_datasets
 
 from reference import theory as tb
-from reference.algorithm import two_stage_ngd
-from reference.audit import audit
-from reference.audit_extra import fit_slope
-from reference.data import Dataset
-from reference.generate import example1
-from reference.structure import query_orders
+from reference.training.algorithm import two_stage_ngd
+from reference.audit.statements import audit
+from reference.audit.rates import fit_slope
+from reference.data.dataset import Dataset
+from reference.structure.generate import example1
+from reference.structure.orders import query_orders
 
 #: Norms: each normalised step has length eta up to ~1e-16 relative; a few hundred steps
 #: accumulate ~1e-13. 1e-10 relative leaves a factor 1000 and is far below any real slack.
@@ -258,7 +258,7 @@ def test_theorem1_measured_rate(request):
     """Example 1, eta = ||W*_kq|| / e, 20000 steps: slope of log(1 - cos) vs log t is about -2,
     faster than the stated O(log^2 t / t) (slope ~ -0.8 on the same window)."""
     _need_slow(request)
-    from reference.maxmargin import max_margin_kq
+    from reference.maxmargin.solvers import max_margin_kq
     ds = example1()
     tr = two_stage_ngd(ds, 0.1, max_margin_kq(ds).norm / math.e, 900, 20000, progress=False)
     t = np.arange(20001)

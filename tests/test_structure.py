@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from reference import Dataset, Vocabulary
-from reference.assumptions import check_assumptions
+from reference.structure.assumptions import check_assumptions
 from reference.errors import AssumptionError, ConfigError, VocabularyError
-from reference.generate import example1
-from reference.structure import (collocation, extended_order, next_token_from_orders, optimal_mask,
-                                 optimal_positions, query_orders, regenerate, unseen_predictions)
+from reference.structure.generate import example1
+from reference.structure.orders import collocation, optimal_mask, optimal_positions, query_orders
+from reference.structure.extended import extended_order, unseen_predictions
+from reference.structure.regeneration import next_token_from_orders, regenerate
 
 from strategies import near_miss_datasets, realizable_datasets, small_datasets
 

@@ -8,11 +8,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from reference.cli import main
+from reference.commands.cli import main
 from reference.errors import ConfigError
 from reference.experiments import sweep
 from reference.experiments.plotting import have_matplotlib
-from reference.generate import random_realizable
+from reference.structure.generate import random_realizable
 
 #: A small sweep: two sizes, two seeds, short runs (about a second in all).
 SMALL = dict(sizes=(3, 5), seeds=2, T=30, T1=30, L_max=4)
@@ -102,8 +102,8 @@ def test_failed_runs_are_rows_not_dropped():
 
 def test_degenerate_datasets_are_named_not_failed(monkeypatch):
     """Every position optimal: Eq. (3) has no constraint and the stage-2 gradient is 0 at W_kq = 0."""
-    from reference import generate
-    from reference.data import Dataset
+    from reference.structure import generate
+    from reference.data.dataset import Dataset
     monkeypatch.setattr(generate, "random_realizable", lambda *a, **k: Dataset.from_corpus(["a a a", "b b"]))
     out = sweep.run_sweep(sizes=(3,), seeds=2, T=5, T1=5, L_max=3, jobs=1, progress=False)
     assert out["degenerate"] == ["V3-s0", "V3-s1"] and not out["failed"] and not out["violations"]

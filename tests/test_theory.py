@@ -1,4 +1,4 @@
-"""The statement functions of reference.theory_bounds: pure functions of the paper's constants.
+"""The statement functions of reference.theory.stage1: pure functions of the paper's constants.
 
 Each test checks a mathematical fact about a bound (its closed form at a
 special point, a limit, a monotonicity, agreement with an independent
@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference import theory as tb
-from reference.algorithm import two_stage_ngd
-from reference.data import Dataset
+from reference.training.algorithm import two_stage_ngd
+from reference.data.dataset import Dataset
 from reference.errors import AssumptionError, ConfigError
-from reference.generate import example1
+from reference.structure.generate import example1
 
 #: log_threshold polishes its root by Newton steps to float64 resolution; 1e-9 relative
 #: covers the conversion t = exp(u) (u up to ~60) with a wide margin.

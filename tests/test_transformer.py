@@ -6,8 +6,8 @@ from hypothesis import given, strategies as st
 
 from reference import Vocabulary
 from reference.errors import WeightsError
-from reference.transformer import (attention, check_sentence, check_weights, logits, phi,
-                                   predict, scores, transformer)
+from reference.model.transformer import attention, logits, phi, predict, scores, transformer
+from reference.data.validate import check_sentence, check_weights
 
 from strategies import seeds, sentences, vocabularies, weights
 

@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 
 from reference import Vocabulary, read_corpus
 from reference.errors import ReferenceValueError, VocabularyError
-from reference.vocabulary import check_token_name
+from reference.data.vocabulary import check_token_name
 
 from strategies import SIZES_D, SIZES_V, seeds, token_names, vocabularies
 

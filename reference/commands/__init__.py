@@ -1,1 +1,1 @@
-"""One module per command of ``python -m reference`` (see :mod:`reference.cli`)."""
+"""One module per command of ``python -m reference`` (see :mod:`reference.commands.cli`)."""

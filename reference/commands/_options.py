@@ -3,7 +3,7 @@
 Their numeric options are read by argparse as plain strings and converted here,
 so that a bad value (``--T 1.5``, ``--eta0 -0.1``, ``--init ones``) ends, like
 every other bad input, in one line ``error: ...`` naming the option (a
-:class:`reference.errors.ConfigError`, printed by :func:`reference.cli.main`),
+:class:`reference.errors.ConfigError`, printed by :func:`reference.commands.cli.main`),
 not in argparse's usage block.
 """
 

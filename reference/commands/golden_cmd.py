@@ -55,7 +55,7 @@ def _load_impl(spec):
         A malformed spec, a module that cannot be imported (or raises while importing: the
         exception is named), or a missing attribute.
     """
-    from ..conformance import library_impl
+    from ..conformance.literal_impl import library_impl
     if spec is None:
         return library_impl()
     mod_name, _, attr = spec.partition(":")
@@ -99,7 +99,9 @@ def run(args):
         a missing or malformed case file, an ``--impl`` that cannot be imported or provides
         none of the functions, a missing output directory (the CLI prints one line, exit 2).
     """
-    from ..conformance import FUNCTIONS, check, golden_cases, write_cases
+    from ..conformance.checker import FUNCTIONS, check
+    from ..conformance.golden import golden_cases
+    from ..conformance.golden_file import write_cases
     if args.check:
         if args.out:
             raise ConfigError("give either --out (write cases) or --check (check an implementation), not both")

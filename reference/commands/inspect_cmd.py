@@ -8,9 +8,9 @@ docs/structure.md ("The inspect command").
 import json
 import sys
 
-from ..assumptions import check_assumptions
-from ..data import Dataset
-from ..generate import example1_path
+from ..structure.assumptions import check_assumptions
+from ..data.dataset import Dataset
+from ..structure.generate import example1_path
 
 HELP = "print a corpus's collocation, each query's order and token types, and the verdict on Assumptions 1-3"
 

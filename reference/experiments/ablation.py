@@ -1,6 +1,6 @@
 """Is the two-stage schedule needed? Algorithm 1 against its variants on the same datasets.
 
-Every variant (:data:`reference.algorithm.VARIANTS`) runs on the same seeded
+Every variant (:data:`reference.training.algorithm.VARIANTS`) runs on the same seeded
 random realizable datasets with the paper's Figure-2 settings, from zero.
 Curves are put on one *global* iteration axis ``g``: for the staged variants
 ``g = t`` in stage 1 (where ``W_kq = W_kq^(0) = 0``, ``L`` is recorded with
@@ -16,10 +16,10 @@ import warnings
 
 import numpy as np
 
-from ..algorithm import VARIANTS, two_stage_ngd
-from ..engine import Engine
+from ..training.algorithm import VARIANTS, two_stage_ngd
+from ..training.engine import Engine
 from ..errors import ConfigError
-from ..progress import Progress
+from ..training.progress import Progress
 from .figure2 import FIGURE2, figure2_dataset
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
@@ -38,7 +38,7 @@ def curves(traj):
     Parameters
     ----------
     traj : Trajectory
-        A run of :func:`reference.algorithm.two_stage_ngd` with ``track_L=True`` (staged
+        A run of :func:`reference.training.algorithm.two_stage_ngd` with ``track_L=True`` (staged
         variants) or of the ``"joint"`` variant.
 
     Returns
@@ -94,7 +94,7 @@ def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=
         Algorithm 1's steps, shared by every variant (see ``VARIANTS`` for how each uses them);
         default the paper's recipe ``0.2/sqrt(d)`` and ``0.05/sqrt(d)`` (Figure 2's at ``d = 20``).
     variants : sequence of str
-        Names from :data:`reference.algorithm.VARIANTS`.
+        Names from :data:`reference.training.algorithm.VARIANTS`.
     progress : None or bool
         Progress line on stderr, one tick per finished run (None: only after a few seconds).
 
@@ -108,7 +108,7 @@ def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=
     ------
     ConfigError
         No seeds, a bad seed, ``abs(V) < 2``, an unknown variant, or a bad setting
-        (from :func:`reference.algorithm.two_stage_ngd`).
+        (from :func:`reference.training.algorithm.two_stage_ngd`).
 
     Notes
     -----
@@ -128,7 +128,7 @@ def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=
     for v in variants:
         if not isinstance(v, str) or v not in VARIANTS:
             raise ConfigError(f"unknown variant {v!r}; known: {', '.join(VARIANTS)}")
-    from ..maxmargin import max_margin_kq, max_margin_ov
+    from ..maxmargin.solvers import max_margin_kq, max_margin_ov
     rows, cur, dsets = [], {v: [] for v in variants}, []
     prog = Progress("ablation", len(seeds) * len(variants), enabled=progress)
     for k, seed in enumerate(seeds):

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from ..algorithm import two_stage_ngd
-from ..transformer import attention, transformer
+from ..training.algorithm import two_stage_ngd
+from ..model.transformer import attention, transformer
 
 __all__ = ["EXAMPLE", "EXAMPLE2", "run", "report_lines"]
 
@@ -53,7 +53,7 @@ def run(eta0=EXAMPLE["eta0"], eta=EXAMPLE["eta"], T=EXAMPLE["T"], T1=EXAMPLE["T1
         ``traj``; ``training``: one entry per distinct training sentence (text, next
         token, prediction, probability, attention); ``unseen``: Example 2's sentences
         with ``expected`` (the paper's claim), ``correct``, and ``extended_order``: the
-        prediction of Section 6's extended order (:func:`reference.extended.unseen_predictions`);
+        prediction of Section 6's extended order (:func:`reference.structure.extended.unseen_predictions`);
         ``config``.
 
     Raises
@@ -66,7 +66,7 @@ def run(eta0=EXAMPLE["eta0"], eta=EXAMPLE["eta"], T=EXAMPLE["T"], T1=EXAMPLE["T1
     -----
     Serves Example 1 (Figure 1) and Example 2 / Theorem 3: ``SP -> V``, ``OSP -> P``, ``VP -> O``.
     """
-    from ..generate import example1
+    from ..structure.generate import example1
     ds = example1()
     traj = two_stage_ngd(ds, eta0, eta, T, T1, progress=progress)
     vocab = ds.vocab
@@ -76,7 +76,7 @@ def run(eta0=EXAMPLE["eta0"], eta=EXAMPLE["eta"], T=EXAMPLE["T"], T1=EXAMPLE["T1
         r.update(sentence=ds.sentence_text(n), next=vocab.tokens[ds.y[n]],
                  correct=r["prediction"] == vocab.tokens[ds.y[n]])
         training.append(r)
-    from ..extended import unseen_predictions
+    from ..structure.extended import unseen_predictions
     theory = {(tuple(sorted(p.sentence[:-1])), p.sentence[-1]): p for p in unseen_predictions(ds, 3)}
     unseen = []
     for text, expected in EXAMPLE2:

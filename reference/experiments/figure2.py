@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from ..algorithm import two_stage_ngd
+from ..training.algorithm import two_stage_ngd
 from ..errors import ConfigError
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
@@ -52,13 +52,13 @@ def figure2_dataset(n_tokens=_D, *, rng):
     Raises
     ------
     ConfigError
-        Bad ``n_tokens`` or ``rng`` (from :func:`reference.generate.random_realizable`).
+        Bad ``n_tokens`` or ``rng`` (from :func:`reference.structure.generate.random_realizable`).
 
     Notes
     -----
     Serves Section 7 (PAPER.md section 8): the paper gives no generator, N, ``L_max`` or seed.
     """
-    from ..generate import random_realizable
+    from ..structure.generate import random_realizable
     return random_realizable(n_tokens, rng=rng)
 
 
@@ -80,7 +80,7 @@ def dataset_stats(ds):
     AssumptionError
         The data has no collocation (from :func:`reference.structure.query_orders`).
     """
-    from ..structure import query_orders
+    from ..structure.orders import query_orders
     orders = query_orders(ds)
     return {"N": ds.N, "L_max": ds.L_max, "n_tokens": ds.vocab.n_tokens, "d": ds.vocab.d,
             "samples": int(ds.counts.sum()), "mean_length": float(np.mean(ds.lengths)),

@@ -4,7 +4,7 @@ For each dataset, Algorithm 1 (zero init, the paper's recipe ``eta0 = 0.2/sqrt(d
 ``eta = 0.05/sqrt(d)``, ``d = abs(V)``) is run, then the trained model predicts
 unseen sentences:
 
-covered by Theorem 3 (:func:`reference.extended.unseen_predictions`)
+covered by Theorem 3 (:func:`reference.structure.extended.unseen_predictions`)
     ``"non-comparable"``: one non-comparable token ``x0`` (possibly repeated) and
     non-optimal tokens, predicted ``n(x0)``; ``"optimal"``: one optimal token
     with non-comparable and non-optimal tokens, predicted ``n(x*)``.
@@ -27,9 +27,9 @@ import os
 
 import numpy as np
 
-from ..audit_section6 import theorem3_gap
+from ..audit.section6 import theorem3_gap
 from ..errors import ConfigError
-from ..theory_constants import C0_thm3, theorem3_predicted_C
+from ..theory.constants import C0_thm3, theorem3_predicted_C
 
 __all__ = ["GENERALIZE", "run", "write", "evaluate_sentences"]
 
@@ -105,8 +105,8 @@ def _uncovered(ds, ext, In):
 
 
 def _one(ds, traj, max_length):
-    from ..extended import extended_order, unseen_predictions
-    from ..structure import collocation
+    from ..structure.extended import extended_order, unseen_predictions
+    from ..structure.orders import collocation
     In = collocation(ds)
     ext = extended_order(ds, In)
     E = ds.vocab.E
@@ -159,8 +159,9 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
     ConfigError
         Invalid counts.
     """
-    from ..algorithm import Progress, two_stage_ngd
-    from ..generate import random_realizable
+    from ..training.progress import Progress
+    from ..training.algorithm import two_stage_ngd
+    from ..structure.generate import random_realizable
     for name, v, lo in (("seeds", seeds, 1), ("seed", seed, 0), ("n_tokens", n_tokens, 2), ("L_max", L_max, 2),
                         ("T", T, 1), ("T1", T1, 4), ("max_length", max_length, 2)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:

@@ -2,7 +2,7 @@
 
 For every size ``abs(V)`` (with ``d = abs(V)``, as in the paper's experiment) and
 every seed ``k``, draw a random realizable dataset
-(:func:`reference.generate.random_realizable`) from
+(:func:`reference.structure.generate.random_realizable`) from
 ``np.random.default_rng([seed, abs(V), k])``, run Algorithm 1 from zero with the
 paper's step sizes ``eta0 = 0.2/sqrt(d)``, ``eta = 0.05/sqrt(d)`` (unless given),
 and audit every statement (:func:`reference.audit.audit`). Each run is
@@ -110,10 +110,10 @@ def run_one(task):
     Exception
         Only errors that are not the library's own (a bug): they propagate, never become rows.
     """
-    from ..algorithm import two_stage_ngd
-    from ..audit import audit
-    from ..generate import random_realizable
-    from ..structure import optimal_mask
+    from ..training.algorithm import two_stage_ngd
+    from ..audit.statements import audit
+    from ..structure.generate import random_realizable
+    from ..structure.orders import optimal_mask
     V, k, start = task["size"], task["seed"], time.perf_counter()
     run = f"V{V}-s{k}"
     base = {"size": V, "seed": k, "run": run, "n_tokens": V, "d": V, "N": None, "L_max": None,
@@ -172,7 +172,7 @@ def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"
     ConfigError
         A bad setting, or both ``jobs`` and ``executor`` (before anything runs).
     """
-    from ..algorithm import Progress
+    from ..training.progress import Progress
     tasks = sweep_tasks(sizes, seeds, seed=seed, T=T, T1=T1, L_max=L_max, eta0=eta0, eta=eta)
     if jobs is not None:
         jobs = _count("jobs", jobs, 1)

@@ -34,10 +34,11 @@ import math
 
 import numpy as np
 
-from ..audit import AuditTable, audit
-from ..audit_extra import scalar_row
+from ..audit.table import AuditTable
+from ..audit.statements import audit
+from ..audit.table import scalar_row
 from ..errors import ConfigError
-from ..transformer import logits
+from ..model.transformer import logits
 
 __all__ = ["VERIFY", "LARGE_STEPS", "COUNTEREXAMPLES", "run", "example2_rows", "summary"]
 
@@ -63,7 +64,7 @@ def example2_rows(traj, ds, run="Example 2"):
     """Example 2 (Theorem 3): the logit margin of the paper's prediction on SP, OSP, VP (must be > 0).
 
     The logits ``Tbar(X) = W_ov X phi(X^T W_kq x_L)`` (Section 3) of the trained
-    weights, from the literal face (:func:`reference.transformer.logits`).
+    weights, from the literal face (:func:`reference.model.transformer.logits`).
 
     Parameters
     ----------
@@ -120,8 +121,8 @@ def run(seed=0, progress=None):
     ConfigError
         A bad seed.
     """
-    from ..algorithm import two_stage_ngd
-    from ..generate import example1
+    from ..training.algorithm import two_stage_ngd
+    from ..structure.generate import example1
     from . import figure2
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
@@ -137,7 +138,7 @@ def run(seed=0, progress=None):
     runs["Example 1, large steps"] = {
         "ds": ds1, "traj": two_stage_ngd(ds1, L["eta0"], L["eta"], L["T"], L["T1"], progress=progress),
         "config": dict(L, init="zero")}
-    from ..data import Dataset
+    from ..data.dataset import Dataset
     for name, c in COUNTEREXAMPLES.items():
         ds = Dataset.from_corpus(c["corpus"]) if "corpus" in c else Dataset.from_samples(c["samples"])
         cfg = {k: c[k] for k in ("eta0", "eta", "T", "T1")}

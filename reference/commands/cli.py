@@ -1,0 +1,101 @@
+"""The command line: ``python -m reference <command> [options]``.
+
+Each command is a module of :mod:`reference.commands` with a one-line
+``HELP``, ``add_arguments(parser)`` and ``run(args) -> int`` (the exit
+status). Bad input ends with one line ``error: ...`` on stderr and exit
+status 2, never a traceback: the library's own errors (naming the file,
+sentence or setting at fault) and ``argparse``'s usage errors alike.
+"""
+
+import argparse
+import importlib
+import sys
+
+from ..errors import ReferenceValueError
+
+#: command name -> module under reference.commands (in the order --help lists them)
+COMMANDS = {
+    "figure2": "figure2_cmd",     # issue 5 (algorithm)
+    "example": "example_cmd",     # issue 5
+    "ablation": "ablation_cmd",   # issue 5
+    "golden": "golden_cmd",       # issue 7 (conformance)
+    "sweep": "sweep_cmd",         # issue 7
+    "inspect": "inspect_cmd",     # issue 3 (structure)
+    "verify": "verify_cmd",       # issue 6 (theory): the main job
+    "generalize": "generalize_cmd",  # issue 6
+}
+
+
+EPILOG = ("Start with 'python -m reference verify' (the main job) or 'python -m reference example'; "
+          "'python -m reference COMMAND --help' shows a command's options. Exit status: 0 success, "
+          "1 a check failed (a statement violated, an assumption failing, a conformance entry failing), "
+          "2 bad input (one line 'error: ...'). Documentation: docs/tutorial.md, docs/api.md.")
+
+
+class _Parser(argparse.ArgumentParser):
+    """``argparse`` with a usage error as one line ``error: ...`` (exit 2), like every other bad input."""
+
+    def error(self, message):
+        """Print ``error: PROG: message (see PROG --help)`` on stderr and exit with status 2."""
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser():
+    """The argument parser with one sub-command per entry of :data:`COMMANDS`.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        ``prog`` is ``python -m reference``; each sub-parser has the command's ``HELP`` as its
+        description and the options of its ``add_arguments``.
+    """
+    parser = _Parser(
+        prog="python -m reference",
+        description="Reference implementation of Huang, Liang and Yang (NeurIPS 2024): "
+                    "two-stage training of a one-layer transformer for next-token prediction.",
+        epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, module in COMMANDS.items():
+        mod = importlib.import_module(f"reference.commands.{module}")
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run, _parser=p)
+    return parser
+
+
+def main(argv=None):
+    """Run one command of :data:`COMMANDS`; return its exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``python -m reference`` (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The command's status (0 ok, 1 a check failed); 2 after printing one line
+        ``error: ...`` on stderr for a :class:`reference.errors.ReferenceValueError`, an
+        ``OSError`` or an ``ImportError``; 130 on Ctrl-C.
+
+    Raises
+    ------
+    SystemExit
+        From ``argparse``: ``--help`` (0) or a usage error (2).
+    """
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:                                       # name the command whose options they are not
+        args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args._run(args) or 0)
+    except ReferenceValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (OSError, ImportError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

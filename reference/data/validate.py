@@ -1,0 +1,125 @@
+"""The paper's matrices checked once, at the boundary (Section 3; STYLE.md rules 5 and 10).
+
+``W_ov`` is ``abs(V) x d`` (rows are vocabulary logits; never accepted
+transposed), ``W_kq`` is ``d x d``, a sentence ``X`` is ``d x L`` with
+``L >= 1``. Everything is cast once to float64 (complex128 where the complex
+step asks for it); a wrong shape, a non-numeric dtype or a NaN or inf entry
+raises :class:`reference.errors.WeightsError` naming the matrix and the
+entry. Used by :mod:`reference.model.transformer` (which re-exports both functions)
+and :mod:`reference.model.loss`.
+"""
+
+import numpy as np
+
+from ..errors import WeightsError
+from .vocabulary import Vocabulary
+
+__all__ = ["check_weights", "check_sentence"]
+
+
+def _as_matrix(W, name, shape, allow_complex):
+    if W is None:
+        raise WeightsError(f"{name} is missing (None)")
+    W_in = np.asarray(W)
+    kinds = "iufc" if allow_complex else "iuf"
+    if W_in.dtype.kind not in kinds:
+        what = "a real or complex" if allow_complex else "a real"
+        raise WeightsError(f"{name} must be {what} numeric array, got dtype {W_in.dtype}")
+    if W_in.shape != shape:
+        raise WeightsError(f"{name} must have shape {shape}, got {W_in.shape}")
+    W = W_in.astype(np.complex128 if W_in.dtype.kind == "c" else np.float64)
+    finite = np.isfinite(W)
+    if not finite.all():
+        i = tuple(int(k) for k in np.argwhere(~finite)[0])
+        raise WeightsError(f"{name} has a non-finite entry: {name}[{i[0]}, {i[1]}] = {W[i].item()}")
+    return W
+
+
+def check_weights(W_ov, W_kq, vocab_or_d, n_tokens=None, allow_complex=False):
+    """Validate and cast the weights once, at the boundary: ``W_ov`` (abs(V) x d), ``W_kq`` (d x d).
+
+    Parameters
+    ----------
+    W_ov : array_like, shape (abs(V), d), or None to skip it
+    W_kq : array_like, shape (d, d), or None to skip it
+    vocab_or_d : Vocabulary or int
+        The vocabulary (gives ``d`` and ``abs(V)``), or ``d`` itself.
+    n_tokens : int, optional
+        ``abs(V)``; required when ``vocab_or_d`` is an int and ``W_ov`` is given.
+    allow_complex : bool, default False
+        Accept complex weights (for complex-step differentiation).
+
+    Returns
+    -------
+    W_ov, W_kq : float64 (or complex128) arrays, or None where None was given
+        Integer input is cast to float64; the input is never modified.
+
+    Raises
+    ------
+    WeightsError
+        Wrong shape (a transposed ``W_ov`` included); dtype bool, object,
+        string (or complex unless ``allow_complex``); a NaN or inf entry (its
+        position named); ``vocab_or_d`` or ``n_tokens`` not a Vocabulary or int.
+
+    Notes
+    -----
+    Serves Section 3 (the shapes of ``W_ov`` and ``W_kq``), for every function
+    of this module and of :mod:`reference.model.loss`.
+    """
+    if isinstance(vocab_or_d, Vocabulary):
+        d, n_tokens = vocab_or_d.d, vocab_or_d.n_tokens
+    else:
+        d = vocab_or_d
+    for name, k in (("d", d), ("n_tokens", n_tokens)):
+        if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
+            raise WeightsError(f"{name} must be a positive integer (or pass the Vocabulary), got {k!r}")
+    if W_ov is None and W_kq is None:
+        raise WeightsError("no weights given (both W_ov and W_kq are None)")
+    out_ov = out_kq = None
+    if W_ov is not None:
+        if n_tokens is None:
+            raise WeightsError("check_weights needs abs(V) (n_tokens) to check W_ov")
+        out_ov = _as_matrix(W_ov, "W_ov", (int(n_tokens), int(d)), allow_complex)
+    if W_kq is not None:
+        out_kq = _as_matrix(W_kq, "W_kq", (int(d), int(d)), allow_complex)
+    return out_ov, out_kq
+
+
+def check_sentence(X, d=None):
+    """Validate a sentence matrix ``X = [x_1 .. x_L]`` (Section 3) once, at the boundary.
+
+    Parameters
+    ----------
+    X : array_like, shape (d, L), L >= 1
+        Columns are token embeddings; real and finite.
+    d : int, optional
+        The embedding dimension ``X`` must have (default: any).
+
+    Returns
+    -------
+    X : ndarray of float64, shape (d, L)
+        Integer input is cast; the input is never modified.
+
+    Raises
+    ------
+    WeightsError
+        Not a matrix, ``d`` rows expected but not found, no column (an empty
+        sentence), a non-real dtype, or a NaN or inf entry (its position named).
+
+    Notes
+    -----
+    Serves every function of this module (the model of Section 3 is defined
+    for ``L >= 1``).
+    """
+    X_in = np.asarray(X)
+    if X_in.dtype.kind not in "iuf":
+        raise WeightsError(f"X must be a real numeric array, got dtype {X_in.dtype}")
+    if X_in.ndim != 2 or X_in.shape[1] == 0 or (d is not None and X_in.shape[0] != d):
+        want = f"({d}, L)" if d is not None else "(d, L)"
+        raise WeightsError(f"X must have shape {want} with L >= 1 (one column per token), got {X_in.shape}")
+    X = X_in.astype(np.float64)
+    finite = np.isfinite(X)
+    if not finite.all():
+        i, l = (int(k) for k in np.argwhere(~finite)[0])
+        raise WeightsError(f"X has a non-finite entry: X[{i}, {l}] = {X[i, l]} (position {l} of the sentence)")
+    return X

@@ -1,0 +1,267 @@
+"""The vocabulary ``V`` and its embeddings (paper Section 3, Assumption 2).
+
+=============  =============  ==============  ===================================
+paper          code           shape           meaning
+=============  =============  ==============  ===================================
+``V``          ``tokens``     ``(abs(V),)``   token names
+``abs(V)``     ``n_tokens``   scalar          vocabulary size
+``I(x)``       ``index(x)``   scalar          index of token ``x``; the paper is
+                                              1-based, this library is 0-based:
+                                              ``index(x) == I(x) - 1``
+``x``          ``E[:, i]``    ``(d,)``        embedding of the token of index i
+``E``          ``E``          ``(d, abs(V))`` all embeddings as columns
+=============  =============  ==============  ===================================
+
+Token names are non-empty strings without white space and without ``#``:
+exactly the words a corpus file can hold (:func:`reference.data.read_corpus`
+splits lines at white space and starts a comment at ``#``), so every
+vocabulary can be written out as a corpus and read back.
+"""
+
+import numpy as np
+
+from ..errors import VocabularyError
+
+__all__ = ["Vocabulary", "check_token_name", "ORTHONORMAL_ATOL"]
+
+#: Columns of ``E`` count as orthonormal (Assumption 2) when ``E^T E`` is the
+#: identity to this entrywise tolerance: a few hundred ulps of float64, far
+#: below any deliberate departure yet above QR round-off for d in the thousands.
+ORTHONORMAL_ATOL = 1e-12
+
+#: The corpus format's comment character; a token name cannot contain it.
+COMMENT = "#"
+
+
+def check_token_name(x):
+    """Why ``x`` cannot be a token name, or ``None`` if it can (Section 3: a token of ``V``).
+
+    A token name is a non-empty ``str`` with no white space and no ``#``
+    (the corpus format could not express it).
+
+    Parameters
+    ----------
+    x : object
+
+    Returns
+    -------
+    str or None
+        The reason, phrased to follow ``"token {x!r} "``; ``None`` for a valid name.
+    """
+    if not isinstance(x, str):
+        return f"is not a string (it is of type {type(x).__name__})"
+    if not x:
+        return "is empty: a token name must be a non-empty string"
+    if any(c.isspace() for c in x):
+        return "contains white space, which separates tokens in a corpus"
+    if COMMENT in x:
+        return f"contains {COMMENT!r}, which starts a comment in a corpus file"
+    return None
+
+
+def _token_tuple(tokens):
+    """``tuple(tokens)``, refusing a bare string (which would become one token per character)."""
+    if isinstance(tokens, str):
+        raise VocabularyError(f"tokens must be a sequence of token names, got the string {tokens!r} "
+                              f"(for tokens separated by spaces use {tokens!r}.split())")
+    try:
+        return tuple(tokens)
+    except TypeError:
+        raise VocabularyError(f"tokens must be a sequence of token names, got {tokens!r}") from None
+
+
+class Vocabulary:
+    """A vocabulary: token names and their embedding matrix ``E`` (d x abs(V)).
+
+    Parameters
+    ----------
+    tokens : sequence of str, length abs(V)
+        Distinct token names, in index order (``index(tokens[i]) == i``); each
+        non-empty, without white space and without ``#`` (see
+        :func:`check_token_name`).
+    E : array_like, shape (d, abs(V)), optional
+        Embeddings as columns. Default: the identity (``d = abs(V)``), the
+        canonical basis ``e_i`` of the paper.
+    allow_non_orthonormal : bool, default False
+        Accept an ``E`` whose columns are not orthonormal, i.e. leave
+        Assumption 2 knowingly. Such a vocabulary works with the literal
+        functions of :mod:`reference.model.transformer` and :mod:`reference.model.loss`;
+        the training engine refuses it.
+
+    Raises
+    ------
+    VocabularyError
+        No token; a token name that is not a string, empty, or contains white
+        space or ``#`` (its position named); a repeated name (both positions);
+        an ``E`` of the wrong shape, dtype or with non-finite entries (the first
+        one named); non-orthonormal columns without ``allow_non_orthonormal``
+        (the worst pair of tokens named).
+
+    Notes
+    -----
+    Serves Assumption 2 (orthonormal embeddings, checked to
+    :data:`ORTHONORMAL_ATOL`) and the paper's index map ``I(x)``.
+    """
+
+    def __init__(self, tokens, E=None, *, allow_non_orthonormal=False):
+        tokens = _token_tuple(tokens)
+        if not tokens:
+            raise VocabularyError("a vocabulary needs at least one token")
+        seen = {}
+        for i, x in enumerate(tokens):
+            why = check_token_name(x)
+            if why is not None:
+                raise VocabularyError(f"token {i}, {x!r}, {why}")
+            if x in seen:
+                raise VocabularyError(f"token {x!r} appears twice (positions {seen[x]} and {i})")
+            seen[x] = i
+        self.tokens = tokens
+        self._index = seen
+        n = len(tokens)
+        if E is None:
+            E = np.eye(n)
+        else:
+            E_in = np.asarray(E)
+            if E_in.dtype.kind not in "iuf":
+                raise VocabularyError(f"E must be a real numeric array, got dtype {E_in.dtype}")
+            E = E_in.astype(np.float64)
+            if E.ndim != 2 or E.shape[1] != n:
+                raise VocabularyError(f"E must have shape (d, {n}) (one column per token), got {E.shape}")
+            finite = np.isfinite(E)
+            if not finite.all():
+                r, c = (int(k) for k in np.argwhere(~finite)[0])
+                raise VocabularyError(f"E has NaN or inf entries: E[{r}, {c}] = {E[r, c]} "
+                                      f"(embedding of token {tokens[c]!r})")
+        self.E = E
+        self.E.setflags(write=False)
+        self.orthonormal = self._is_orthonormal(E)
+        if not self.orthonormal and not allow_non_orthonormal:
+            if E.shape[0] < n:
+                why = f"d = {E.shape[0]} < abs(V) = {n}, so they cannot be"
+            else:
+                G = E.T @ E
+                i, j = np.unravel_index(np.argmax(np.abs(G - np.eye(n))), G.shape)
+                why = (f"<x_{tokens[i]}, x_{tokens[j]}> = {G[i, j]!r}, expected "
+                       f"{1.0 if i == j else 0.0}")
+            raise VocabularyError(
+                "the columns of E are not orthonormal (Assumption 2): " + why +
+                "; pass allow_non_orthonormal=True to leave Assumption 2 on purpose")
+
+    @staticmethod
+    def _is_orthonormal(E):
+        d, n = E.shape
+        return d >= n and bool(np.all(np.abs(E.T @ E - np.eye(n)) <= ORTHONORMAL_ATOL))
+
+    @classmethod
+    def random_orthonormal(cls, tokens, d, *, rng):
+        """A vocabulary with random orthonormal embeddings in ``R^d``, ``d >= abs(V)``.
+
+        ``E`` is the first ``abs(V)`` columns of the Q factor of a ``d x abs(V)``
+        standard Gaussian matrix, with the signs fixed so that ``diag(R) > 0``
+        (then ``E`` is Haar-distributed on the Stiefel manifold).
+
+        Parameters
+        ----------
+        tokens : sequence of str, length abs(V)
+        d : int, ``d >= abs(V)``
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        Vocabulary
+            ``E`` of shape (d, abs(V)) with ``E^T E = I`` (Assumption 2).
+
+        Raises
+        ------
+        VocabularyError
+            If ``d`` is not an integer ``>= abs(V)``, ``rng`` is not a
+            ``numpy.random.Generator``, or a token name is invalid.
+        """
+        tokens = _token_tuple(tokens)
+        if not isinstance(rng, np.random.Generator):
+            raise VocabularyError("rng must be a numpy.random.Generator (np.random.default_rng(seed))")
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < len(tokens):
+            raise VocabularyError(f"d = {d!r} must be an integer >= abs(V) = {len(tokens)}")
+        Q, R = np.linalg.qr(rng.standard_normal((int(d), len(tokens))))
+        E = Q * np.sign(np.diag(R))
+        return cls(tokens, E)
+
+    @property
+    def n_tokens(self):
+        """``abs(V)``."""
+        return len(self.tokens)
+
+    @property
+    def d(self):
+        """Embedding dimension ``d``."""
+        return self.E.shape[0]
+
+    def index(self, x):
+        """``I(x) - 1``: the 0-based index of token name ``x`` (the paper's ``I`` is 1-based).
+
+        Parameters
+        ----------
+        x : str
+
+        Returns
+        -------
+        int
+            In ``0 .. abs(V) - 1``; ``E[:, index(x)]`` is the embedding of ``x``.
+
+        Raises
+        ------
+        VocabularyError
+            If ``x`` is not in the vocabulary.
+        """
+        try:
+            return self._index[x]
+        except (KeyError, TypeError):
+            raise VocabularyError(f"unknown token {x!r}") from None
+
+    def __contains__(self, x):
+        try:
+            return x in self._index
+        except TypeError:                  # unhashable: certainly not a token name
+            return False
+
+    def __len__(self):
+        return len(self.tokens)
+
+    def __eq__(self, other):
+        return (isinstance(other, Vocabulary) and self.tokens == other.tokens
+                and self.E.shape == other.E.shape and bool(np.array_equal(self.E, other.E)))
+
+    def __hash__(self):
+        return hash(self.tokens)
+
+    def __repr__(self):
+        kind = "identity" if self.E.shape[0] == len(self) and np.array_equal(self.E, np.eye(len(self))) else "E"
+        return f"Vocabulary({list(self.tokens)!r}, d={self.d}, {kind})"
+
+    def embed(self, idx):
+        """The sentence matrix ``X = [x_1 .. x_L]`` of token indices ``idx`` (Section 3).
+
+        Parameters
+        ----------
+        idx : sequence of int, length L
+            0-based token indices (the paper's ``I(x_l) - 1``).
+
+        Returns
+        -------
+        X : ndarray, shape (d, L)
+            Column ``l`` is the embedding of token ``idx[l]``.
+
+        Raises
+        ------
+        VocabularyError
+            A non-integer index, or one outside ``0 .. abs(V) - 1`` (negative
+            indices are not wrapped around); the position and value are named.
+        """
+        a = np.asarray(idx)
+        if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+            raise VocabularyError(f"token indices must be a 1-d sequence of integers, got {idx!r}")
+        bad = np.flatnonzero((a < 0) | (a >= len(self.tokens)))
+        if bad.size:
+            raise VocabularyError(f"token index {int(a[bad[0]])} at position {int(bad[0])} is outside "
+                                  f"0..{len(self.tokens) - 1}")
+        return self.E[:, a.astype(np.intp)]

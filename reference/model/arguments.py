@@ -1,0 +1,35 @@
+"""The arguments every loss of :mod:`reference.model.loss` and :mod:`reference.model.loss_scaled` takes.
+
+:func:`check_arguments` validates the weights against the dataset's vocabulary;
+:func:`token_columns` lists the collocation pairs ``(x, In(x), W_ov x)`` that
+``L_0`` sums over (Section 4.2).
+"""
+
+from ..data.dataset import Dataset
+from ..data.validate import check_weights
+from ..errors import CorpusError
+from ..structure.orders import collocation
+
+__all__ = ["check_arguments", "token_columns"]
+
+
+def check_arguments(W_ov, W_kq, ds, allow_complex):
+    """``(W_ov, W_kq)`` as validated float64 (or complex) arrays for dataset ``ds`` (``W_kq`` may be ``None``).
+
+    Raises
+    ------
+    CorpusError
+        ``ds`` is not a :class:`~reference.data.Dataset`.
+    WeightsError
+        A weight of the wrong shape or dtype, or not finite.
+    """
+    if not isinstance(ds, Dataset):
+        raise CorpusError(f"ds must be a Dataset, got {type(ds).__name__}")
+    return check_weights(W_ov, W_kq, ds.vocab, allow_complex=allow_complex)
+
+
+def token_columns(W_ov, ds):
+    """``[(x, In(x), W_ov x), ...]`` over the vocabulary: the collocation pairs of ``L_0``."""
+    In = collocation(ds)
+    E = ds.vocab.E
+    return [(E[:, i], int(In[i]), W_ov @ E[:, i]) for i in range(ds.vocab.n_tokens)]

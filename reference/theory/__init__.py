@@ -1,0 +1,20 @@
+"""Part 6 of the paper (Sections 4.2-6, Appendices B-D): every statement as a function of its constants.
+
+Lemma 1, Proposition 1, Lemma 3, Corollary 1 (stage 1); Lemmas 5-7, Theorems 1
+and 2 (stage 2); Proposition 2 and Theorem 3's constant (Section 6). Each
+returns :class:`Bound` rows that :mod:`reference.audit` evaluates on trajectories.
+"""
+
+from .constants import (C0_thm1_sketch, C0_thm2, C0_thm3, C1_thm2, COR1_C, PROP1_C_APPENDIX, PROP1_C_MAIN,
+                        THM1_C_DIR, THM2_C_T, THM2_C_t, Bound, log_threshold, theorem3_predicted_C)
+from .stage1 import corollary1, corollary1_condition, lemma1, lemma3, proposition1, proposition1_loss_exponent
+from .theorem2 import THM2_DIR_ERR, theorem2, theorem2_conditions, theorem2_direction_form
+from .stage2 import lemma5, lemma6, lemma7, lemma7_alpha, lemma7_t0, theorem1
+from .section6 import proposition2_closed_form
+
+__all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "THM2_C_t", "THM1_C_DIR",
+           "log_threshold", "C0_thm2", "C1_thm2", "C0_thm1_sketch", "C0_thm3", "theorem3_predicted_C",
+           "lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "corollary1_condition",
+           "corollary1", "lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1",
+           "theorem2_conditions", "theorem2", "theorem2_direction_form", "THM2_DIR_ERR",
+           "proposition2_closed_form"]

@@ -1,0 +1,189 @@
+"""Theorem 2 (Section 5) as printed, and two corrected forms (erratum ``theorem2-step-size``).
+
+As printed (conditions ``T >= 384 ||W*_ov||^5 log|V| log T / eta0`` and
+``t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta``, the proof's constants) it
+fails for a huge step ``eta`` (docs/theory.md has the counterexample). Two
+corrections, each its own row in the audit:
+
+* *step size* (:func:`theorem2`): add Theorem 1's ``eta <= ||W*_kq|| / e``, which
+  the proof inherits. Its ``t``-condition is out of reach of any run.
+* *direction form* (:func:`theorem2_direction_form`): replace the conditions on
+  ``T`` and ``t`` by the direction error they are meant to guarantee,
+  ``1 - <W_bar_kq^(t), W_bar*_kq> <= 1 / (16 ||W*_kq||^2)`` (and ``C_1 t >= log L_max``
+  for the loss). Proof (docs/theory.md): every optimal-minus-non-optimal score
+  is then ``>= ||W_kq^(t)|| / (2||W*_kq||) >= C_1 t`` by Lemma 6, which gives the
+  attention bound; with zero init every stage-1 margin is
+  ``T eta0 / ||W*_ov|| >= T C_0`` (Lemma 3), which gives Eq. (4).
+"""
+
+import math
+
+import numpy as np
+
+from .constants import THM2_C_T, THM2_C_t, Bound, C0_thm2, C1_thm2, _positive, _t, log_threshold
+
+__all__ = ["THM2_DIR_ERR", "theorem2_conditions", "theorem2", "theorem2_direction_form"]
+
+#: The direction form's condition: ``1 - cos <= THM2_DIR_ERR / ||W*_kq||^2``. Then
+#: ``2 sqrt(1 - cos) <= 1/(2||W*_kq||)``: half of every max-margin score gap ``>= 1/||W*_kq||``
+#: of ``W_bar*_kq`` survives in ``W_bar_kq^(t)`` (docs/theory.md).
+THM2_DIR_ERR = 1.0 / 16.0
+
+_P_ATT = "min_n phi_+^(n,t) >= 1 / (1 + L_max exp(-C_1 t))"
+_P_LOSS = "L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + exp(C_1 t))))"
+
+
+def _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq):
+    """The two bounds at ``t``: ``1/(1 + L_max e^{-C_1 t})`` and the log of Eq. (4)'s right side."""
+    C0, C1 = C0_thm2(eta0, star_norm_ov), C1_thm2(eta, L_max, star_norm_kq)
+    e = np.exp(-C1 * t)                                 # e^{-C_1 t}, no overflow
+    frac = 2 * L_max * e / (L_max * e + 1)              # 2 L_max / (L_max + e^{C_1 t})
+    return 1 / (1 + L_max * e), math.log(n_tokens) - T * C0 * (1 - frac)
+
+
+def theorem2_conditions(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq):
+    """Theorem 2's conditions with the proof's constants (Library rule on ``log`` conditions).
+
+    ``T >= 384 ||W*_ov||^5 log|V| log T / eta0`` and
+    ``t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta``, each read as
+    ``>= log_threshold(K, p)``.
+
+    Parameters
+    ----------
+    t : array_like of int, shape (n,)
+        Stage-2 iterates.
+    T : int
+        Stage-1 iterations.
+    eta0, eta : float
+        Stage-1 and stage-2 steps.
+    n_tokens, N, L_max : int
+        ``|V|``, number of distinct sentences, longest sentence.
+    star_norm_ov, star_norm_kq : float
+        ``||W*_ov||`` (Eq. 2) and ``||W*_kq||`` (Eq. 3).
+
+    Returns
+    -------
+    ok_T : bool
+    ok_t : ndarray of bool, shape (n,)
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
+    """
+    _positive(eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max, star_norm_ov=star_norm_ov,
+              star_norm_kq=star_norm_kq)
+    K_T = THM2_C_T * star_norm_ov ** 5 * math.log(n_tokens) / eta0
+    K_t = THM2_C_t * N * L_max ** 4 * star_norm_kq ** 6 / eta
+    return bool(T >= log_threshold(K_T, 1)), _t(t) >= log_threshold(K_t, 2)
+
+
+def theorem2(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq, zero_init, assumption3):
+    """Theorem 2: ``min_n phi_+^(n,t) >= 1/(1 + L_max e^{-C_1 t})`` and
+    ``L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + e^{C_1 t})))`` (Eq. 4), the latter in log form.
+
+    Conditions as printed: Assumptions 1-3, zero init and :func:`theorem2_conditions`.
+    Both printed rows are known false (erratum ``theorem2-step-size``: with a huge
+    ``eta`` the conditions hold from ``t = 1`` while a sentence whose loss is
+    exponentially small gets no share of the normalised step). The corrected rows
+    add Theorem 1's step-size condition ``eta <= ||W*_kq|| / e``, which the proof
+    inherits.
+
+    Parameters
+    ----------
+    t : array_like of int, shape (n,)
+        Stage-2 iterates.
+    T : int
+        Stage-1 iterations.
+    eta0, eta : float
+        Stage-1 and stage-2 steps.
+    star_norm_ov, star_norm_kq : float
+        ``||W*_ov||`` (Eq. 2) and ``||W*_kq||`` (Eq. 3).
+    n_tokens, N, L_max : int
+        ``|V|``, number of distinct sentences, longest sentence.
+    zero_init, assumption3 : bool
+        Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+
+    Returns
+    -------
+    tuple of Bound
+        (printed attention [erratum], printed log-loss [erratum], corrected attention,
+        corrected log-loss); ``value`` and ``conditions`` have shape ``(n,)``.
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
+    """
+    _positive(eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max, star_norm_ov=star_norm_ov,
+              star_norm_kq=star_norm_kq)
+    t = _t(t)
+    ok_T, ok_t = theorem2_conditions(t, T=T, eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max,
+                                     star_norm_ov=star_norm_ov, star_norm_kq=star_norm_kq)
+    c = ok_t & (ok_T and zero_init and assumption3)
+    c_fix = c & (eta <= star_norm_kq / math.e)
+    att, log_loss = _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq)
+    p_att, p_loss = _P_ATT, _P_LOSS
+    fix = " (corrected: eta <= ||W*_kq||/e)"
+    return (Bound("Theorem 2", "min_n phi_+^(n,t) (printed)", "phi_plus_min", ">=", att, c, p_att,
+                  erratum="theorem2-step-size"),
+            Bound("Theorem 2", "log L(theta^(t)) (printed)", "log_loss", "<=", log_loss, c, p_loss,
+                  erratum="theorem2-step-size"),
+            Bound("Theorem 2", "min_n phi_+^(n,t) (corrected)", "phi_plus_min", ">=", att, c_fix, p_att + fix,
+                  corrects="Theorem 2: min_n phi_+^(n,t) (printed)"),
+            Bound("Theorem 2", "log L(theta^(t)) (corrected)", "log_loss", "<=", log_loss, c_fix, p_loss + fix,
+                  corrects="Theorem 2: log L(theta^(t)) (printed)"))
+
+
+def theorem2_direction_form(t, *, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, dir_err_kq,
+                            zero_init, assumption3):
+    """Theorem 2's bounds (Eq. 4) under the direction condition ``1 - cos <= 1/(16 ||W*_kq||^2)``.
+
+    The corrected statement proved in docs/theory.md (erratum ``theorem2-step-size``):
+    under Assumptions 1-3 and zero initialisation of both stages, at every ``t``
+    with ``1 - <W_bar_kq^(t), W_bar*_kq> <= 1/(16 ||W*_kq||^2)``,
+    ``min_n phi_+^(n,t) >= 1/(1 + L_max e^{-C_1 t})``; if also ``C_1 t >= log L_max``,
+    ``L(theta^(t)) <= |V| exp(-T C_0 (1 - 2 L_max/(L_max + e^{C_1 t})))``. No
+    condition on ``T``, ``t`` or ``eta`` beyond these.
+
+    Parameters
+    ----------
+    t : array_like of int, shape (n,)
+        Stage-2 iterates.
+    T : int
+        Stage-1 iterations.
+    eta0, eta : float
+        Stage-1 and stage-2 steps.
+    n_tokens, L_max : int
+        ``|V|`` and the longest sentence.
+    star_norm_ov, star_norm_kq : float
+        ``||W*_ov||`` (Eq. 2) and ``||W*_kq||`` (Eq. 3).
+    dir_err_kq : array_like, shape (n,)
+        Measured ``1 - <W_bar_kq^(t), W_bar*_kq>`` (nan where ``W_kq^(t) = 0``).
+    zero_init, assumption3 : bool
+        Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+
+    Returns
+    -------
+    tuple of Bound
+        (attention, log-loss), each correcting the printed row; ``value`` and ``conditions``
+        have shape ``(n,)``.
+
+    Raises
+    ------
+    ConfigError
+        A step, ``||W*||`` or count that is not a finite number > 0.
+    """
+    _positive(eta0=eta0, eta=eta, n_tokens=n_tokens, L_max=L_max, star_norm_ov=star_norm_ov, star_norm_kq=star_norm_kq)
+    t = _t(t)
+    err = np.broadcast_to(np.asarray(dir_err_kq, dtype=np.float64), t.shape)
+    with np.errstate(invalid="ignore"):
+        aligned = np.isfinite(err) & (err <= THM2_DIR_ERR / star_norm_kq ** 2)
+    c = aligned & bool(zero_init and assumption3)
+    att, log_loss = _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq)
+    c_loss = c & (C1_thm2(eta, L_max, star_norm_kq) * t >= math.log(L_max))
+    cond = " (corrected: if 1 - cos(W_kq^(t), W*_kq) <= 1/(16||W*_kq||^2)"
+    return (Bound("Theorem 2", "min_n phi_+^(n,t) (direction form)", "phi_plus_min", ">=", att, c,
+                  _P_ATT + cond + ")", corrects="Theorem 2: min_n phi_+^(n,t) (printed)"),
+            Bound("Theorem 2", "log L(theta^(t)) (direction form)", "log_loss", "<=", log_loss, c_loss,
+                  _P_LOSS + cond + " and C_1 t >= log L_max)", corrects="Theorem 2: log L(theta^(t)) (printed)"))

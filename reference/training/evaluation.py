@@ -1,0 +1,86 @@
+"""What one evaluation of the engine returns: ``L_0`` (stage 1) or ``L`` (stage 2) at given weights.
+
+Records of :class:`reference.training.engine.Engine`; their fields are the quantities
+Algorithm 1 and the audit of the paper's statements read at every iterate.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Stage1Eval", "Stage2Eval"]
+
+
+@dataclass
+class Stage1Eval:
+    """``L_0`` (Section 4.2) at ``W_ov = B E^T``, and its gradient direction.
+
+    Attributes
+    ----------
+    loss0, log_loss0 : float
+        ``L_0 = -sum_x log phi(W_ov x)_{In(x)}`` and its logarithm (accurate when ``L_0`` underflows).
+    margins : (|V|, |V|) array
+        ``margins[v, i] = (e_{In(x_i)} - e_v)^T W_ov x_i`` (0 at ``v = In(x_i)``).
+    accuracy : float
+        Fraction of tokens x whose correct logit ``(W_ov x)_{In(x)}`` is *strictly* the largest (a
+        tie counts as wrong, so it is 0 at ``W_ov = 0``; the trajectory's ``accuracy0`` is the same).
+        Stage 2's ``accuracy`` instead takes ``argmax T`` with ties to the smallest index.
+    grad_dir : (|V|, |V|) array or None
+        ``grad_B L_0 / ||grad_B L_0||``.
+    log_grad_norm : float
+        ``log ||grad L_0||`` (``-inf`` when the gradient is exactly zero).
+    """
+
+    loss0: float
+    log_loss0: float
+    margins: np.ndarray
+    accuracy: float
+    grad_dir: np.ndarray = None
+    log_grad_norm: float = np.nan
+
+
+@dataclass
+class Stage2Eval:
+    """``L`` (Eq. 1) at ``(W_ov, W_kq)``, attention, predictions and gradient directions.
+
+    Group arrays describe each distinct token of each sentence (``n_groups`` rows).
+
+    Attributes
+    ----------
+    loss, log_loss : float
+        Eq. (1), the pi-weighted mean cross-entropy, and its logarithm.
+    phi_plus : (N,) array or None
+        ``phi_+^(n)``, total attention on optimal positions (None without a collocation).
+    pred : (N,) int array
+        ``argmax_v T(X^(n))_v``.
+    accuracy : float
+        Fraction of the samples of ``D_0`` (pi-weighted sentences) with ``pred == y``,
+        computed from the integer counts so that it is exactly 1.0 when every one is right.
+    group_att : (n_groups,) array
+        Attention weight of *one* position holding the group's token.
+    group_log_w : (n_groups,) array
+        log of the total attention on the group (all its positions).
+    grad_dir : dict
+        ``{"A": ..., "B": ...}`` for the requested blocks: the joint unit-norm direction.
+    log_grad_norm : float
+        log of the joint Frobenius norm of the requested gradient blocks.
+    """
+
+    loss: float
+    log_loss: float
+    phi_plus: np.ndarray
+    pred: np.ndarray
+    accuracy: float
+    group_att: np.ndarray
+    group_log_w: np.ndarray
+    engine: "Engine" = field(repr=False, default=None)
+    grad_dir: dict = field(default_factory=dict)
+    log_grad_norm: float = np.nan
+
+    @property
+    def att(self):
+        """``(N, L_max)`` attention weights ``phi^(n)_l`` (0 on padding)."""
+        eng = self.engine
+        out = np.zeros(eng.ds.tokens.shape)
+        out[eng.ds.mask] = self.group_att[eng.pos_group]
+        return out

@@ -1,0 +1,242 @@
+"""The record of a training run: per-iterate metrics of Algorithm 1 and its variants.
+
+A :class:`Trajectory` holds, for every iterate ``t`` of each stage, the
+quantities the paper's statements are about (PAPER.md section 7), and the
+final, initial and max-margin weights in paper coordinates. The metric names
+are part of the library's contract (``reference.theory`` reads them):
+
+==========================  ===========================================================
+``stage1[key][t]``          value at ``W_ov^(t)``, ``t = 0..T``
+==========================  ===========================================================
+``loss0``, ``log_loss0``    ``L_0`` (a **sum** over the vocabulary, Section 4.2) and its log
+``norm``                    ``||W_ov^(t)||``
+``cos``                     ``<W_bar_ov^(t), W_bar*_ov>`` (nan where ``W_ov = 0``)
+``margin_min/max``          min/max over x, ``v != In(x)`` of ``(e_In(x) - e_v)^T W_ov x``
+``wrong_spread``            max over x of the spread of the wrong logits (Lemma 3: 0)
+``accuracy0``               fraction of tokens x with ``argmax phi(W_ov x) = n(x)``, the
+                            correct logit strictly the largest (a tie counts as wrong: 0 at ``W_ov = 0``)
+``log_grad_norm``           ``log ||grad L_0||`` (nan at the last t)
+``loss_L`` ...              ``L``, ``log L``, accuracy at ``(W_ov^(t), W_kq^(0))`` (``track_L``)
+==========================  ===========================================================
+
+==========================  ===========================================================
+``stage2[key][t]``          value at ``W_kq^(t)``, ``t = 0..T1`` (``W_ov = W_ov^(T)``)
+==========================  ===========================================================
+``loss``, ``log_loss``      ``L`` (Eq. 1, pi-weighted mean) and its log
+``norm``, ``cos``           ``||W_kq^(t)||``, ``<W_bar_kq^(t), W_bar*_kq>``
+``phi_plus_min``            ``min_n phi_+^(n,t)``
+``nonopt_max``              largest attention on a non-optimal position
+``opt_att_min``             min over n and optimal l of ``phi_l^(n,t)``
+``opt_drop_max``            max over n, optimal l of ``phi_l^(n,0) - phi_l^(n,t)`` (Lemma 5: <= 0)
+``phi_plus_decrease_max``   max over n of ``phi_+^(n,t-1) - phi_+^(n,t)`` (nan at t=0; Lemma 5: <= 0)
+``opt_minus_nonopt_min``    min over n of (min optimal-position minus max non-optimal attention)
+``accuracy``                pi-weighted fraction of sentences with ``argmax T = next token``
+                            (ties go to the smallest index, as :func:`reference.model.transformer.predict`)
+``ugrad_star``              ``<grad/||grad||, W_bar*_kq>`` (Lemma 6; nan at the last t)
+``ugrad_W``, ``ugrad_Wstar`` ``<grad/||grad||, W_kq^(t)>``, ``<grad/||grad||, W*_kq>`` (Lemma 7)
+``gap_opt_noncomp``         min over queries of ``(x* - x0)^T W_kq x_q`` (Theorem 3)
+``gap_noncomp_nonopt``      min over queries of ``(x0 - x)^T W_kq x_q`` (Theorem 3)
+``log_grad_norm``           ``log ||grad_W_kq L||`` (nan at the last t)
+==========================  ===========================================================
+
+``grad`` is always ``grad_{W_kq} L`` alone (for the joint variant, its block
+of the joint gradient, normalised on its own; there ``stage1["log_grad_norm"]``
+is the norm of the ``W_ov`` block of ``grad L``, since ``L_0`` is not trained).
+Quantities with nothing to range over (no non-optimal position, no query with
+both token types) are nan; so are the ``ugrad_*`` of an iterate whose
+``W_kq`` block of the gradient is exactly zero (the joint variant at ``t = 0``
+from zero, where ``W_ov = 0``; its ``log_grad_norm`` is then ``-inf``).
+The rows are computed by :class:`reference.training.metrics.Metrics`.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from ..errors import ConfigError
+
+__all__ = ["Trajectory", "STAGE1_KEYS", "STAGE2_KEYS", "STAGE1_L_KEYS"]
+
+STAGE1_KEYS = ("loss0", "log_loss0", "norm", "cos", "margin_min", "margin_max", "wrong_spread",
+               "accuracy0", "log_grad_norm")
+STAGE1_L_KEYS = ("loss_L", "log_loss_L", "accuracy_L")
+STAGE2_KEYS = ("loss", "log_loss", "norm", "cos", "phi_plus_min", "nonopt_max", "opt_att_min",
+               "opt_drop_max", "phi_plus_decrease_max", "opt_minus_nonopt_min", "accuracy",
+               "ugrad_star", "ugrad_W", "ugrad_Wstar", "gap_opt_noncomp", "gap_noncomp_nonopt",
+               "log_grad_norm")
+_FORMAT = "reference.Trajectory/1"
+_ARRAYS = ("W_ov", "W_kq", "W_ov_init", "W_kq_init", "W_ov_star", "W_kq_star",
+           "W_ov_iterates", "W_kq_iterates")
+
+
+class Trajectory:
+    """Per-iterate metrics of one run of :func:`reference.training.algorithm.two_stage_ngd`.
+
+    Attributes
+    ----------
+    config : dict
+        eta0, eta, T, T1, init ("zero", "random" or "given"), init_norm, seed,
+        variant, record, N, L_max, n_tokens, d, n_stage1, n_stage2 (the number
+        of iterations actually recorded: ``len(stage1[k]) - 1`` etc.).
+    stage1, stage2 : dict of str -> float array
+        See the module docstring for every key.
+    W_ov, W_kq : arrays, shapes (abs(V), d), (d, d)
+        Final weights (paper coordinates).
+    W_ov_init, W_kq_init : arrays
+        Initial weights.
+    W_ov_star, W_kq_star : arrays or None
+        The certified max-margin solutions of Eq. (2) and Eq. (3).
+    star_norm_ov, star_norm_kq : float
+        ``||W*_ov||``, ``||W*_kq||`` (nan without them).
+    W_ov_iterates, W_kq_iterates : arrays or None
+        With ``record="full"``: every iterate, shapes (n_stage1+1, abs(V), d) and (n_stage2+1, d, d).
+    """
+
+    def __init__(self, config, stage1, stage2, W_ov, W_kq, W_ov_init, W_kq_init,
+                 W_ov_star=None, W_kq_star=None, W_ov_iterates=None, W_kq_iterates=None):
+        self.config = dict(config)
+        self.stage1 = {k: np.asarray(v, dtype=np.float64) for k, v in stage1.items()}
+        self.stage2 = {k: np.asarray(v, dtype=np.float64) for k, v in stage2.items()}
+        self.W_ov, self.W_kq = W_ov, W_kq
+        self.W_ov_init, self.W_kq_init = W_ov_init, W_kq_init
+        self.W_ov_star, self.W_kq_star = W_ov_star, W_kq_star
+        self.W_ov_iterates, self.W_kq_iterates = W_ov_iterates, W_kq_iterates
+        self.star_norm_ov = float(np.linalg.norm(W_ov_star)) if W_ov_star is not None else np.nan
+        self.star_norm_kq = float(np.linalg.norm(W_kq_star)) if W_kq_star is not None else np.nan
+
+    def __repr__(self):
+        c = self.config
+        return (f"Trajectory(variant={c.get('variant')!r}, T={c.get('T')}, T1={c.get('T1')}, "
+                f"L={self.stage2['loss'][-1]:.3g}, cos_kq={self.stage2['cos'][-1]:.6f})")
+
+    # ------------------------------------------------------------------ persistence
+    @staticmethod
+    def _paths(path):
+        path = os.fspath(path)
+        for ext in (".npz", ".json"):
+            if path.endswith(ext):
+                path = path[:-len(ext)]
+        return path + ".npz", path + ".json"
+
+    def save(self, path):
+        """Write ``path.npz`` (every array, bit for bit) and ``path.json`` (config, metric names).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File name without extension (a trailing ``.npz`` or ``.json`` is dropped).
+
+        Returns
+        -------
+        (str, str)
+            The two file names written.
+
+        Raises
+        ------
+        OSError
+            The directory does not exist or is not writable.
+        """
+        npz, js = self._paths(path)
+        arrays = {f"stage1__{k}": v for k, v in self.stage1.items()}
+        arrays.update({f"stage2__{k}": v for k, v in self.stage2.items()})
+        for name in _ARRAYS:
+            if getattr(self, name) is not None:
+                arrays[name] = getattr(self, name)
+        meta = {"format": _FORMAT, "config": self.config, "stage1": list(self.stage1),
+                "stage2": list(self.stage2),
+                "arrays": [n for n in _ARRAYS if getattr(self, n) is not None]}
+        with open(npz, "wb") as f:
+            np.savez(f, **arrays)
+        with open(js, "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=1, sort_keys=False)
+            f.write("\n")
+        return npz, js
+
+    @classmethod
+    def load(cls, path):
+        """Read a trajectory written by :meth:`save` (``path`` with or without extension).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        Trajectory
+            Equal (``==``, bit for bit) to the one saved.
+
+        Raises
+        ------
+        ConfigError
+            Missing file, not a trajectory, or the two files disagree.
+        """
+        npz, js = cls._paths(path)
+        for p in (npz, js):
+            if not os.path.isfile(p):
+                raise ConfigError(f"{p}: no such file (a saved trajectory is a .npz and a .json)")
+        try:
+            with open(js, encoding="utf-8") as f:
+                meta = json.load(f)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{js}: not a trajectory JSON file ({e})") from None
+        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
+            raise ConfigError(f"{js}: not a trajectory file (format {_FORMAT!r} expected)")
+        try:
+            with np.load(npz, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (ValueError, OSError) as e:
+            raise ConfigError(f"{npz}: not a trajectory .npz file ({e})") from None
+        try:
+            s1 = {k: data[f"stage1__{k}"] for k in meta["stage1"]}
+            s2 = {k: data[f"stage2__{k}"] for k in meta["stage2"]}
+            arrs = {n: data[n] for n in meta["arrays"]}
+        except KeyError as e:
+            raise ConfigError(f"{npz}: array {e} named in {js} is missing") from None
+        return cls(meta["config"], s1, s2, **{n: arrs.get(n) for n in _ARRAYS})
+
+    def __eq__(self, other):
+        """Bit-for-bit equality of every array (nan equal to nan) and of the config."""
+        if not isinstance(other, Trajectory) or self.config != other.config:
+            return False
+        if list(self.stage1) != list(other.stage1) or list(self.stage2) != list(other.stage2):
+            return False
+        pairs = [(self.stage1[k], other.stage1[k]) for k in self.stage1]
+        pairs += [(self.stage2[k], other.stage2[k]) for k in self.stage2]
+        pairs += [(getattr(self, n), getattr(other, n)) for n in _ARRAYS]
+        for a, b in pairs:
+            if (a is None) != (b is None):
+                return False
+            if a is not None and (a.dtype != b.dtype or a.shape != b.shape
+                                  or a.tobytes() != b.tobytes()):
+                return False
+        return True
+
+    __hash__ = None
+
+    # ------------------------------------------------------------------ tables
+    def table(self, stage):
+        """``(header, rows)`` of one stage: column ``t`` then every metric, one row per iterate.
+
+        Parameters
+        ----------
+        stage : {1, 2}
+
+        Returns
+        -------
+        header : list of str
+            ``["t", key, ...]``.
+        rows : list of lists
+            One per recorded iterate: ``t`` then the value of every key.
+
+        Raises
+        ------
+        ConfigError
+            ``stage`` is not 1 or 2.
+        """
+        if stage not in (1, 2) or isinstance(stage, bool):
+            raise ConfigError(f"stage must be 1 or 2, got {stage!r}")
+        d = self.stage1 if stage == 1 else self.stage2
+        keys = list(d)
+        n = len(next(iter(d.values())))
+        return ["t"] + keys, [[t] + [float(d[k][t]) for k in keys] for t in range(n)]
