@@ -1,4 +1,4 @@
-"""Speed and memory of Algorithm 1 on the engine face (issue 5). Prints figures; asserts nothing.
+"""Speed and memory of Algorithm 1 on the engine face. Prints figures; asserts nothing.
 
     python benchmarks/bench_engine.py            # everything (a few minutes on 2 cores)
     python benchmarks/bench_engine.py --quick    # smaller workloads, no scaling table
@@ -13,7 +13,7 @@ Sections:
    padded X, autograd, manual normalisation), when torch is importable;
 4. how the cost of a stage-2 iteration grows with N, L_max and |V|.
 
-Targets (issue 5): section 1 well under 1 s; section 2 about 10 ms per stage-2
+Targets: section 1 well under 1 s; section 2 about 10 ms per stage-2
 iteration or less and peak memory under 150 MB.
 
 Times are wall-clock (``time.perf_counter``) with the CPU time of the process
@@ -33,11 +33,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from reference.training.algorithm import two_stage_ngd  # noqa: E402
-from reference.training.engine import Engine  # noqa: E402
+from reference.maxmargin.solvers import max_margin_kq, max_margin_ov  # noqa: E402
 from reference.structure.generate import random_realizable  # noqa: E402
 from reference.structure.generate_samples import random_realizable_samples  # noqa: E402
-from reference.maxmargin.solvers import max_margin_kq, max_margin_ov  # noqa: E402
+from reference.training.algorithm import two_stage_ngd  # noqa: E402
+from reference.training.engine import Engine  # noqa: E402
 from reference.training.metrics import Metrics  # noqa: E402
 
 

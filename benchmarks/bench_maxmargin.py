@@ -24,11 +24,11 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from reference.data.dataset import Dataset  # noqa: E402
-from reference.structure.generate import random_realizable  # noqa: E402
-from reference.structure.generate_samples import random_realizable_samples  # noqa: E402
+from reference.maxmargin.closedforms import prop2_condition  # noqa: E402
 from reference.maxmargin.constraints import kq_constraints  # noqa: E402
 from reference.maxmargin.solvers import max_margin_kq, max_margin_ov  # noqa: E402
-from reference.maxmargin.closedforms import prop2_condition  # noqa: E402
+from reference.structure.generate import random_realizable  # noqa: E402
+from reference.structure.generate_samples import random_realizable_samples  # noqa: E402
 
 
 def dense_dataset(n_tokens, *, rng, sentences_per_query=120, max_opt=60, max_nonopt=120):

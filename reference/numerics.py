@@ -1,4 +1,4 @@
-"""Float64 building blocks for the saturated regime (DESIGN.md, "Numerics").
+"""Float64 building blocks for the saturated regime (docs/derivations.md, sections 3-4).
 
 Shared by the training engine: a cross-entropy is ``softplus(u)`` of the logit
 gap ``u``; its logarithm stays exact when the loss underflows; ``exp`` of very
@@ -32,7 +32,7 @@ def softplus(u):
     """``softplus(u) = log(1 + exp(u))``, elementwise, without overflow.
 
     The cross-entropy of a sample is ``softplus(u)`` with ``u = logsumexp_{v != y}(Tbar_v - Tbar_y)``
-    (PAPER.md section 3), and ``log(1 - p_y) = -softplus(-u)``.
+    (docs/paper.md section 3), and ``log(1 - p_y) = -softplus(-u)``.
 
     Parameters
     ----------
@@ -48,7 +48,7 @@ def softplus(u):
 def log_softplus(u):
     """``log(softplus(u))``, accurate for very negative ``u`` (where softplus underflows).
 
-    Used for ``log L`` and ``log L_0`` (DESIGN.md, Numerics): ``log(-log p_y) = log_softplus(u)``.
+    Used for ``log L`` and ``log L_0`` (docs/derivations.md, sections 3-4): ``log(-log p_y) = log_softplus(u)``.
 
     Parameters
     ----------

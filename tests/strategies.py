@@ -110,10 +110,10 @@ def corpora(draw, vocab, max_lines=5, max_len=MAX_LEN):
 # ---------------------------------------------------------------- datasets (realizable, near-miss)
 from collections import namedtuple  # noqa: E402
 
-from reference.data.dataset import (Dataset)  # noqa: E402,F811  (also imported above; this section stands alone)
+from reference.data.dataset import Dataset  # noqa: E402,F811  (also imported above; this section stands alone)
+from reference.data.vocabulary import Vocabulary  # noqa: E402,F811
 from reference.structure.generate import random_realizable  # noqa: E402
 from reference.structure.generate_samples import random_realizable_samples  # noqa: E402
-from reference.data.vocabulary import Vocabulary  # noqa: E402,F811
 from reference.structure.orders import collocation, query_orders  # noqa: E402
 
 #: abs(V), L_max and the non-identity d come from disjoint sets, and N avoids all three,

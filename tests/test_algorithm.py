@@ -18,17 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference.training.algorithm import VARIANTS, two_stage_ngd
-from reference.training.progress import Progress
 from reference.data.dataset import Dataset
-from reference.training.engine import log_softplus
+from reference.data.vocabulary import Vocabulary
 from reference.errors import ConfigError, WeightsError
-from reference.structure.generate import example1, random_realizable
 from reference.model.loss import grad_loss, grad_loss0, log_loss, log_loss0, loss, loss0
 from reference.model.loss_scaled import unit_grad_loss, unit_grad_loss0
 from reference.model.transformer import attention, logits
+from reference.structure.generate import example1, random_realizable
+from reference.training.algorithm import two_stage_ngd, VARIANTS
+from reference.training.engine import log_softplus
+from reference.training.progress import Progress
 from reference.training.trajectory import STAGE1_KEYS, STAGE2_KEYS, Trajectory
-from reference.data.vocabulary import Vocabulary
 
 EPS = np.finfo(np.float64).eps
 #: ``||W^(t)||`` is a sum of t steps of length eta, each rounded: allow 8 ulps per step.
@@ -52,7 +52,7 @@ TRAJ_RTOL = 1e-11
 METRIC_RTOL, METRIC_ATOL = 1e-11, 1e-12
 #: A step measured as a difference of two recorded norms (O(10)) vs its length: rounding only.
 STEP_RTOL = 1e-12
-#: "min_n phi_+ near 1 after enough steps" (issue 5, Theorem 2) on Example 1 after 800 steps of 0.1:
+#: "min_n phi_+ near 1 after enough steps" (Theorem 2) on Example 1 after 800 steps of 0.1:
 #: at most 0.1% of any sentence's attention left on non-optimal positions.
 PHI_PLUS_NEAR_ONE = 1 - 1e-3
 #: Theorem 1 (direction of W*_kq) at t = 800 on Example 1: within 1% in cosine (the bound itself,
@@ -122,8 +122,8 @@ def test_trajectory_has_every_contract_field(ex1_run):
 
 
 def test_star_solutions_are_the_closed_forms(ex1_run):
-    # W*_ov = sum_x (e_In(x) - 1/|V| 1) x^T with norm sqrt(|V| - 1) (PAPER.md section 6), and W*_kq
-    # of Example 1 as Proposition 2 prints it (PAPER.md section 6); E = I for Example 1
+    # W*_ov = sum_x (e_In(x) - 1/|V| 1) x^T with norm sqrt(|V| - 1) (docs/paper.md section 6), and W*_kq
+    # of Example 1 as Proposition 2 prints it (docs/paper.md section 6); E = I for Example 1
     E = np.eye(4)
     np.testing.assert_allclose(ex1_run.W_ov_star, _ex1_W_ov_star(E), rtol=0, atol=STAR_ATOL)
     np.testing.assert_allclose(ex1_run.W_kq_star, EX1_A_STAR, rtol=0, atol=STAR_ATOL)
@@ -273,7 +273,7 @@ def test_engine_and_literal_gradients_give_the_same_trajectory(ex1, variant, ini
     assert np.array_equal(tr.W_ov, tr.W_ov_iterates[-1]) and np.array_equal(tr.W_kq, tr.W_kq_iterates[-1])
 
 
-# Example 1 as PAPER.md section 4 states it (tokens S, V, O, P = indices 0..3), typed in by hand so
+# Example 1 as docs/paper.md section 4 states it (tokens S, V, O, P = indices 0..3), typed in by hand so
 # that the checks below do not reuse the library's own structure or max-margin code.
 EX1_IN = np.array([1, 2, 3, 0])                      # collocation S->V, V->O, O->P, P->S
 EX1_TYPES = {                                        # query -> (optimal, non-optimal, non-comparable)
@@ -288,7 +288,7 @@ EX1_A_STAR = np.array([[1 / 2, -1 / 2, -1 / 3, 0], [0, 1 / 2, -1 / 3, 0], [0, 0,
 
 
 def _ex1_W_ov_star(E):
-    """``W*_ov = sum_x (e_In(x) - 1/|V| 1) x^T`` (PAPER.md section 6) for Example 1's collocation."""
+    """``W*_ov = sum_x (e_In(x) - 1/|V| 1) x^T`` (docs/paper.md section 6) for Example 1's collocation."""
     V = E.shape[1]
     cols = np.eye(V)[:, EX1_IN] - 1.0 / V                 # column x: e_In(x) - 1/|V|
     return cols @ E.T
@@ -382,7 +382,7 @@ def test_every_contract_metric_agrees_with_the_literal_face(ex1, variant, init):
     tr = two_stage_ngd(ds, 0.3, 0.4, 10, 12, init=arg, rng=np.random.default_rng(6), record="full",
                        variant=variant)
     s1, s2 = _literal_rows(ds, tr)
-    # the contract's keys (CONTRACT.md "Trajectory") are exactly what is recorded and checked here
+    # the documented keys (docs/api.md, STAGE1_KEYS/STAGE2_KEYS) are exactly what is recorded and checked here
     assert set(s1) == set(tr.stage1) and set(s2) == set(tr.stage2)
     for got, want in ((tr.stage1, s1), (tr.stage2, s2)):
         for k in want:

@@ -16,12 +16,11 @@ import numpy as np
 import pytest
 
 from reference import theory as tb
-from reference.training.algorithm import two_stage_ngd
-from reference.audit.statements import ATOL, ERRATA, audit, evaluate
-from reference.audit.table import AuditRow, AuditTable
 from reference.audit.rates import fit_slope
-from reference.audit.table import scalar_row
+from reference.audit.statements import ATOL, audit, ERRATA, evaluate
+from reference.audit.table import AuditRow, AuditTable, scalar_row
 from reference.structure.generate import example1
+from reference.training.algorithm import two_stage_ngd
 
 DOCS = os.path.join(os.path.dirname(__file__), "..", "docs", "theory.md")
 #: A doctored violation this large is far above every tolerance of the audit
@@ -231,8 +230,8 @@ def test_a_failed_assumption_is_named_and_its_statements_are_not_checked():
 def test_proposition2_rows_report_why_the_condition_cannot_be_checked(ex1):
     """prop2_condition raises for a sentence without an optimal position ([a b] -> a with
     n(c) = a, c absent); the corrected row is n/a and carries the error, nothing is swallowed."""
-    from reference.audit.setting import setting_of
     from reference.audit.section6 import proposition2_rows
+    from reference.audit.setting import setting_of
     from reference.data.dataset import Dataset
     ds, tr = ex1
     bad = Dataset.from_samples([(["a"], "b"), (["b"], "c"), (["c"], "a"), (["a", "b"], "a")])
@@ -263,9 +262,9 @@ def test_proposition1_loss_exponent_row_is_informational():
 
 def test_assumption3_holds_agrees_with_check_assumptions():
     """Two computations of Assumption 3: the audit's boolean and the diagnosing checker."""
-    from reference.structure.assumptions import check_assumptions
     from reference.audit.setting import assumption3_holds
     from reference.data.dataset import Dataset
+    from reference.structure.assumptions import check_assumptions
     one = [(["a"], "b"), (["b"], "c"), (["c"], "a")]
     cases = {"a c c -> n(a)": (one + [(["a", "c", "c"], "b")], False),       # non-optimal c twice
              "a a c c -> n(a)": (one + [(["a", "a", "c", "c"], "b")], True),  # tie is allowed

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from reference.commands.cli import COMMANDS, build_parser, main
+from reference.commands.cli import build_parser, COMMANDS, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -96,7 +96,7 @@ def test_missing_golden_file(capsys, tmp_path):
 
 
 def test_non_realizable_corpus(capsys, tmp_path):
-    """Identical inputs followed by different tokens (PAPER.md section 4): not realizable."""
+    """Identical inputs followed by different tokens (docs/paper.md section 4): not realizable."""
     bad = tmp_path / "bad.txt"
     bad.write_text("A B C\nA B D\n")
     msg = _one_clear_line(capsys, ["inspect", str(bad)])

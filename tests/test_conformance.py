@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 
 from reference import conformance as C
-from reference.conformance import golden_file as GF
 from reference.commands.cli import main
+from reference.conformance import golden_file as GF
 from reference.errors import ConfigError
 from reference.model.transformer import phi
 
 DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "conformance.md")
 
-#: PAPER.md section 6: W*_kq of Example 1 in token coordinates (rows: key S V O P, columns: query)
+#: docs/paper.md section 6: W*_kq of Example 1 in token coordinates (rows: key S V O P, columns: query)
 A_STAR_EX1 = np.array([[.5, -.5, -1 / 3, 0], [0, .5, -1 / 3, 0], [0, 0, 2 / 3, .5], [-.5, 0, 0, -.5]])
 #: Closed forms and identities evaluated in float64 on O(1) values: a few hundred ulps.
 EXACT = 1e-12
@@ -112,7 +112,7 @@ def test_forward_outputs_are_distributions(cases):
 
 
 def test_W_ov_star_closed_form(cases):
-    """PAPER.md section 6: W*_ov = sum_x (e_In(x) - 1/|V|) x^T, ||W*_ov|| = sqrt(|V| - 1)."""
+    """docs/paper.md section 6: W*_ov = sum_x (e_In(x) - 1/|V|) x^T, ||W*_ov|| = sqrt(|V| - 1)."""
     for d in cases["datasets"]:
         E, In = _arr(d["E"]), np.array(d["In"])
         V = E.shape[1]
@@ -138,7 +138,7 @@ def test_iterates_move_exactly_eta(cases):
         for W, eta in ((Wov, d["eta0"]), (Wkq, d["eta"])):
             steps = np.linalg.norm(np.diff(W, axis=0), axis=(1, 2))
             assert np.allclose(steps, eta, rtol=EXACT, atol=0)
-        # from zero the first stage-1 step is already aligned with W*_ov (PAPER.md section 8)
+        # from zero the first stage-1 step is already aligned with W*_ov (docs/paper.md section 8)
         Ws = _arr(d["W_ov_star"])
         assert np.allclose(Wov[1], d["eta0"] * Ws / np.linalg.norm(Ws), atol=STAR, rtol=0)
 

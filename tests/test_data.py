@@ -4,12 +4,12 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
-from reference import Dataset, Vocabulary, read_corpus
-from reference.errors import CorpusError
-
+from hypothesis import given
+from hypothesis import strategies as st
 from strategies import corpora, seeds, small_datasets, vocabularies
+
+from reference import Dataset, read_corpus, Vocabulary
+from reference.errors import CorpusError
 
 EXAMPLE1 = ["S V O P", "V O P", "O P P", "P S V"]
 #: pi is counts / total; sums of at most a few dozen such floats are exact to a few ulps.

@@ -26,7 +26,7 @@ import subprocess
 
 import pytest
 
-from reference.commands.cli import COMMANDS, build_parser, main
+from reference.commands.cli import build_parser, COMMANDS, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
@@ -343,15 +343,13 @@ def test_placeholder_commands_exist(path):
 
 # ---------------------------------------------------------------- docs/api.md lists the public API
 def _public_modules():
+    """Every module and subpackage of the package (``__main__`` and the command modules aside)."""
     import importlib
     import pkgutil
 
     import reference
-    import reference.experiments as ex
-    out = [importlib.import_module(f"reference.{m.name}") for m in pkgutil.iter_modules(reference.__path__)
-           if not m.ispkg and m.name != "__main__"]
-    out += [importlib.import_module(f"reference.experiments.{m.name}") for m in pkgutil.iter_modules(ex.__path__)]
-    return out
+    return [importlib.import_module(m.name) for m in pkgutil.walk_packages(reference.__path__, "reference.")
+            if not m.name.endswith("__main__") and not m.name.startswith("reference.commands.")]
 
 
 def _listed(name, text):

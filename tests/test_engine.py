@@ -8,14 +8,15 @@ differences of a plain per-sentence loss, and closed forms for Example 1.
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reference import Dataset, Vocabulary, collocation
-from reference.training.engine import Engine, log_softplus, softplus
+from reference import collocation, Dataset, Vocabulary
 from reference.errors import AssumptionError, WeightsError
+from reference.training.engine import Engine, log_softplus, softplus
 
 EXAMPLE1 = ["S V O P", "V O P", "O P P", "P S V"]
-#: PAPER.md section 6, W*_kq of Example 1 in token coordinates (rows: key, columns: query)
+#: docs/paper.md section 6, W*_kq of Example 1 in token coordinates (rows: key, columns: query)
 A_STAR_EX1 = np.array([[.5, -.5, -1 / 3, 0], [0, .5, -1 / 3, 0], [0, 0, 2 / 3, .5], [-.5, 0, 0, -.5]])
 #: float64 evaluation of a smooth function with O(1) condition number: a few ulps
 EXACT_RTOL = 1e-13

@@ -89,8 +89,8 @@ def test_erratum_proposition2_counterexample_exact():
     from fractions import Fraction as F
 
     from reference.experiments.verify import COUNTEREXAMPLES
-    from reference.maxmargin.solvers import max_margin_kq
     from reference.maxmargin.closedforms import prop2_condition
+    from reference.maxmargin.solvers import max_margin_kq
     ds = Dataset.from_samples(COUNTEREXAMPLES["counterexample: Proposition 2"]["samples"])
     idx = {x: ds.vocab.index(x) for x in "abcdefq"}
     q = idx["q"]

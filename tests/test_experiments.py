@@ -13,15 +13,15 @@ import math
 import numpy as np
 import pytest
 
-from reference.training.algorithm import two_stage_ngd
 from reference.commands.cli import main
 from reference.errors import ConfigError
 from reference.experiments import ablation, example, figure2
-from reference.training import progress
 from reference.experiments.plotting import have_matplotlib, jsonable
+from reference.training import progress
+from reference.training.algorithm import two_stage_ngd
 from reference.training.trajectory import Trajectory
 
-#: Stage-1 cosine with W*_ov for zero init (issue 5's float64 requirement).
+#: Stage-1 cosine with W*_ov for zero init: exactly aligned after one step, so 1 up to rounding.
 COS1_ATOL = 1e-12
 #: pi-weighted accuracy of a perfect fit: a sum of pi's that add to 1 up to a few ulps.
 ACC_ATOL = 1e-12

@@ -1,4 +1,4 @@
-"""The two faces of the mathematics agree (DESIGN.md, "Two faces").
+"""The two faces of the mathematics agree (docs/derivations.md, "Two faces").
 
 The literal functions of :mod:`reference.model.loss` (a loop over ``d x L``
 sentence matrices) and the engine of :mod:`reference.training.engine` (token
@@ -7,13 +7,13 @@ coordinates, no ``X``) are independent computations of the same quantities.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import seeds, small_datasets, vocabularies
 
-from reference.training.engine import Engine
 from reference.model.loss import log_loss, log_loss0, loss, loss0
 from reference.model.loss_scaled import unit_grad_loss, unit_grad_loss0
-
-from strategies import seeds, small_datasets, vocabularies
+from reference.training.engine import Engine
 
 #: Both faces are backward-stable float64 evaluations with O(1) condition numbers on
 #: these inputs; 1e-12 relative leaves room for O(N L) summation-order differences.

@@ -6,13 +6,13 @@ import json
 import numpy as np
 import pytest
 
-from reference.training.algorithm import two_stage_ngd
 from reference.experiments import generalize
 from reference.experiments.verify import example2_rows
+from reference.model.transformer import logits
 from reference.structure.extended import extended_order, unseen_predictions
 from reference.structure.generate import example1
 from reference.structure.orders import collocation
-from reference.model.transformer import logits
+from reference.training.algorithm import two_stage_ngd
 
 #: Token-coordinate logits vs the literal transformer: the same float64 sums in a
 #: different order (a few ulps of logits of size ||W_ov|| ~ 1e2).

@@ -13,19 +13,18 @@ from itertools import product
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import realizable_datasets
 
 from reference import Dataset
-from reference.structure.assumptions import check_assumptions
-from reference.structure import generate
 from reference.errors import ConfigError
+from reference.structure import generate
+from reference.structure.assumptions import check_assumptions
 from reference.structure.generate import example1, random_realizable
-from reference.structure.generate_samples import random_realizable_samples
-from reference.structure.generate_samples import _space_size
+from reference.structure.generate_samples import _space_size, random_realizable_samples
 from reference.structure.orders import collocation, query_orders
 from reference.structure.regeneration import regenerate
-
-from strategies import realizable_datasets
 
 #: Wall-clock budgets for the scale tests. Measured at about 0.2 s on one core; ten times that
 #: leaves room for a loaded shared machine while still catching an accidental quadratic loop.

@@ -2,18 +2,25 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import seeds
 
 from reference import Dataset
 from reference.errors import ReferenceValueError
-from reference.model.gradcheck import (COMPLEX_STEP_RTOL, DIRECTIONAL_RTOL, ENTRYWISE_RTOL,
-                                       GradCheckResult, GradientCheckError, check_grad_complex_step,
-                                       check_grad_directional, check_grad_entrywise)
+from reference.model.gradcheck import (
+    check_grad_complex_step,
+    check_grad_directional,
+    check_grad_entrywise,
+    COMPLEX_STEP_RTOL,
+    DIRECTIONAL_RTOL,
+    ENTRYWISE_RTOL,
+    GradCheckResult,
+    GradientCheckError,
+)
 from reference.model.loss import grad_loss, loss
 
-from strategies import seeds
-
-#: The deliberate error the checkers must catch (STYLE.md rule 6): 0.1%.
+#: The deliberate error the checkers must catch : 0.1%.
 WRONG_BY = 1e-3
 
 

@@ -4,23 +4,31 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import (
+    corpora,
+    seeds,
+    SIZES_D,
+    small_datasets,
+    token_names,
+    vocabularies,
+    WEIGHT_SCALES,
+    weights,
+)
 
 from reference import Dataset, Vocabulary
 from reference.errors import AssumptionError, ConfigError, CorpusError, WeightsError
-from reference.model.gradcheck import check_grad_complex_step, check_grad_directional
 from reference.model.crossentropy import log_softplus, softplus
+from reference.model.gradcheck import check_grad_complex_step, check_grad_directional
 from reference.model.loss import grad_loss, grad_loss0, log_loss, log_loss0, loss, loss0
 from reference.model.loss_scaled import grad_loss0_scaled, grad_loss_scaled, unit_grad_loss, unit_grad_loss0
 from reference.model.transformer import transformer
 
-from strategies import (SIZES_D, WEIGHT_SCALES, corpora, seeds, small_datasets, token_names,
-                        vocabularies, weights)
-
 #: Two float64 evaluations of the same smooth O(1) quantity along different
 #: paths (loops vs matrix products, transported embeddings): a few hundred ulps.
 EXACT_RTOL = 1e-12
-#: Brief/issue 2: analytic gradients agree with the complex step to ~1e-10 relative.
+#: Analytic gradients agree with the complex step to ~1e-10 relative.
 CS_RTOL = 1e-10
 #: Closed forms of the saturated regime are evaluated in log space; both sides
 #: carry the rounding of numbers up to ~1e3 (a few ulps of 1e3 ~ 1e-13 absolute).

@@ -1,4 +1,4 @@
-"""Eq. (2), Eq. (3), the closed forms of PAPER.md section 6 and Proposition 2 (reference/maxmargin.py).
+"""Eq. (2), Eq. (3), the closed forms of docs/paper.md section 6 and Proposition 2 (reference/maxmargin/solvers.py).
 
 Every optimality claim is checked by KKT conditions recomputed here from the
 literal definitions (sentences, positions, embeddings), by agreement of two
@@ -13,21 +13,20 @@ import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
+from strategies import near_miss_datasets, realizable_datasets
 
 from reference.data.dataset import Dataset
+from reference.data.vocabulary import Vocabulary
 from reference.errors import AssumptionError, ConfigError, ReferenceValueError, SolverError, WeightsError
+from reference.maxmargin import ldp
+from reference.maxmargin.certificate import CERT_TOL, kkt_certificate
+from reference.maxmargin.closedforms import prop2_condition, W_kq_star_prop2, W_ov_star_closed_form
+from reference.maxmargin.ldp import _lawson_hanson, _nnls_optimal, solve_ldp
+from reference.maxmargin.leastdistance import difference_rows, solve_bipartite
+from reference.maxmargin.solvers import max_margin_kq, max_margin_ov
 from reference.structure.generate import example1
 from reference.structure.generate_samples import random_realizable_samples
-from reference.maxmargin import ldp
-from reference.maxmargin.leastdistance import difference_rows, solve_bipartite
-from reference.maxmargin.ldp import solve_ldp
-from reference.maxmargin.ldp import _lawson_hanson, _nnls_optimal
-from reference.maxmargin.certificate import CERT_TOL, kkt_certificate
-from reference.maxmargin.closedforms import W_kq_star_prop2, W_ov_star_closed_form, prop2_condition
-from reference.maxmargin.solvers import max_margin_kq, max_margin_ov
 from reference.structure.orders import query_orders
-from reference.data.vocabulary import Vocabulary
-from strategies import near_miss_datasets, realizable_datasets
 
 #: Exact rational values rounded once, then pushed through a few products with
 #: E (abs(V) <= 12): errors are ~1e-15; 1e-12 leaves room and still catches any
@@ -39,7 +38,7 @@ KKT_TOL = CERT_TOL
 #: denominator <= abs(V)^2 (block sizes), i.e. by >= 1e-2 here: 1e-9 separates them.
 ACTIVE_CHECK_TOL = 1e-9
 
-# PAPER.md section 6, Example 1: rows = key token, columns = query, order S, V, O, P.
+# docs/paper.md section 6, Example 1: rows = key token, columns = query, order S, V, O, P.
 PAPER_A = [[F(1, 2), F(-1, 2), F(-1, 3), 0],
            [0, F(1, 2), F(-1, 3), 0],
            [0, 0, F(2, 3), F(1, 2)],
@@ -52,7 +51,7 @@ def as_float(M):
 
 # ---------------------------------------------------------------- independent KKT checks
 def literal_In(ds):
-    """n(x) read off the one-token sentences [x] (PAPER.md section 4), without reference.structure."""
+    """n(x) read off the one-token sentences [x] (docs/paper.md section 4), without reference.structure."""
     In = {}
     for n in range(ds.N):
         if ds.sentences[n].size == 1:

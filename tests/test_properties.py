@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from strategies import realizable_datasets
 
 from reference import theory as tb
-from reference.training.algorithm import two_stage_ngd
-from reference.audit.statements import audit
 from reference.audit.rates import fit_slope
+from reference.audit.statements import audit
 from reference.data.dataset import Dataset
 from reference.structure.generate import example1
 from reference.structure.orders import query_orders
+from reference.training.algorithm import two_stage_ngd
 
 #: Norms: each normalised step has length eta up to ~1e-16 relative; a few hundred steps
 #: accumulate ~1e-13. 1e-10 relative leaves a factor 1000 and is far below any real slack.

@@ -8,17 +8,17 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import near_miss_datasets, realizable_datasets, small_datasets
 
 from reference import Dataset, Vocabulary
-from reference.structure.assumptions import check_assumptions
 from reference.errors import AssumptionError, ConfigError, VocabularyError
+from reference.structure.assumptions import check_assumptions
+from reference.structure.extended import extended_order, unseen_predictions
 from reference.structure.generate import example1
 from reference.structure.orders import collocation, optimal_mask, optimal_positions, query_orders
-from reference.structure.extended import extended_order, unseen_predictions
 from reference.structure.regeneration import next_token_from_orders, regenerate
-
-from strategies import near_miss_datasets, realizable_datasets, small_datasets
 
 TYPES = ("optimal", "non_optimal", "non_comparable", "confused")
 
@@ -64,7 +64,7 @@ def names(ds, idx):
     return {ds.vocab.tokens[i] for i in idx}
 
 
-# ------------------------------------------------------------------ Example 1 by hand (PAPER.md section 4)
+# ------------------------------------------------------------------ Example 1 by hand (docs/paper.md section 4)
 def test_example1_collocation_orders_and_types():
     ds = example1()
     t = ds.vocab.tokens

@@ -16,7 +16,7 @@ from reference.structure.generate import random_realizable
 
 #: A small sweep: two sizes, two seeds, short runs (about a second in all).
 SMALL = dict(sizes=(3, 5), seeds=2, T=30, T1=30, L_max=4)
-#: ||W*_ov|| = sqrt(|V| - 1) is a closed form (PAPER.md section 6); the solver certifies to 1e-9.
+#: ||W*_ov|| = sqrt(|V| - 1) is a closed form (docs/paper.md section 6); the solver certifies to 1e-9.
 STAR_TOL = 1e-9
 
 
@@ -102,8 +102,8 @@ def test_failed_runs_are_rows_not_dropped():
 
 def test_degenerate_datasets_are_named_not_failed(monkeypatch):
     """Every position optimal: Eq. (3) has no constraint and the stage-2 gradient is 0 at W_kq = 0."""
-    from reference.structure import generate
     from reference.data.dataset import Dataset
+    from reference.structure import generate
     monkeypatch.setattr(generate, "random_realizable", lambda *a, **k: Dataset.from_corpus(["a a a", "b b"]))
     out = sweep.run_sweep(sizes=(3,), seeds=2, T=5, T1=5, L_max=3, jobs=1, progress=False)
     assert out["degenerate"] == ["V3-s0", "V3-s1"] and not out["failed"] and not out["violations"]

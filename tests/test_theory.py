@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reference import theory as tb
-from reference.training.algorithm import two_stage_ngd
 from reference.data.dataset import Dataset
 from reference.errors import AssumptionError, ConfigError
 from reference.structure.generate import example1
+from reference.training.algorithm import two_stage_ngd
 
 #: log_threshold polishes its root by Newton steps to float64 resolution; 1e-9 relative
 #: covers the conversion t = exp(u) (u up to ~60) with a wide margin.
@@ -98,7 +98,7 @@ def test_proposition1_constants_scale_the_same_bound():
 
 @given(V=st.integers(2, 200), eta0=st.floats(1e-3, 1e3), t=st.integers(1, 10**6))
 def test_corollary1_printed_upper_bound_fails_at_the_zero_init_solution(V, eta0, t):
-    # Zero init: W_ov^(t) = t eta0 W*_ov/||W*_ov|| with ||W*_ov|| = sqrt(V-1) (PAPER.md section 6),
+    # Zero init: W_ov^(t) = t eta0 W*_ov/||W*_ov|| with ||W*_ov|| = sqrt(V-1) (docs/paper.md section 6),
     # so every margin is t eta0 / ||W*_ov||. This is > 3 Delta for every V >= 2 (erratum
     # corollary1-upper) and equals the corrected bound 4 ||W*_ov|| Delta.
     s = math.sqrt(V - 1)

@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import seeds, sentences, vocabularies, weights
 
 from reference import Vocabulary
+from reference.data.validate import check_sentence, check_weights
 from reference.errors import WeightsError
 from reference.model.transformer import attention, logits, phi, predict, scores, transformer
-from reference.data.validate import check_sentence, check_weights
-
-from strategies import seeds, sentences, vocabularies, weights
 
 #: Two float64 evaluations of the same O(1) quantity along different
 #: summation orders differ by a few ulps times the length of the sums (<= 11).

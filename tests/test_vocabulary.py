@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import seeds, SIZES_D, SIZES_V, token_names, vocabularies
 
-from reference import Vocabulary, read_corpus
-from reference.errors import ReferenceValueError, VocabularyError
+from reference import read_corpus, Vocabulary
 from reference.data.vocabulary import check_token_name
-
-from strategies import SIZES_D, SIZES_V, seeds, token_names, vocabularies
+from reference.errors import ReferenceValueError, VocabularyError
 
 #: E^T E = I for a QR factor holds to a few ulps per entry (d <= 11 here).
 ORTHO_ATOL = 1e-13

@@ -10,8 +10,8 @@
   (Theorem 1): the slope of ``log(1 - cos)`` against ``log t`` is compared with the
   slope of the stated rate over the same window. A finite run cannot refute an
   ``O(.)``, so these rows are informational.
-- Proposition 2 and Theorem 3: :mod:`reference.audit.section6` (re-exported here),
-  gathered with the rates by :func:`extra_rows`.
+- Proposition 2 and Theorem 3: :mod:`reference.audit.section6`, gathered with the
+  rates by :func:`extra_rows`.
 """
 
 import math
@@ -19,8 +19,8 @@ import math
 import numpy as np
 
 from .. import theory
-from .section6 import proposition2_rows, theorem3_rows  # noqa: F401 (re-exported)
-from .table import scalar_row  # noqa: F401  (re-exported)
+from .section6 import proposition2_rows, theorem3_rows
+from .table import scalar_row
 
 __all__ = ["RATE_WINDOW", "DIR_ERR_FLOOR", "fit_slope", "extra_rows"]
 

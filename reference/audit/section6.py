@@ -14,12 +14,12 @@ import math
 
 import numpy as np
 
-from ..theory import constants as tc
-from .table import scalar_row
 from ..errors import AssumptionError, ConfigError
 from ..maxmargin.closedforms import prop2_condition
 from ..structure.orders import query_orders
+from ..theory import constants as tc
 from ..theory.section6 import proposition2_closed_form
+from .table import scalar_row
 
 __all__ = ["PROP2_TOL", "RATE_WINDOW_THM3", "proposition2_rows", "theorem3_rows", "theorem3_gap"]
 

@@ -12,7 +12,7 @@ its corrected statement (its own row) decides instead.
 import numpy as np
 
 from .. import theory
-from .setting import setting_of  # noqa: F401  (re-exported)
+from .setting import setting_of
 from .table import AuditRow, AuditTable
 
 __all__ = ["RTOL", "ATOL", "ROUND_ULPS", "MEASURES", "ERRATA", "evaluate", "bounds_for", "audit"]
@@ -85,7 +85,7 @@ def _slacks(sense, m, b):
 
 
 def evaluate(bound, measured, t, *, run="", scale=None, decides=None, note=""):
-    """Check one :class:`~reference.theory.stage1.Bound` against measured values at iterates ``t``.
+    """Check one :class:`~reference.theory.constants.Bound` against measured values at iterates ``t``.
 
     The bound holds at ``t`` if
     ``slack >= -(ATOL + RTOL * max(|measured|, |bound|) + ROUND_ULPS * eps * scale)``.

@@ -15,14 +15,14 @@ from ..errors import ReferenceValueError
 
 #: command name -> module under reference.commands (in the order --help lists them)
 COMMANDS = {
-    "figure2": "figure2_cmd",     # issue 5 (algorithm)
-    "example": "example_cmd",     # issue 5
-    "ablation": "ablation_cmd",   # issue 5
-    "golden": "golden_cmd",       # issue 7 (conformance)
-    "sweep": "sweep_cmd",         # issue 7
-    "inspect": "inspect_cmd",     # issue 3 (structure)
-    "verify": "verify_cmd",       # issue 6 (theory): the main job
-    "generalize": "generalize_cmd",  # issue 6
+    "figure2": "figure2_cmd",
+    "example": "example_cmd",
+    "ablation": "ablation_cmd",
+    "golden": "golden_cmd",
+    "sweep": "sweep_cmd",
+    "inspect": "inspect_cmd",
+    "verify": "verify_cmd",
+    "generalize": "generalize_cmd",
 }
 
 

@@ -99,7 +99,7 @@ def run(args):
         a missing or malformed case file, an ``--impl`` that cannot be imported or provides
         none of the functions, a missing output directory (the CLI prints one line, exit 2).
     """
-    from ..conformance.checker import FUNCTIONS, check
+    from ..conformance.checker import check, FUNCTIONS
     from ..conformance.golden import golden_cases
     from ..conformance.golden_file import write_cases
     if args.check:

@@ -8,8 +8,8 @@ docs/structure.md ("The inspect command").
 import json
 import sys
 
-from ..structure.assumptions import check_assumptions
 from ..data.dataset import Dataset
+from ..structure.assumptions import check_assumptions
 from ..structure.generate import example1_path
 
 HELP = "print a corpus's collocation, each query's order and token types, and the verdict on Assumptions 1-3"

@@ -43,7 +43,7 @@ The kit in modules: :mod:`reference.conformance.golden` (the cases), :mod:`refer
 (the versioned file and its schema), :mod:`reference.conformance.report` (tolerances,
 verdicts, the report), :mod:`reference.conformance.literal_impl` (the literal face as an
 implementation) and this module (which function is checked on what, and
-:func:`check`); every public name is importable from here.
+:func:`check`); every public name is importable from :mod:`reference.conformance`.
 """
 
 import math
@@ -52,10 +52,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .report import TOLERANCES, Entry, Report, compare
 from ..errors import ConfigError
 from .golden import golden_cases
-from .golden_file import PER_SENTENCE, decode, load_cases, validate_cases
+from .golden_file import decode, load_cases, PER_SENTENCE, validate_cases
+from .report import compare, Entry, Report, TOLERANCES
 
 __all__ = ["FUNCTIONS", "check"]
 

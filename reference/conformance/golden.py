@@ -19,17 +19,16 @@ literal functions, so that checking the literal face against the file
 compares two independent computations. Field by field: ``docs/conformance.md``.
 
 The file format and its schema live in :mod:`reference.conformance.golden_file`, the literal face
-as an implementation (:func:`library_impl`) in :mod:`reference.conformance.literal_impl`; both are
-re-exported here.
+as an implementation (:func:`library_impl`) in :mod:`reference.conformance.literal_impl`.
 """
 
 import math
 
 import numpy as np
 
-from .report import TOLERANCES
 from ..errors import ConfigError, SolverError
-from .golden_file import FORMAT, VERSION, jsonable  # noqa: F401 (re-exported)
+from .golden_file import FORMAT, jsonable, VERSION
+from .report import TOLERANCES
 
 __all__ = ["SCALES", "golden_cases"]
 
@@ -70,8 +69,8 @@ def _expected(eng, W_ov, W_kq, eta0, eta):
 
 
 def _datasets(rng):
-    from ..structure.generate import example1, random_realizable
     from ..data.vocabulary import Vocabulary
+    from ..structure.generate import example1, random_realizable
     ex1 = example1()
     ex1_rot = ex1.with_vocab(Vocabulary.random_orthonormal(ex1.vocab.tokens, 7, rng=rng))
     rnd = random_realizable(5, L_max=4, d=6, rng=rng)
@@ -116,10 +115,10 @@ def golden_cases(*, rng, eta0=0.5, eta=0.5, T=4, T1=4):
     for k, v in (("T", T), ("T1", T1)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ConfigError(f"{k} must be an integer >= 1, got {v!r}")
-    from ..training.algorithm import two_stage_ngd
-    from ..training.engine import Engine
     from ..maxmargin.solvers import max_margin_kq, max_margin_ov
     from ..structure.orders import collocation
+    from ..training.algorithm import two_stage_ngd
+    from ..training.engine import Engine
     datasets, cases = [], []
     for name, about, ds in _datasets(rng):
         eng, V, d = Engine(ds), ds.vocab.n_tokens, ds.vocab.d

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .golden_file import PER_SENTENCE, jsonable
+from .golden_file import jsonable, PER_SENTENCE
 
 __all__ = ["FORWARD_RTOL", "FORWARD_ATOL", "GRAD_RTOL", "GRAD_ATOL", "STAR_ATOL", "STAR_RTOL", "ITERATE_RTOL",
            "ITERATE_ATOL", "TOLERANCES", "Entry", "Report", "compare"]

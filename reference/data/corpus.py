@@ -20,7 +20,7 @@ import os
 from collections import OrderedDict
 
 from ..errors import CorpusError
-from .vocabulary import Vocabulary, check_token_name
+from .vocabulary import check_token_name, Vocabulary
 
 __all__ = ["read_corpus"]
 

@@ -6,7 +6,7 @@ frequencies ``pi^(n)``. Identical inputs are merged and counted; identical
 inputs with two different next tokens are an error (the data would not be
 realizable), and the error names both occurrences.
 
-Corpus files (:mod:`reference.data.corpus`, re-exported here): one sentence per
+Corpus files (:mod:`reference.data.corpus`): one sentence per
 line, tokens separated by white space, ``#`` starts a comment, blank lines
 are ignored. Every full sentence ``x_1 .. x_m`` contributes its ``m - 1``
 prefixes ``([x_1..x_l], x_{l+1})``.
@@ -14,8 +14,8 @@ prefixes ``([x_1..x_l], x_{l+1})``.
 
 import numpy as np
 
-from .corpus import _merge_rows, _prefix_rows, _sample_rows
 from ..errors import CorpusError
+from .corpus import _merge_rows, _prefix_rows, _sample_rows
 from .vocabulary import Vocabulary
 
 __all__ = ["Dataset"]

@@ -1,12 +1,11 @@
-"""The paper's matrices checked once, at the boundary (Section 3; STYLE.md rules 5 and 10).
+"""The paper's matrices checked once, at the boundary (Section 3): cast to float64 once, bad input named.
 
 ``W_ov`` is ``abs(V) x d`` (rows are vocabulary logits; never accepted
 transposed), ``W_kq`` is ``d x d``, a sentence ``X`` is ``d x L`` with
 ``L >= 1``. Everything is cast once to float64 (complex128 where the complex
 step asks for it); a wrong shape, a non-numeric dtype or a NaN or inf entry
 raises :class:`reference.errors.WeightsError` naming the matrix and the
-entry. Used by :mod:`reference.model.transformer` (which re-exports both functions)
-and :mod:`reference.model.loss`.
+entry. Used by :mod:`reference.model.transformer` and :mod:`reference.model.loss`.
 """
 
 import numpy as np

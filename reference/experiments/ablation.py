@@ -16,9 +16,9 @@ import warnings
 
 import numpy as np
 
-from ..training.algorithm import VARIANTS, two_stage_ngd
-from ..training.engine import Engine
 from ..errors import ConfigError
+from ..training.algorithm import two_stage_ngd, VARIANTS
+from ..training.engine import Engine
 from ..training.progress import Progress
 from .figure2 import FIGURE2, figure2_dataset
 from .plotting import ensure_dir, panel_figure, write_csv, write_json

@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from ..training.algorithm import two_stage_ngd
 from ..model.transformer import attention, transformer
+from ..training.algorithm import two_stage_ngd
 
 __all__ = ["EXAMPLE", "EXAMPLE2", "run", "report_lines"]
 

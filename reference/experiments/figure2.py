@@ -1,4 +1,4 @@
-"""The paper's experiment (Section 7, Figure 2; PAPER.md section 8).
+"""The paper's experiment (Section 7, Figure 2; docs/paper.md section 8).
 
 ``abs(V) = d = 20``, ``eta0 = 0.2/sqrt(d)``, ``eta = 0.05/sqrt(d)``, ``T = T1 = 900``
 on a seeded random realizable dataset. Six panels in the paper's 2 x 3 layout:
@@ -22,8 +22,8 @@ import os
 
 import numpy as np
 
-from ..training.algorithm import two_stage_ngd
 from ..errors import ConfigError
+from ..training.algorithm import two_stage_ngd
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
 __all__ = ["FIGURE2", "figure2_dataset", "run", "write", "dataset_stats"]
@@ -56,7 +56,7 @@ def figure2_dataset(n_tokens=_D, *, rng):
 
     Notes
     -----
-    Serves Section 7 (PAPER.md section 8): the paper gives no generator, N, ``L_max`` or seed.
+    Serves Section 7 (docs/paper.md section 8): the paper gives no generator, N, ``L_max`` or seed.
     """
     from ..structure.generate import random_realizable
     return random_realizable(n_tokens, rng=rng)
@@ -117,7 +117,7 @@ def run(seed=0, init="random", init_norm=1.0, T=FIGURE2["T"], T1=FIGURE2["T1"], 
 
     Notes
     -----
-    Serves Section 7 / Figure 2 (PAPER.md section 8).
+    Serves Section 7 / Figure 2 (docs/paper.md section 8).
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")

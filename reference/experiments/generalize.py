@@ -159,9 +159,9 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
     ConfigError
         Invalid counts.
     """
-    from ..training.progress import Progress
-    from ..training.algorithm import two_stage_ngd
     from ..structure.generate import random_realizable
+    from ..training.algorithm import two_stage_ngd
+    from ..training.progress import Progress
     for name, v, lo in (("seeds", seeds, 1), ("seed", seed, 0), ("n_tokens", n_tokens, 2), ("L_max", L_max, 2),
                         ("T", T, 1), ("T1", T1, 4), ("max_length", max_length, 2)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:

@@ -14,18 +14,18 @@ default (``jobs`` workers), inline for ``jobs=1``, or any executor with the
 standard ``submit`` (for Dask: ``client.get_executor()``). The result is one
 long table (a row per run and audit row, with the run's constants), a summary
 per statement and size, and a figure of the log-slack against ``abs(V)``
-(:mod:`reference.experiments.sweep_report`; its names are re-exported here).
+(:mod:`reference.experiments.sweep_report`).
 """
 
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed, ProcessPoolExecutor
 
 import numpy as np
 
 from ..errors import ConfigError, ReferenceValueError
-from .sweep_report import COLUMNS, STAGE1, figure, summarize, write  # noqa: F401 (re-exported)
+from .sweep_report import COLUMNS, figure, STAGE1, summarize, write  # noqa: F401 (re-exported)
 
 __all__ = ["SWEEP", "COLUMNS", "STAGE1", "sweep_tasks", "run_one", "run_sweep", "summarize", "write", "figure"]
 
@@ -110,10 +110,10 @@ def run_one(task):
     Exception
         Only errors that are not the library's own (a bug): they propagate, never become rows.
     """
-    from ..training.algorithm import two_stage_ngd
     from ..audit.statements import audit
     from ..structure.generate import random_realizable
     from ..structure.orders import optimal_mask
+    from ..training.algorithm import two_stage_ngd
     V, k, start = task["size"], task["seed"], time.perf_counter()
     run = f"V{V}-s{k}"
     base = {"size": V, "seed": k, "run": run, "n_tokens": V, "d": V, "N": None, "L_max": None,

@@ -34,9 +34,8 @@ import math
 
 import numpy as np
 
-from ..audit.table import AuditTable
 from ..audit.statements import audit
-from ..audit.table import scalar_row
+from ..audit.table import AuditTable, scalar_row
 from ..errors import ConfigError
 from ..model.transformer import logits
 
@@ -121,8 +120,8 @@ def run(seed=0, progress=None):
     ConfigError
         A bad seed.
     """
-    from ..training.algorithm import two_stage_ngd
     from ..structure.generate import example1
+    from ..training.algorithm import two_stage_ngd
     from . import figure2
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")

@@ -4,11 +4,11 @@ The constraints of each problem, exact least-distance solvers, an independent
 KKT certificate of every solution, and the closed forms the paper states.
 """
 
-from .constraints import Constraints, kq_constraints, ov_constraints
 from .certificate import ACTIVE_TOL, CERT_TOL, Certificate, kkt_certificate
+from .closedforms import prop2_condition, Prop2Verdict, W_kq_star_prop2, W_ov_star_closed_form
+from .constraints import Constraints, kq_constraints, ov_constraints
 from .ldp import Infeasible, INFEASIBLE_TOL, NNLS_KKT_TOL, solve_ldp
 from .leastdistance import difference_rows, find_cycle, solve_bipartite, split_block
-from .closedforms import prop2_condition, Prop2Verdict, W_kq_star_prop2, W_ov_star_closed_form
 from .solvers import max_margin_kq, max_margin_ov, MaxMarginSolution
 
 __all__ = ["Constraints", "ov_constraints", "kq_constraints", "CERT_TOL", "ACTIVE_TOL", "Certificate",

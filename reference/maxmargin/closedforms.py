@@ -1,6 +1,6 @@
-"""The paper's closed forms of ``W*_ov`` (PAPER.md section 6) and ``W*_kq`` (Proposition 2), checked.
+"""The paper's closed forms of ``W*_ov`` (docs/paper.md section 6) and ``W*_kq`` (Proposition 2), checked.
 
-A closed form is a claim, not ground truth (PAPER.md section 6, library
+A closed form is a claim, not ground truth (docs/paper.md section 6, library
 rule): the certified solvers of :mod:`reference.maxmargin` are. The closed
 form of ``W*_ov`` holds under Assumption 2. Proposition 2 holds per query
 iff the transportation condition of :func:`prop2_condition` does (Theorem
@@ -13,16 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .constraints import kq_constraints
 from ..errors import AssumptionError
-from .leastdistance import split_block
 from ..structure.orders import collocation, query_orders
+from .constraints import kq_constraints
+from .leastdistance import split_block
 
 __all__ = ["W_ov_star_closed_form", "Prop2Verdict", "prop2_condition", "W_kq_star_prop2"]
 
 
 def W_ov_star_closed_form(ds):
-    """``W*_ov = sum_x (e_{In(x)} - (1/abs(V)) 1) x^T`` (PAPER.md section 6, Eq. 2), ``||W*_ov|| = sqrt(abs(V) - 1)``.
+    """``W*_ov = sum_x (e_{In(x)} - (1/abs(V)) 1) x^T`` (docs/paper.md section 6, Eq. 2), ``||W*_ov|| = sqrt(abs(V) - 1)``.
 
     Exact for Eq. (2) whenever a collocation exists and ``E`` is orthonormal:
     every margin is 1 and ``lambda = 1/abs(V)`` on every constraint satisfies

@@ -12,7 +12,7 @@ exact solvers:
   ``-abs(O_S)/abs(S)`` on its lower nodes ``N_S``, and the multipliers are
   integer flows divided by ``abs(S)``. No iteration, no tolerance: rational
   values rounded once.
-* :func:`solve_ldp` (:mod:`reference.maxmargin.ldp`, re-exported here) for any ``G``:
+* :func:`solve_ldp` (:mod:`reference.maxmargin.ldp`) for any ``G``:
   checked Lawson-Hanson NNLS on the LDP reduction, then polished.
 
 Both return ``(a, lam)`` with ``a = G^T lam`` (KKT of ``||a||^2 / 2``).

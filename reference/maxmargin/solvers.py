@@ -23,22 +23,20 @@ non-orthonormal ``E`` the coupled problem is solved in the basis ``E = Q R``
 coordinates by :func:`kkt_certificate`; a failed certificate or solver raises
 :class:`SolverError`, nothing is returned unchecked. The constraint tables
 (:mod:`reference.maxmargin.constraints`), the certificate (:mod:`reference.maxmargin.certificate`)
-and the closed forms (:mod:`reference.maxmargin.closedforms`) are re-exported here. See
-``docs/maxmargin.md``.
+and the closed forms (:mod:`reference.maxmargin.closedforms`) have modules of their own;
+:mod:`reference.maxmargin` gathers them. See ``docs/maxmargin.md``.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import AssumptionError, ConfigError, SolverError, WeightsError
 from .certificate import ACTIVE_TOL, Certificate, kkt_certificate
 from .constraints import Constraints, kq_constraints, ov_constraints
-from ..errors import AssumptionError, ConfigError, SolverError, WeightsError
 from .ldp import Infeasible, solve_ldp
 from .leastdistance import difference_rows, find_cycle, solve_bipartite
 
-# The problem (constraints, certificate) and the closed forms live in their own modules and are
-# re-exported here, where they were first defined.
 __all__ = ["MaxMarginSolution", "max_margin_ov", "max_margin_kq"]
 
 #: Largest constraint matrix (rows x variables) of the coupled (non-orthonormal) solver:

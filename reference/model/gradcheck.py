@@ -1,6 +1,6 @@
 """Public gradient checkers, for this library and for other implementations.
 
-Three tiers (STYLE.md, rule 6; in the manner of HIPS/autograd ``test_util``):
+Three tiers (in the manner of HIPS/autograd ``test_util``):
 
 1. :func:`check_grad_directional` (the default): central differences along a
    few random unit directions, Richardson-extrapolated, compared with
@@ -192,7 +192,7 @@ def check_grad_directional(f, grad, x, *, rng, h=DIRECTIONAL_H, rtol=DIRECTIONAL
 
     Notes
     -----
-    The default tier of STYLE.md rule 6; serves every gradient of the paper
+    The default tier of the three; serves every gradient of the paper
     (Eq. 5, Eq. 6) and any other implementation's.
     """
     if not isinstance(rng, np.random.Generator):
@@ -249,7 +249,7 @@ def check_grad_complex_step(f, grad, x, *, h=COMPLEX_STEP_H, rtol=COMPLEX_STEP_R
 
     Notes
     -----
-    The near-exact oracle of STYLE.md rule 6 (``Im f(x + i h e_k) / h`` has no
+    The near-exact oracle of the three tiers (``Im f(x + i h e_k) / h`` has no
     subtraction); serves Eq. (5), Eq. (6) and the ``W_ov`` gradient of ``L``.
     """
     xs, single = _as_blocks(x)
@@ -310,7 +310,7 @@ def check_grad_entrywise(f, grad, x, *, h=ENTRYWISE_H, rtol=ENTRYWISE_RTOL, n_wo
 
     Notes
     -----
-    The locating tier of STYLE.md rule 6: use it once a check has failed.
+    The locating tier of the three: use it once a check has failed.
     """
     xs, single = _as_blocks(x)
     gs = _gradient(grad, xs, single)

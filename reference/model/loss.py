@@ -1,7 +1,7 @@
 """The losses ``L`` (Eq. 1) and ``L_0`` (Section 4.2) and their gradients, literally.
 
-The executable specification (DESIGN.md, "Two faces"): a Python loop over the
-sentences of ``D_0``, each step a line of PAPER.md section 3. Derivations:
+The executable specification (docs/derivations.md, "Two faces"): a Python loop over the
+sentences of ``D_0``, each step a line of docs/paper.md section 3. Derivations:
 ``docs/derivations.md``.
 
 =======================  ===========================  ======================================
@@ -15,8 +15,7 @@ paper                    code                         meaning
 ``T^(n) - y_n``          ``_residual(Tbar, y)``       ``r_v = p_v``, ``r_y = -sum_{v!=y} p_v``
 =======================  ===========================  ======================================
 
-Numerics (:mod:`reference.model.crossentropy`; ``softplus`` and ``log_softplus``
-are re-exported here). Every cross-entropy is ``softplus(u)`` with
+Numerics (:mod:`reference.model.crossentropy`: ``softplus``, ``log_softplus``). Every cross-entropy is ``softplus(u)`` with
 ``u = logsumexp_{v != y}(Tbar_v - Tbar_y)``; ``1 - p_y`` is never formed by
 a subtraction. ``log_loss``/``log_loss0`` stay finite and accurate when the
 loss is far below the smallest float64. ``loss`` and ``loss0`` are
@@ -25,13 +24,13 @@ complex-safe (complex step).
 The gradients of the saturated regime (``grad_loss_scaled``,
 ``grad_loss0_scaled``, ``unit_grad_loss``, ``unit_grad_loss0``: a log-scale
 and a unit-norm direction, exact when the gradient underflows) live in
-:mod:`reference.model.loss_scaled` and are importable from here as well.
+:mod:`reference.model.loss_scaled`.
 """
 
 import numpy as np
 
-from .crossentropy import _gap, _logsumexp, _residual, log_softplus, softplus
 from .arguments import check_arguments, token_columns
+from .crossentropy import _gap, _logsumexp, _residual, log_softplus, softplus
 from .transformer import _logits
 
 __all__ = ["loss", "loss0", "log_loss", "log_loss0", "grad_loss", "grad_loss0"]
@@ -173,7 +172,7 @@ def log_loss0(W_ov, ds):
 
 # ----------------------------------------------------------------- gradients, term by term
 def grad_loss(W_ov, W_kq, ds):
-    """``(grad_{W_ov} L, grad_{W_kq} L)``, Eq. (6) and the ``W_ov`` gradient of PAPER.md section 3.
+    """``(grad_{W_ov} L, grad_{W_kq} L)``, Eq. (6) and the ``W_ov`` gradient of docs/paper.md section 3.
 
         grad_{W_ov} L = sum_n pi^(n) (T^(n) - y_n) (X^(n) phi_att^(n))^T
         grad_{W_kq} L = sum_n pi^(n) X^(n) (diag(phi_att) - phi_att phi_att^T)

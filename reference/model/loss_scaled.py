@@ -10,7 +10,7 @@ every exponentially small factor taken as a logarithm, so the direction is
 exact to a few ulps whatever the scale of the weights (docs/derivations.md,
 section 4). The plain gradients are :func:`reference.model.loss.grad_loss` and
 :func:`reference.model.loss.grad_loss0`; all four functions here are also
-importable from :mod:`reference.model.loss`.
+importable from :mod:`reference.model`.
 
 =================================  =============================  ==============================
 paper                              code                           meaning
@@ -24,9 +24,9 @@ paper                              code                           meaning
 
 import numpy as np
 
-from .crossentropy import _log_residual, _logsumexp
 from ..errors import ConfigError
 from .arguments import check_arguments, token_columns
+from .crossentropy import _log_residual, _logsumexp
 
 __all__ = ["grad_loss_scaled", "grad_loss0_scaled", "unit_grad_loss", "unit_grad_loss0"]
 

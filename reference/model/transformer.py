@@ -1,6 +1,6 @@
-"""The one-layer transformer of the paper, literally (Section 3; PAPER.md section 2).
+"""The one-layer transformer of the paper, literally (Section 3; docs/paper.md section 2).
 
-This is the executable specification ("literal face", DESIGN.md): one
+This is the executable specification (the "literal face", docs/derivations.md "Two faces"): one
 sentence ``X`` (a ``d x L`` matrix whose columns are token embeddings) at a
 time, each function one line of the paper.
 
@@ -19,7 +19,7 @@ paper              code                  shape            meaning
 
 No positional encoding, residual, layer norm or ``1/sqrt(d)`` scaling.
 Inputs are validated once, at the boundary, by :func:`check_weights` and
-:func:`check_sentence` (:mod:`reference.data.validate`, re-exported here).
+:func:`check_sentence` (:mod:`reference.data.validate`).
 
 Every function here is *complex-safe*: complex weights go through the same
 arithmetic (the softmax shift uses the real part only), so the complex-step
@@ -29,8 +29,8 @@ derivative (see :mod:`reference.model.gradcheck`).
 
 import numpy as np
 
-from ..errors import WeightsError
 from ..data.validate import check_sentence, check_weights
+from ..errors import WeightsError
 
 __all__ = ["phi", "scores", "attention", "logits", "transformer", "predict"]
 

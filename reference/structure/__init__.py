@@ -5,13 +5,13 @@ The collocation ``n``, the query-dependent orders of Definition 1, Assumptions
 generators of Example 1 and of random realizable datasets.
 """
 
-from .orders import collocation, optimal_mask, optimal_positions, query_orders, QueryOrder
 from .assumption_report import AssumptionReport, CheckEntry, Violation
 from .assumptions import check_assumptions, partial_collocation
-from .regeneration import next_token_from_orders, regenerate
 from .extended import extended_order, ExtendedOrder, Prediction, unseen_predictions
 from .generate import example1, example1_path, random_realizable
 from .generate_samples import random_realizable_samples
+from .orders import collocation, optimal_mask, optimal_positions, query_orders, QueryOrder
+from .regeneration import next_token_from_orders, regenerate
 
 __all__ = ["collocation", "optimal_mask", "optimal_positions", "QueryOrder", "query_orders", "Violation",
            "CheckEntry", "AssumptionReport", "check_assumptions", "partial_collocation",

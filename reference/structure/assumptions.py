@@ -16,7 +16,7 @@ entry                  paper      condition
 Nothing is repaired or dropped: when the collocation fails, the orders are
 still built from the partial map (undefined ``n(x)`` never optimal), so every
 other violation is reported as well. ``strict=True`` raises on the first one.
-The report classes live in :mod:`reference.structure.assumption_report` and are re-exported here.
+The report classes live in :mod:`reference.structure.assumption_report`.
 """
 
 from collections import defaultdict
@@ -25,10 +25,10 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .assumption_report import STATEMENTS, AssumptionReport, CheckEntry, Violation
-from ..errors import AssumptionError
-from .orders import optimal_mask, query_orders
 from ..data.vocabulary import ORTHONORMAL_ATOL
+from ..errors import AssumptionError
+from .assumption_report import AssumptionReport, CheckEntry, STATEMENTS, Violation
+from .orders import optimal_mask, query_orders
 
 __all__ = ["check_assumptions", "partial_collocation"]
 

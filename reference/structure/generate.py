@@ -3,8 +3,8 @@
 * :func:`example1`: the corpus {SVOP, VOP, OPP, PSV} of Figure 1, shipped as
   ``reference/data/example1.txt``.
 * :func:`random_realizable`: prefix-closed corpora (``D_0`` as the paper builds it).
-* :func:`random_realizable_samples` (in :mod:`reference.structure.generate_samples`,
-  re-exported here): sample sets that are *not* prefix-closed (Assumptions 1-3
+* :func:`random_realizable_samples` (in :mod:`reference.structure.generate_samples`):
+  sample sets that are *not* prefix-closed (Assumptions 1-3
   only), for scale and counterexample searches.
 
 Both take ``rng`` (a ``numpy.random.Generator``), run in time bounded by the

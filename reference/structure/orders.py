@@ -9,13 +9,13 @@ paper              code                       meaning
 extended order     ``extended_order(ds)``     Section 6: optimal > non-comparable > non-optimal
 =================  =========================  ===========================================
 
-Token types use the disjoint reading of PAPER.md (Library rule, Section 4):
+Token types use the disjoint reading of docs/paper.md section 4:
 optimal = something below, nothing above; non-optimal = something above,
 nothing below; non-comparable = neither; confused = both. The types of the
 raw relation and of its transitive closure coincide (docs/structure.md).
 The checks of Assumptions 1-3 live in :mod:`reference.structure.assumptions`, regeneration
 (``next_token_from_orders``, ``regenerate``) in :mod:`reference.structure.regeneration` and
-Section 6's extended order in :mod:`reference.structure.extended`; all are re-exported here.
+Section 6's extended order in :mod:`reference.structure.extended`; :mod:`reference.structure` gathers them.
 """
 
 from dataclasses import dataclass, field

@@ -5,12 +5,25 @@ and 2 (stage 2); Proposition 2 and Theorem 3's constant (Section 6). Each
 returns :class:`Bound` rows that :mod:`reference.audit` evaluates on trajectories.
 """
 
-from .constants import (C0_thm1_sketch, C0_thm2, C0_thm3, C1_thm2, COR1_C, PROP1_C_APPENDIX, PROP1_C_MAIN,
-                        THM1_C_DIR, THM2_C_T, THM2_C_t, Bound, log_threshold, theorem3_predicted_C)
-from .stage1 import corollary1, corollary1_condition, lemma1, lemma3, proposition1, proposition1_loss_exponent
-from .theorem2 import THM2_DIR_ERR, theorem2, theorem2_conditions, theorem2_direction_form
-from .stage2 import lemma5, lemma6, lemma7, lemma7_alpha, lemma7_t0, theorem1
+from .constants import (
+                        Bound,
+                        C0_thm1_sketch,
+                        C0_thm2,
+                        C0_thm3,
+                        C1_thm2,
+                        COR1_C,
+                        log_threshold,
+                        PROP1_C_APPENDIX,
+                        PROP1_C_MAIN,
+                        theorem3_predicted_C,
+                        THM1_C_DIR,
+                        THM2_C_T,
+                        THM2_C_t,
+)
 from .section6 import proposition2_closed_form
+from .stage1 import corollary1, corollary1_condition, lemma1, lemma3, proposition1, proposition1_loss_exponent
+from .stage2 import lemma5, lemma6, lemma7, lemma7_alpha, lemma7_t0, theorem1
+from .theorem2 import theorem2, theorem2_conditions, theorem2_direction_form, THM2_DIR_ERR
 
 __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "THM2_C_t", "THM1_C_DIR",
            "log_threshold", "C0_thm2", "C1_thm2", "C0_thm1_sketch", "C0_thm3", "theorem3_predicted_C",

@@ -2,7 +2,7 @@
 
 The common vocabulary of :mod:`reference.theory.stage1` (stage 1) and
 :mod:`reference.theory.stage2` (stage 2, Section 6): the :class:`Bound` record
-each statement function returns, the printed constants (PAPER.md section 7),
+each statement function returns, the printed constants (docs/paper.md section 7),
 the three different ``C_0`` the paper writes with one symbol, and the Library
 rule on conditions of the form ``t >= K log^p t``.
 

@@ -1,9 +1,10 @@
-"""The stage-1 statements (Section 4.2) as pure functions of their constants (PAPER.md section 7).
+"""The stage-1 statements (Section 4.2) as pure functions of their constants (docs/paper.md section 7).
 
 Lemma 1, Proposition 1, Lemma 3 and Corollary 1. The common parts (:class:`Bound`,
 the named constants, the three ``C_0``, :func:`log_threshold`) live in
-:mod:`reference.theory.constants` and are re-exported here; the stage-2 and
-Section-6 statements live in :mod:`reference.theory.stage2`.
+:mod:`reference.theory.constants`; the stage-2 and
+Section-6 statements in :mod:`reference.theory.stage2`, :mod:`reference.theory.theorem2`
+and :mod:`reference.theory.section6`.
 :mod:`reference.theory` gathers all of them.
 
 Each function takes the constants a statement is phrased in (``abs(V)``,
@@ -18,8 +19,18 @@ import math
 
 import numpy as np
 
-from .constants import (COR1_C, PROP1_C_APPENDIX, PROP1_C_MAIN, Bound, C0_thm2, _full, _log_pos, _positive,  # noqa: F401
-                        _t, log_threshold)
+from .constants import (  # noqa: F401
+    _full,
+    _log_pos,
+    _positive,
+    _t,
+    Bound,
+    C0_thm2,
+    COR1_C,
+    log_threshold,
+    PROP1_C_APPENDIX,
+    PROP1_C_MAIN,
+)
 
 __all__ = ["lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "corollary1_condition",
            "corollary1"]

@@ -1,8 +1,7 @@
 """The stage-2 statements (Section 5: Lemmas 5-7, Theorem 1).
 
 Theorem 2 and its corrections live in :mod:`reference.theory.theorem2`,
-Proposition 2's closed form (Section 6) in :mod:`reference.theory.section6`;
-both are re-exported here.
+Proposition 2's closed form (Section 6) in :mod:`reference.theory.section6`.
 
 Pure functions of the constants, each returning :class:`~reference.theory.constants.Bound`
 rows; see :mod:`reference.theory.constants` for the conventions (conditions per
@@ -15,7 +14,7 @@ import math
 
 import numpy as np
 
-from .constants import THM1_C_DIR, Bound, _full, _log_pos, _positive, _t
+from .constants import _full, _log_pos, _positive, _t, Bound, THM1_C_DIR
 
 __all__ = ["lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1"]
 

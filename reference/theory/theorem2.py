@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .constants import THM2_C_T, THM2_C_t, Bound, C0_thm2, C1_thm2, _positive, _t, log_threshold
+from .constants import _positive, _t, Bound, C0_thm2, C1_thm2, log_threshold, THM2_C_T, THM2_C_t
 
 __all__ = ["THM2_DIR_ERR", "theorem2_conditions", "theorem2", "theorem2_direction_form"]
 

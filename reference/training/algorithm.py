@@ -1,13 +1,13 @@
 """Algorithm 1 (two-stage normalized gradient descent) and named variants for ablations.
 
-Algorithm 1 (paper Section 4.2; PAPER.md section 5)::
+Algorithm 1 (paper Section 4.2; docs/paper.md section 5)::
 
     init: W_ov = 0 (abs(V) x d), W_kq = 0 (d x d)
     stage 1, t = 0..T-1:   W_ov <- W_ov - eta0 * grad L_0(W_ov) / ||grad L_0(W_ov)||
     stage 2, t = 0..T1-1:  W_kq <- W_kq - eta  * grad_W_kq L(W_ov^(T), W_kq) / ||...||
 
-run in token coordinates (``B = W_ov E``, ``A = E^T W_kq E``, DESIGN.md "Two
-faces") with :class:`reference.training.engine.Engine`: ``B <- B - eta0 * e0.grad_dir``
+run in token coordinates (``B = W_ov E``, ``A = E^T W_kq E``, docs/derivations.md \"Two
+faces\") with :class:`reference.training.engine.Engine`: ``B <- B - eta0 * e0.grad_dir``
 and ``A <- A - eta * e.grad_dir["A"]``. Frobenius norms agree in both
 coordinates, so this *is* Algorithm 1; the part of a non-zero initial weight
 outside the span of ``E`` never moves (every gradient lies in the span) and is
@@ -38,14 +38,12 @@ import numbers
 import numpy as np
 
 from ..data.dataset import Dataset
-from .engine import Engine
 from ..errors import ConfigError, WeightsError
+from .engine import Engine
 from .metrics import Metrics
 from .progress import Progress
 from .trajectory import STAGE1_KEYS, STAGE1_L_KEYS, STAGE2_KEYS, Trajectory
 
-# Progress is re-exported from reference.training.progress, where it now lives (``from reference.training.algorithm
-# import Progress`` keeps working).
 __all__ = ["two_stage_ngd", "VARIANTS"]
 
 #: variant name -> one-line description (every one but "two_stage" is NOT the paper's algorithm)
@@ -191,7 +189,7 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
 
     Notes
     -----
-    Serves Lemma 1, Proposition 1, Lemma 3, Lemmas 5-7 and Theorems 1-3 (PAPER.md section 7).
+    Serves Lemma 1, Proposition 1, Lemma 3, Lemmas 5-7 and Theorems 1-3 (docs/paper.md section 7).
     """
     if not isinstance(ds, Dataset):
         raise ConfigError(f"ds must be a Dataset, got {type(ds).__name__}")

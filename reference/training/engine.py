@@ -1,6 +1,6 @@
 """The training engine: ``L``, ``L_0`` and their gradients for the whole dataset at once.
 
-This is the second face of the mathematics (DESIGN.md, "Two faces"). Under
+This is the second face of the mathematics (docs/derivations.md, "Two faces"). Under
 Assumption 2 (``E`` has orthonormal columns) the model depends on the weights
 only through the token coordinates
 
@@ -17,7 +17,7 @@ matrix is built: a sentence is a set of *groups*, its distinct tokens with
 their multiplicities (all positions of one token share a score, hence an
 attention weight).
 
-Numerics (DESIGN.md, "Numerics"). Losses are computed from the logit gaps
+Numerics (docs/derivations.md, sections 3-4). Losses are computed from the logit gaps
 ``u = logsumexp_{v != y}(Tbar_v - Tbar_y)`` as ``softplus(u)``; ``1 - p_y`` is
 ``exp(-softplus(-u))``, never a subtraction. Gradients are returned as an O(1)
 matrix ``G`` and a log-scale ``c`` with ``grad = exp(c) G``, so the direction
@@ -36,11 +36,11 @@ O(N |V|^2) through one matrix product.
 import numpy as np
 from scipy import sparse
 
+from ..data.validate import check_weights
 from ..errors import AssumptionError, WeightsError
-from .evaluation import Stage1Eval, Stage2Eval
 from ..numerics import _exp, _frobenius, _logsumexp, log_softplus, softplus
 from ..structure.orders import collocation
-from ..data.validate import check_weights
+from .evaluation import Stage1Eval, Stage2Eval
 
 __all__ = ["Engine"]
 
@@ -100,7 +100,7 @@ class Engine:
 
     # ------------------------------------------------------------------ coordinates
     def to_coords(self, W_ov, W_kq):
-        """``(B, A) = (W_ov E, E^T W_kq E)``: the token coordinates of the weights (DESIGN.md, "Two faces").
+        """``(B, A) = (W_ov E, E^T W_kq E)``: the token coordinates of the weights (docs/derivations.md, "Two faces").
 
         The scores ``x_l^T W_kq x_L`` and logits ``W_ov x`` depend on the weights
         only through these, for any weights (not only those in the span of ``E``).

@@ -2,7 +2,7 @@
 
 :class:`Metrics` turns the engine's evaluation at an iterate (``Engine.stage1``
 at ``W_ov = B E^T``, ``Engine.stage2`` at ``W_kq = E A E^T``) into the
-metrics the paper's statements are about (PAPER.md section 7): norms and
+metrics the paper's statements are about (docs/paper.md section 7): norms and
 cosines to the certified ``W*`` (Lemma 1, Proposition 1, Theorem 1), the
 stage-1 margins and the wrong-logit spread (Lemma 3, Corollary 1), the
 attention quantities of Lemma 5 and Theorem 2, the Lemma 6 and 7 inner
@@ -47,7 +47,7 @@ class Metrics:
     Notes
     -----
     Serves the measurements of Lemma 1, Proposition 1, Lemma 3, Lemmas 5-7 and
-    Theorems 1-3 (PAPER.md section 7); the keys are listed in :mod:`reference.training.trajectory`.
+    Theorems 1-3 (docs/paper.md section 7); the keys are listed in :mod:`reference.training.trajectory`.
     """
 
     def __init__(self, eng, B_star, A_star, perp_ov2=0.0, perp_kq2=0.0):

@@ -1,5 +1,4 @@
-"""The one-line progress report on stderr that every long run prints (CONTRACT.md: "Long runs print a
-progress line to stderr").
+"""The one-line progress report on stderr that every long run prints.
 
 ``Progress(label, total)`` is silent for runs shorter than :data:`AUTO_DELAY`
 seconds; after that it redraws one line in place on a terminal (at most once
@@ -14,7 +13,7 @@ import time
 __all__ = ["Progress", "AUTO_DELAY"]
 
 #: Seconds of silence before an automatic (``enabled=None``) progress line starts: runs shorter
-#: than this print nothing ("a progress line for runs longer than a few seconds", issue 5).
+#: than this print nothing.
 AUTO_DELAY = 2.0
 #: Seconds between redraws on a terminal, and between lines appended to a non-terminal stream.
 TTY_INTERVAL, LOG_INTERVAL = 1.0, 5.0

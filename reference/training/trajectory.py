@@ -1,7 +1,7 @@
 """The record of a training run: per-iterate metrics of Algorithm 1 and its variants.
 
 A :class:`Trajectory` holds, for every iterate ``t`` of each stage, the
-quantities the paper's statements are about (PAPER.md section 7), and the
+quantities the paper's statements are about (docs/paper.md section 7), and the
 final, initial and max-margin weights in paper coordinates. The metric names
 are part of the library's contract (``reference.theory`` reads them):
 
