@@ -184,7 +184,8 @@ def _selected(sel, item, level):
         return True
     if sel in REGIMES:
         return (item.get("regime", "ordinary") if level != "dataset" else "ordinary") == sel
-    return any(fnmatch.fnmatchcase(item["name"], p) for p in sel)
+    name = item["name"] + ("/" if level == "dataset" else "")     # "weighted/*" selects its W* too
+    return any(fnmatch.fnmatchcase(item["name"], p) or fnmatch.fnmatchcase(name, p) for p in sel)
 
 
 def _selector(cases):
@@ -361,7 +362,8 @@ def check(impl, golden=None, *, cases=None, functions=None):
     levels = {"case": parsed["cases"], "run": parsed["runs"], "dataset": list(data.values())}
     if sel is not None and not isinstance(sel, str):
         names = [i["name"] for lv in levels.values() for i in lv]
-        unmatched = [p for p in sel if not any(fnmatch.fnmatchcase(n, p) for n in names)]
+        unmatched = [p for p in sel if not any(fnmatch.fnmatchcase(n, p) or fnmatch.fnmatchcase(n + "/", p)
+                                               for n in names)]
         if unmatched:
             raise ConfigError(f"cases= {unmatched[0]!r} matches no case, run or dataset; names look like "
                               f"{parsed['cases'][0]['name']!r}, {names[-1]!r}")
@@ -407,7 +409,9 @@ def _saturation_notes(entries, items):
                 why = ("a loss or gradient underflows float64" if it["underflow"] else
                        f"1 - p is {'exactly 0 in float64' if it['log_1mp'] == -math.inf else 'about e^%.0f' % it['log_1mp']}")
             else:
-                why = f"the probabilities round to 1 from t = {min(t for t in it.get('saturated', (1,)) if t)}"
+                sat = it.get("saturated", (None, None))
+                why = "the run saturates (" + ", ".join(f"stage {k + 1} from t = {t}" for k, t in enumerate(sat)
+                                                        if t is not None) + ")"
             note = (f"passes every ordinary case and fails here, where {why}: not saturation-safe (form 1 - p "
                     "from the other probabilities, scale gradients in log space: docs/derivations.md)")
             e = replace(e, hint=note + ("; " + e.hint if e.hint else ""))

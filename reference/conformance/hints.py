@@ -227,24 +227,24 @@ def _iterates(output, got, want, item, pair):
                "included)"
     if g.shape != w.shape or not np.all(np.isfinite(g)) or g.shape[0] < 2:
         return None
-    steps = np.linalg.norm(np.diff(g, axis=0).reshape(g.shape[0] - 1, -1), axis=1)
-    if np.allclose(steps, item[other_eta], rtol=1e-9) and not _close(item[eta_key], item[other_eta]):
-        return f"stage-{stage} steps have length {item[other_eta]:g} = {other_eta}, not {eta_key} = " \
-               f"{item[eta_key]:g}: eta0 and eta swapped?"
-    off = np.flatnonzero(np.abs(steps - item[eta_key]) > 1e-9 * item[eta_key])
-    if off.size:
-        return f"step {int(off[0]) + 1} of stage {stage} has length {steps[off[0]]:.6g}, not {eta_key} = " \
-               f"{item[eta_key]:g}: normalised steps move exactly {eta_key} (Frobenius norm, no +eps)"
-    sat = item["saturated"][stage - 1]
     err = np.abs(g - w).reshape(g.shape[0], -1).max(axis=1)
     tol = 1e-10 + 1e-9 * np.max(np.abs(w))
     first = int(np.flatnonzero(err > tol)[0]) if np.any(err > tol) else None
     if first is None:
         return None
+    where = f"the first deviating iterate is t = {first} of stage {stage}"
+    steps = np.linalg.norm(np.diff(g, axis=0).reshape(g.shape[0] - 1, -1), axis=1)
+    if np.allclose(steps, item[other_eta], rtol=1e-9) and not _close(item[eta_key], item[other_eta]):
+        return f"{where}; stage-{stage} steps have length {item[other_eta]:g} = {other_eta}, not {eta_key} = " \
+               f"{item[eta_key]:g}: eta0 and eta swapped?"
+    off = np.flatnonzero(np.abs(steps - item[eta_key]) > 1e-9 * item[eta_key])
+    if off.size:
+        return f"{where}; step {int(off[0]) + 1} of stage {stage} has length {steps[off[0]]:.6g}, not {eta_key} = " \
+               f"{item[eta_key]:g}: normalised steps move exactly {eta_key} (Frobenius norm, no +eps)"
     if stage == 2 and first == 2 and pair is not None and pair[0]:
         return ("stage 1 agrees and W_kq^(1) agrees, but W_kq^(2) does not: the second step sees something the "
                 "first changed. Algorithm 1 keeps W_ov = W_ov^(T) frozen during stage 2: is W_ov updated there?")
-    where = f"the first deviating iterate is t = {first} of stage {stage}"
+    sat = item["saturated"][stage - 1]
     if sat is not None:
         return where + (f"; the run is saturated from t = {sat} on" if first >= sat else
                         f", before the run saturates (t = {sat})")
@@ -288,8 +288,14 @@ def hint(entry, got, want, ctx):
     hints = []
     if entry.status == "error":
         msg = entry.message
-        if "Warning" in msg and ("invalid value" in msg or "divide" in msg):
-            hints.append("a floating-point warning (0/0 or x/0): a gradient that underflowed, normalised?")
+        if "Warning" in msg and "encountered in log" in msg:
+            hints.append("log(0): -log of a probability that rounded to 0, i.e. log(softmax(...)); use log-sum-exp "
+                         "(log_softmax) for the cross-entropy, and log L from log-sum-exp")
+        elif "Warning" in msg and "overflow encountered in exp" in msg:
+            hints.append("exp overflowed: a softmax without subtracting the max?")
+        elif "Warning" in msg and ("invalid value" in msg or "divide" in msg):
+            hints.append("a floating-point warning (0/0 or x/0): a gradient that underflowed to 0, normalised? "
+                         "(scale the gradient in log space, docs/derivations.md)")
         elif any(w in msg for w in ("shape", "mismatch", "align", "broadcast", "size")):
             hints.append(f"the shapes do not fit (|V| = {D['V']}, d = {D['d']}): a matrix used transposed? "
                          "W_ov is |V| x d, W_kq is d x d, X is d x L (columns are tokens)")
