@@ -118,8 +118,8 @@ def _check(args):
             raise ConfigError(str(e).replace("cases= ", "--cases ").replace("unknown function(s)",
                                                                              "--functions: unknown function(s)"))
     if not report.entries:
-        raise ConfigError(f"--impl {args.impl!r} provides none of the selected functions "
-                          f"({', '.join(functions or FUNCTIONS)})")
+        raise ConfigError(f"--impl {args.impl!r} provides none of the {'selected ' if functions else ''}"
+                          f"functions {', '.join(functions or FUNCTIONS)}")
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=1)
         print()
