@@ -150,7 +150,7 @@ def run(args):
         provides none of the selected functions (the CLI prints one line, exit 2).
     """
     from ..conformance.golden import golden_cases
-    from ..conformance.golden_file import write_cases
+    from ..conformance.golden_io import write_cases
     if args.check is not None:
         return _check(args)
     for flag, value in (("--impl", args.impl), ("--functions", args.functions), ("--cases", args.cases)):

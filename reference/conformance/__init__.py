@@ -16,14 +16,13 @@ from .golden_file import (
                      DATASET_FIELDS,
                      EXPECTED_FIELDS,
                      FORMAT,
-                     load_cases,
                      PER_SENTENCE,
                      RUN_FIELDS,
                      seal,
                      TOP_FIELDS,
                      VERSION,
-                     write_cases,
 )
+from .golden_io import load_cases, write_cases
 from .literal_impl import library_impl
 from .report import (
                      compare,

@@ -242,6 +242,11 @@ def _probes(f, name, args, outs, D, item, level, want, tol):
         if got is not None and agrees(got, want):
             found.append("the result matches when W_kq is transposed: the score of position l is "
                          "x_l^T W_kq x_L (key on the left, query on the right, Section 3)")
+    if level == "case" and "W_kq" in args:
+        got = rerun(W_kq=item["W_kq"] * np.sqrt(D["d"]))
+        if got is not None and agrees(got, want):
+            found.append(f"the result matches when W_kq is multiplied by sqrt(d) = sqrt({D['d']}): scores divided by "
+                         "sqrt(d)? The paper's attention has no 1/sqrt(d) scaling (Section 3)")
     if level == "case" and "W_ov" in args and D["V"] == D["d"]:
         got = rerun(W_ov=item["W_ov"].T.copy())
         if got is not None and agrees(got, want):

@@ -9,7 +9,8 @@ gradient, a ``log_1mp`` of a probability that is exactly 1).
 
 The schema is the tuples below, field by field in ``docs/conformance.md``
 (the test suite holds the two equal); :mod:`reference.conformance.schema`
-checks every field's type, range and shape and names the one at fault. The
+checks every field's type, range and shape and names the one at fault, and
+:mod:`reference.conformance.golden_io` writes and loads files. The
 file ends with a ``checksum`` of its content, so a file changed after it was
 written (a flipped digit, a cut-off end) is refused as corrupt rather than
 blamed on the implementation under test.
@@ -19,14 +20,13 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 
 import numpy as np
 
 from ..errors import ConfigError
 
 __all__ = ["FORMAT", "VERSION", "TOP_FIELDS", "DATASET_FIELDS", "RUN_FIELDS", "CASE_FIELDS", "EXPECTED_FIELDS",
-           "PER_SENTENCE", "MAX_FILE_BYTES", "checksum", "seal", "write_cases", "load_cases", "read_json"]
+           "PER_SENTENCE", "MAX_FILE_BYTES", "checksum", "seal", "read_json", "read_cases_file"]
 
 FORMAT = "reference.conformance.golden"
 #: Bumped whenever a field changes meaning; :func:`load_cases` refuses other versions.
@@ -82,56 +82,6 @@ def seal(cases):
     cases.pop("checksum", None)
     cases["checksum"] = checksum(cases)
     return cases
-
-
-def write_cases(path, cases, *, overwrite=False):
-    """Write golden cases as strict JSON, floats by ``repr`` (round-trip exact; Section 3 to Algorithm 1 outputs).
-
-    The file is written to a temporary file in the same folder and then moved into place,
-    so a reader never sees half a file; an existing ``path`` (or a symbolic link there) is
-    refused unless ``overwrite``, and a link is replaced, never followed.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    cases : dict
-        From :func:`reference.conformance.golden_cases` (validated and sealed again here).
-    overwrite : bool
-        Replace an existing file.
-
-    Raises
-    ------
-    ConfigError
-        ``cases`` is not a valid golden-case dict; ``path`` exists (without ``overwrite``).
-    OSError
-        The file cannot be written.
-    """
-    from .schema import validate_cases
-    cases = seal(jsonable(cases))
-    validate_cases(cases, "cases to write")
-    path = os.fspath(path)
-    if not overwrite and os.path.lexists(path):
-        raise ConfigError(f"{path} already exists; remove it or choose another file name")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".golden-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(cases, f, allow_nan=False, separators=(",", ":"))
-            f.write("\n")
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)                    # fails on any existing entry, link or not
-            except FileExistsError:
-                raise ConfigError(f"{path} already exists; remove it or choose another file name") from None
-            except OSError:                           # no hard links on this file system
-                if os.path.lexists(path):
-                    raise ConfigError(f"{path} already exists; remove it or choose another file name") from None
-                os.replace(tmp, path)
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
 
 
 class _Refused(Exception):
@@ -197,28 +147,3 @@ def read_cases_file(path):
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not a JSON file ({e})") from None
     return read_json(text, path)
-
-
-def load_cases(path):
-    """Read and validate a golden-case file written by :func:`write_cases` (or ``python -m reference golden``).
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-
-    Returns
-    -------
-    dict
-        The cases as JSON values (lists, floats, strings); :func:`reference.conformance.check`
-        decodes them.
-
-    Raises
-    ------
-    ConfigError
-        Missing or oversized file, not strict JSON, another format or :data:`VERSION`, a field of
-        the wrong type, range or shape (named), or a checksum that does not match the content.
-    """
-    from .schema import validate_cases
-    cases = read_cases_file(path)
-    validate_cases(cases, os.fspath(path))
-    return cases

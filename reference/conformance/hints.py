@@ -132,6 +132,10 @@ def _unit_norm(output, got, item, eta_key=None, W=None):
     else:
         v, target, what = W - g, item[eta_key], "the step W - W_next has length"
     n = float(np.linalg.norm(v))
+    if eta_key is not None:
+        want_step = W - np.asarray(item["expected"][output], dtype=np.float64)
+        if np.allclose(v, -want_step, rtol=1e-6, atol=1e-9 * target):
+            return "the step goes the other way (W + eta g): Algorithm 1 descends, W - eta grad / ||grad||"
     if _close(n, target, 1e-9) or g.dtype == np.float32:
         return None
     ln = item["expected"].get(LOG_NORM[output], 0.0)
@@ -229,6 +233,9 @@ def _iterates(output, got, want, item, pair):
         return None
     err = np.abs(g - w).reshape(g.shape[0], -1).max(axis=1)
     tol = 1e-10 + 1e-9 * np.max(np.abs(w))
+    if np.allclose(g[1], -w[1], rtol=1e-6, atol=tol) and np.any(w[1]):
+        return f"W^(1) of stage {stage} is minus the expected one: the steps go uphill (W + eta g); Algorithm 1 " \
+               "descends, W - eta grad / ||grad||"
     first = int(np.flatnonzero(err > tol)[0]) if np.any(err > tol) else None
     if first is None:
         return None
@@ -239,7 +246,7 @@ def _iterates(output, got, want, item, pair):
                f"{item[eta_key]:g}: eta0 and eta swapped?"
     off = np.flatnonzero(np.abs(steps - item[eta_key]) > 1e-9 * item[eta_key])
     if off.size:
-        return f"{where}; step {int(off[0]) + 1} of stage {stage} has length {steps[off[0]]:.6g}, not {eta_key} = " \
+        return f"{where}; step {int(off[0]) + 1} of stage {stage} has length {steps[off[0]]:.12g}, not {eta_key} = " \
                f"{item[eta_key]:g}: normalised steps move exactly {eta_key} (Frobenius norm, no +eps)"
     if stage == 2 and first == 2 and pair is not None and pair[0]:
         return ("stage 1 agrees and W_kq^(1) agrees, but W_kq^(2) does not: the second step sees something the "
