@@ -17,6 +17,7 @@ from ..errors import ReferenceValueError
 COMMANDS = {
     "figure2": "figure2_cmd",
     "example": "example_cmd",
+    "train": "train_cmd",
     "ablation": "ablation_cmd",
     "golden": "golden_cmd",
     "sweep": "sweep_cmd",
