@@ -156,12 +156,12 @@ def panels(traj, n_tokens):
          "lines": [{"x": t1, "y": s1["loss0"]}],
          "right_scale": (1.0 / n_tokens, "$L_0/|V|$ (mean, the published scale)")},
         {"title": r"stage 1: $\langle \bar W_{ov}, \bar W^*_{ov}\rangle$", "ylabel": "cosine",
-         "lines": [{"x": t1, "y": s1["cos"]}]},
+         "lines": [{"x": t1, "y": s1["cos"]}], "cosine": True},
         {"title": r"stage 1: $\|W_{ov}\|$", "ylabel": "norm", "lines": [{"x": t1, "y": s1["norm"]}]},
         {"title": "stage 2: $L$ (Eq. 1, mean over $D_0$)", "ylabel": "$L$",
          "lines": [{"x": t2, "y": s2["loss"]}]},
         {"title": r"stage 2: $\langle \bar W_{kq}, \bar W^*_{kq}\rangle$", "ylabel": "cosine",
-         "lines": [{"x": t2, "y": s2["cos"]}]},
+         "lines": [{"x": t2, "y": s2["cos"]}], "cosine": True},
         {"title": r"stage 2: $\|W_{kq}\|$", "ylabel": "norm", "lines": [{"x": t2, "y": s2["norm"]}]},
     ]
 
