@@ -286,7 +286,7 @@ def _run_commands(path, exact, capsys):
         where = f"{_id(path)}:{line}: {cmd}"
         if _placeholder(argv):
             continue                                   # see test_placeholder_commands_exist
-        assert argv and argv[0] in COMMANDS or argv[:1] == ["--help"], f"unknown command at {where}"
+        assert argv and argv[0] in COMMANDS or argv[:1] in (["--help"], ["--version"]), f"unknown command at {where}"
         run = argv if exact else _fast(argv)
         try:
             status = main(run)
