@@ -136,7 +136,8 @@ def test_figure2_zero_init(tmp_path):
 def test_figure2_random_init():
     res = figure2.run(seed=1, init="random", T=30, T1=30)
     cos = np.concatenate([res["traj"].stage1["cos"], res["traj"].stage2["cos"]])
-    unit = [p["title"] for p in figure2.panels(res["traj"], 20) if "langle" in p["title"]] if np.nanmin(cos) >= 0 else []
+    cosines = [p["title"] for p in figure2.panels(res["traj"], 20) if "langle" in p["title"]]
+    unit = cosines if np.nanmin(cos) >= 0 else []
     _check(figure2.panels(res["traj"], 20), 2, 3, unit)
 
 

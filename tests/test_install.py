@@ -49,7 +49,7 @@ def test_version_is_setup_cfg_s(capsys):
 
 
 def test_console_script_is_declared_and_runs(capsys):
-    """setup.cfg declares ``reference = reference.commands.cli:console_main``; calling it is the CLI named ``reference``."""
+    """setup.cfg declares ``reference = reference.commands.cli:console_main``: the CLI named ``reference``."""
     eps = [ep for ep in metadata.entry_points(group="console_scripts") if ep.name == "reference"]
     assert [ep.value for ep in eps] == ["reference.commands.cli:console_main"]
     entry = eps[0].load()

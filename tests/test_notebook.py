@@ -23,7 +23,8 @@ NOTEBOOK = os.path.join(ROOT, "docs", "tutorial.ipynb")
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("tutorial_notebook", os.path.join(ROOT, "tools", "tutorial_notebook.py"))
+    path = os.path.join(ROOT, "tools", "tutorial_notebook.py")
+    spec = importlib.util.spec_from_file_location("tutorial_notebook", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -160,7 +160,8 @@ def test_example_on_example1_predicts_example2(tmp_path, capsys):
     rep = json.loads(capsys.readouterr().out)
     got = {r["sentence"]: r for r in rep["unseen"]}
     for text, nxt in (("S P", "V"), ("V P", "O")):
-        assert got[text]["expected"] == nxt and got[text]["prediction"] == nxt and got[text]["family"] == "non-comparable"
+        r = got[text]
+        assert r["expected"] == nxt and r["prediction"] == nxt and r["family"] == "non-comparable"
     assert all(r["correct"] for r in rep["training"]) and rep["ok"]
 
 
@@ -171,3 +172,13 @@ def test_example_on_data_failing_an_assumption_says_so_and_exits_1(tmp_path, cap
     out = capsys.readouterr().out
     assert out.startswith(f"data: {f}")
     assert "unseen sentences: n/a (Theorem 3 needs Assumption 3, which fails on this data)" in out
+
+
+def test_inspect_reads_a_sample_file(tmp_path, capsys):
+    f = tmp_path / "s.txt"
+    f.write_text(A3_FAILS)
+    assert main(["inspect", "--samples", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"corpus: {f}") and f"sentence 'a b b' ({f}:6)" in out
+    assert main(["inspect", str(f), "--samples", str(f)]) == 2
+    assert "not both" in capsys.readouterr().err

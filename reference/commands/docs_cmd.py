@@ -26,7 +26,7 @@ def add_arguments(parser):
     """
     parser.epilog = EPILOG
     parser.add_argument("name", nargs="?", metavar="NAME",
-                        help="a document: tutorial, paper, theory, ... (a file name of the list; '.md' may be left out)")
+                        help="a document: tutorial, paper, theory, ... (a name of the list; '.md' may be left out)")
     parser.add_argument("--path", action="store_true", help="print the document's path (or the folder's) instead")
 
 
