@@ -1,7 +1,7 @@
 """The certified mode: Algorithm 1 in ball arithmetic, ``W*`` in rationals, rigorous verdicts.
 
-Needs the optional extra ``certified`` (python-flint); without it every test here but the
-first is skipped with that reason. What is asserted:
+Needs the optional extra ``certified`` (python-flint); without it the module is skipped with that
+reason (``tests/test_certified_install.py`` checks the error a user then gets). What is asserted:
 
 * the exact iterate's ball and the float64 run of the ordinary engine agree: the float iterate
   lies within the audit's relative tolerance ``RTOL`` of the ball at every ``t`` (the float
@@ -17,7 +17,6 @@ first is skipped with that reason. What is asserted:
 
 import dataclasses
 import math
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -30,21 +29,11 @@ from reference.structure.generate import example1
 from reference.training import two_stage_ngd
 
 
-def test_without_the_extra_one_clear_line(monkeypatch):
-    """Without python-flint the certified entry points raise MissingExtraError saying how to install it."""
-    from reference.certified import certified_ngd, certify_star, MissingExtraError
-    monkeypatch.setitem(sys.modules, "flint", None)
-    for call in (lambda: certified_ngd(example1(), 0.1, 0.025, 1, 1), lambda: certify_star(example1(), "ov")):
-        with pytest.raises(MissingExtraError) as e:
-            call()
-        msg = str(e.value)
-        assert "\n" not in msg and 'pip install -e ".[certified]"' in msg
-
-
 flint = pytest.importorskip("flint", reason='the certified extra is not installed (pip install -e ".[certified]")')
 
 from reference.certified import (  # noqa: E402
-    certified_ngd, certify_star, certify_with_precision, decide, decide_row, MIN_BITS, NA, PrecisionError,
+    certified_ngd, certify_star, certify_with_precision, decide, decide_row, FlintBalls, MIN_BITS, NA,
+    PrecisionError,
     PROVED, REFUTED, UNDECIDED, verify_kkt)
 from reference.experiments.verify import LARGE_STEPS, VERIFY  # noqa: E402
 
@@ -159,7 +148,6 @@ def test_wrong_kkt_claims_refused():
 
 # ---------------------------------------------------------------- decide
 def test_decide_one_ball():
-    from reference.certified import FlintBalls
     K = FlintBalls(100)
     with K.precision():
         third = K.exact(1) / 3
@@ -173,7 +161,6 @@ def test_decide_one_ball():
 
 
 def test_decide_row_conditions():
-    from reference.certified import FlintBalls
     K = FlintBalls(100)
     with K.precision():
         one, eps = K.one, K.exact(1) / 3 - K.exact(1) / 3
@@ -265,3 +252,75 @@ def test_float_steps_are_exact_binary_numbers():
         assert a.stage1["norm"][1].contains(flint.arb(0.1)) and not a.stage1["norm"][1].overlaps(
             b.stage1["norm"][1])
     assert math.isclose(a.K.mid(a.stage1["norm"][1]), 0.1)
+
+
+# ---------------------------------------------------------------- the errata's counterexamples, refuted
+def test_theorem2_printed_attention_bound_refuted():
+    """Theorem 2's minimal counterexample (docs/theory.md): corpus {t1 t0 t1 t0, t0 t1}, eta0 = 1000,
+    T = 20, eta = 1e6. Its conditions hold (both constants K of ``x >= K log^p x`` are below 1 here, so
+    they hold for every T, t >= 1; decided literally at T = 20, t = 1), and at t = 1 the whole ball of
+    ``min_n phi_+`` lies below ``1 / (1 + L_max e^{-C_1})``, ``C_1 = eta / (4 L_max ||W*_kq||^2)``."""
+    from reference.data.dataset import Dataset
+    from reference.experiments.verify import COUNTEREXAMPLES
+    c = COUNTEREXAMPLES["counterexample: Theorem 2"]
+    ds = Dataset.from_corpus(c["corpus"])
+    ct, _ = certify_with_precision(lambda p: certified_ngd(ds, c["eta0"], c["eta"], c["T"], c["T1"], prec=p))
+    K = ct.K
+    Lm, N, V = ds.L_max, ds.N, ds.vocab.n_tokens
+    with K.precision():
+        e0, e1 = K.exact(c["eta0"]), K.exact(c["eta"])
+        n_ov, n_kq = ct.star_norm_ov, ct.star_norm_kq
+        cond_T = decide(c["T"] - 384 * n_ov ** 5 * K.log(K.exact(V)) * K.log(K.exact(c["T"])) / e0)
+        cond_t = decide(K.one - 1696 * N * Lm ** 4 * n_kq ** 6 * K.log(K.one) ** 2 / e1)
+        assert (384 * n_ov ** 5 * K.log(K.exact(V)) / e0 < 1) and (1696 * N * Lm ** 4 * n_kq ** 6 / e1 < 1)
+        C1 = e1 / (4 * Lm * n_kq ** 2)
+        bound = 1 / (1 + Lm * K.exp(-C1))
+        both = PROVED if cond_T.verdict == cond_t.verdict == PROVED else UNDECIDED
+        r = decide_row([ct.stage2["phi_plus_min"][1] - bound], [both], t=[1])
+    assert cond_T.verdict == PROVED and cond_t.verdict == PROVED
+    assert r.verdict == REFUTED
+
+
+def _prop2_closed_form_exact(ds):
+    """Proposition 2's printed column q in rationals: |N|/(|O|+|N|) on O, -|O|/(|O|+|N|) on N, 0 elsewhere."""
+    from reference.structure.orders import query_orders
+    V = ds.vocab.n_tokens
+    A = [[Fraction(0)] * V for _ in range(V)]
+    for q, o in query_orders(ds).items():
+        nO, nN = len(o.optimal), len(o.non_optimal)
+        for i in o.optimal:
+            A[i][q] = Fraction(nN, nO + nN)
+        for i in o.non_optimal:
+            A[i][q] = Fraction(-nO, nO + nN)
+    return A
+
+
+def test_proposition2_closed_form_refuted_and_proved():
+    """On the erratum's sample set the closed form differs from the exact W*_kq (refuted, by 1/21 at
+    (a, q)); on Example 1 (prefix-closed) it equals the exact W*_kq entry for entry (proved)."""
+    from reference.data.dataset import Dataset
+    from reference.experiments.verify import COUNTEREXAMPLES
+    bad = Dataset.from_samples(COUNTEREXAMPLES["counterexample: Proposition 2"]["samples"])
+    for ds, verdict in ((bad, REFUTED), (example1(), PROVED)):
+        star, P = certify_star(ds, "kq"), _prop2_closed_form_exact(ds)
+        diff = max(abs(x - y) for rx, ry in zip(star.coords, P) for x, y in zip(rx, ry))
+        K = FlintBalls(64)
+        with K.precision():
+            assert decide(-K.exact(diff)).verdict == verdict
+        if verdict == REFUTED:
+            a, q = bad.vocab.index("a"), bad.vocab.index("q")
+            assert star.coords[a][q] == Fraction(2, 3) and P[a][q] - star.coords[a][q] == Fraction(1, 21)
+
+
+def test_certified_md_python_blocks_run(tmp_path, monkeypatch, capsys):
+    """The ```python blocks of docs/certified.md run as written (here, where the extra is installed)."""
+    from test_docs import DOCS, python_blocks
+    import os
+    monkeypatch.chdir(tmp_path)
+    ns = {}
+    blocks = python_blocks(os.path.join(DOCS, "certified.md"))
+    assert blocks
+    for line, code in blocks:
+        exec(compile(code, f"docs/certified.md:{line}", "exec"), ns)
+    out = capsys.readouterr().out.split("\n")
+    assert out[:2] == ["proved", "undecided"] and float(out[2]) < 2.0 ** -380 and out[3] == "3 13/6"
