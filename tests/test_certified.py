@@ -90,6 +90,24 @@ def test_ball_contains_float_iterates_random_init():
     _float_inside(ct, tr)
 
 
+@pytest.mark.slow
+def test_ball_contains_float_iterates_large_steps_full():
+    """The whole large-step run of ``verify`` (1000 + 1500 steps; about 2^15.6 bits, minutes)."""
+    ds, L = example1(), LARGE_STEPS
+    ct, _ = certify_with_precision(lambda p: certified_ngd(ds, L["eta0"], L["eta"], L["T"], L["T1"], prec=p))
+    _float_inside(ct, two_stage_ngd(ds, L["eta0"], L["eta"], L["T"], L["T1"], record="full"))
+
+
+@pytest.mark.slow
+def test_ball_contains_float_iterates_paper_experiment():
+    """The paper's experiment (|V| = 20, 900 + 900 steps, zero init)."""
+    from reference.experiments.figure2 import figure2_dataset
+    ds = figure2_dataset(20, rng=np.random.default_rng(0))
+    eta0, eta = VERIFY["eta0"], VERIFY["eta"]
+    ct, _ = certify_with_precision(lambda p: certified_ngd(ds, eta0, eta, 900, 900, prec=p))
+    _float_inside(ct, two_stage_ngd(ds, eta0, eta, 900, 900, record="full"))
+
+
 def test_certified_metrics_match_float_metrics(example1_run):
     """Every certified quantity's midpoint agrees with the float metric of the same name (nan where None)."""
     ds, ct, tr, _ = example1_run
@@ -101,6 +119,21 @@ def test_certified_metrics_match_float_metrics(example1_run):
             assert np.array_equal(np.isnan(mid), np.isnan(f)), (stage, k)
             ok = ~np.isnan(f)
             assert np.all(np.abs(mid[ok] - f[ok]) <= RTOL * np.maximum(1.0, np.abs(f[ok]))), (stage, k)
+
+
+def test_stage1_inner_products_match_the_engine(example1_run):
+    """``<grad L_0/||grad L_0||, W_bar*_ov>`` and ``<., W_ov^(t)>``: balls against the float engine's direction."""
+    from reference.training import Engine
+    ds, ct, tr, _ = example1_run
+    eng = Engine(ds)
+    B_star = ct.star_ov.as_float()
+    for t in range(0, E1["T"], 50):
+        B = tr.W_ov_iterates[t] @ ds.vocab.E
+        g = eng.stage1(B).grad_dir
+        want = (float(np.sum(g * B_star)) / np.linalg.norm(B_star), float(np.sum(g * B)))
+        got = (ct.K.mid(ct.stage1["ugrad_star"][t]), ct.K.mid(ct.stage1["ugrad_W"][t]))
+        assert np.allclose(got, want, rtol=RTOL, atol=RTOL), (t, got, want)
+    assert ct.stage1["ugrad_star"][-1] is None
 
 
 def test_coordinate_embedding_required():

@@ -25,7 +25,7 @@ from ..training.progress import Progress
 from .backend import DEFAULT_PREC, FlintBalls, PrecisionError
 from .evaluate import frobenius2, inner, stage1_eval, stage2_eval
 from .instance import Instance
-from .kkt import certify_star
+from .kkt import certify_star, ExactStar
 from .metrics import STAGE1_BALL_KEYS, STAGE2_BALL_KEYS, stage1_row, Stage2Rows
 from .trajectory import CertifiedTrajectory
 
@@ -44,6 +44,17 @@ def _count(name, x):
     if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0:
         raise ConfigError(f"{name} must be an integer >= 0, got {x!r}")
     return int(x)
+
+
+def _stars(W_star):
+    try:
+        a, b = W_star
+    except (TypeError, ValueError):
+        raise ConfigError("W_star must be None, False or a pair (W*_ov, W*_kq) of ExactStar") from None
+    for s, want in ((a, "ov"), (b, "kq")):
+        if not isinstance(s, ExactStar) or s.problem != want:
+            raise ConfigError(f"W_star: expected the ExactStar of problem {want!r} (certify_star), got {s!r}")
+    return a, b
 
 
 def _balls(K, M):
@@ -146,7 +157,7 @@ def certified_ngd(ds, eta0, eta, T, T1, init="zero", *, prec=DEFAULT_PREC, W_sta
     B0, A0, P_ov, P_kq = inst.split(W_ov0, W_kq0)
     if W_star is None:
         W_star = (certify_star(ds, "ov"), certify_star(ds, "kq"))
-    star_ov, star_kq = (None, None) if W_star is False else W_star
+    star_ov, star_kq = (None, None) if W_star is False else _stars(W_star)
     config = {"eta0": eta0, "eta": eta, "T": T, "T1": T1, "init": kind, "prec": K.prec, "N": ds.N,
               "n_tokens": V, "d": d, "backend": K.name}
     prog = Progress(f"certified Algorithm 1 ({K.prec} bits, |V|={V}, N={ds.N})", T + T1, enabled=progress)
@@ -165,13 +176,14 @@ def certified_ngd(ds, eta0, eta, T, T1, init="zero", *, prec=DEFAULT_PREC, W_sta
         for t in range(T + 1):
             last = t == T
             ev = stage1_eval(K, inst, B, grad=not last)
-            row = stage1_row(K, ev, frobenius2(K, B), perp_ov, inner(K, B, Bs) if Bs else None, sn_ov)
+            u = None if last else _direction(K, ev, f"stage 1, t={t}", "grad L_0")
+            row = stage1_row(K, ev, frobenius2(K, B), perp_ov, inner(K, B, Bs) if Bs else None, sn_ov,
+                             B, Bs, u)
             for k in STAGE1_BALL_KEYS:
                 s1[k].append(row[k])
             if keep_iterates:
                 its1.append(_store(K, B, iterate_prec))
             if not last:
-                u = _direction(K, ev, f"stage 1, t={t}", "grad L_0")
                 B = [[b - e0 * g for b, g in zip(rb, rg)] for rb, rg in zip(B, u)]
             prog.tick(t, "certified stage 1")
         rows2 = Stage2Rows(K, inst)

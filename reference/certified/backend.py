@@ -23,8 +23,9 @@ from ..errors import ConfigError
 
 __all__ = ["INSTALL_HINT", "MissingExtraError", "PrecisionError", "require_flint", "FlintBalls", "DEFAULT_PREC"]
 
-#: Default working precision in bits (about 60 decimal digits): enough headroom for the
-#: widening of balls over ~2000 steps of Example 1 at the paper's step sizes (docs/certified.md).
+#: Default working precision in bits (about 60 decimal digits), the starting point of
+#: ``certify_with_precision``: the paper's experiment (900 + 900 steps) is certified at it with
+#: 70 bits to spare; runs whose balls widen faster need more (docs/certified.md, "Precision control").
 DEFAULT_PREC = 200
 INSTALL_HINT = 'the certified mode needs python-flint: pip install -e ".[certified]"'
 
@@ -142,18 +143,22 @@ class FlintBalls:
     # ------------------------------------------------------------------ functions
     @staticmethod
     def exp(x):
+        """A ball containing ``exp`` of every point of ``x`` (no underflow: ``exp(-1e6)`` is a ball)."""
         return x.exp()
 
     @staticmethod
     def log(x):
+        """A ball containing ``log`` of every point of ``x`` (not finite if ``x`` reaches 0)."""
         return x.log()
 
     @staticmethod
     def log1p(x):
+        """A ball containing ``log(1 + x)``, accurate for tiny ``x`` (cross-entropy of a saturated softmax)."""
         return x.log1p()
 
     @staticmethod
     def sqrt(x):
+        """A ball containing the square root of every point of ``x``."""
         return x.sqrt()
 
     @staticmethod
@@ -189,6 +194,7 @@ class FlintBalls:
 
     @staticmethod
     def finite(x):
+        """True iff ``x`` is a finite ball (midpoint and radius finite)."""
         return bool(x.is_finite())
 
     @staticmethod

@@ -135,14 +135,16 @@ class Instance:
         return (W_ov[:, self.rows], W_kq[np.ix_(self.rows, self.rows)],
                 W_ov[:, self._perp_ov], W_kq[self._perp_kq])
 
-    def to_weights(self, B, A, W_ov_perp=None, W_kq_perp=None):
+    def to_weights(self, B, A, W_ov_perp=None, W_kq_perp=None, zero=0.0):
         """Paper coordinates from token coordinates (any element type: floats or balls).
 
         Parameters
         ----------
         B, A : (abs(V), abs(V)) arrays (dtype object for balls)
         W_ov_perp, W_kq_perp : arrays, optional
-            The entries outside the span of ``E`` (zero if omitted).
+            The entries outside the span of ``E`` (``zero`` if omitted).
+        zero : float or ball
+            The value of the entries no one sets.
 
         Returns
         -------
@@ -150,11 +152,8 @@ class Instance:
         W_kq : array, shape (d, d)
         """
         B, A = np.asarray(B), np.asarray(A)
-        W_ov = np.zeros((self.V, self.d), dtype=B.dtype)
-        W_kq = np.zeros((self.d, self.d), dtype=A.dtype)
-        if B.dtype == object:
-            W_ov[...] = 0
-            W_kq[...] = 0
+        W_ov = np.full((self.V, self.d), zero, dtype=B.dtype)
+        W_kq = np.full((self.d, self.d), zero, dtype=A.dtype)
         W_ov[:, self.rows] = B
         W_kq[np.ix_(self.rows, self.rows)] = A
         if W_ov_perp is not None:

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import ConfigError, SolverError
+from ..errors import AssumptionError, ConfigError, SolverError
 from ..maxmargin.constraints import kq_constraints, ov_constraints
 from ..maxmargin.solvers import max_margin_kq, max_margin_ov
 from .backend import require_flint
@@ -166,12 +166,17 @@ def certify_star(ds, problem, solution=None):
     SolverError
         The exact solution of the active set fails a KKT condition (named), e.g. a
         wrong active set.
+    AssumptionError
+        Embeddings that are not orthonormal.
     MissingExtraError
         python-flint (used for the exact row reduction) is not installed.
 
     Serves Eq. (2) and Eq. (3).
     """
     flint = require_flint()
+    if not ds.vocab.orthonormal:
+        raise AssumptionError("certify_star solves Eq. (2) and Eq. (3) in token coordinates, which needs "
+                              "orthonormal embeddings (Assumption 2)")
     cons = _constraints(ds, problem)
     if solution is None:
         solution = (max_margin_ov if problem == "ov" else max_margin_kq)(ds)

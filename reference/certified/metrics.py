@@ -4,8 +4,11 @@ Same names and meanings as the keys of :class:`reference.training.Trajectory`
 (its module docstring), computed from the ball evaluations of
 :mod:`reference.certified.evaluate`; ``None`` where the float trajectory has
 nan (nothing to range over, or a direction undefined because a norm ball
-contains 0). Stage 2 adds ``phi_minus_max``: ``max_n (1 - phi_+^(n))``,
-summed from the non-optimal attention, never subtracted from 1.
+contains 0). Both stages add ``grad_norm`` (``||grad||``, beside its log). Stage 1 adds
+``ugrad_star`` and ``ugrad_W``: ``<grad L_0/||grad L_0||, W_bar*_ov>`` and
+``<grad L_0/||grad L_0||, W_ov^(t)>`` (None at ``t = T``), the stage-1 twins of Lemmas 6-7's
+inner products. Stage 2 adds ``phi_minus_max``: ``max_n (1 - phi_+^(n))``, summed from the
+non-optimal attention, never subtracted from 1.
 """
 
 from .evaluate import inner
@@ -13,7 +16,7 @@ from .evaluate import inner
 __all__ = ["STAGE1_BALL_KEYS", "STAGE2_BALL_KEYS", "ball_min", "ball_max", "stage1_row", "Stage2Rows"]
 
 STAGE1_BALL_KEYS = ("loss0", "log_loss0", "norm", "cos", "margin_min", "margin_max", "wrong_spread",
-                    "grad_norm", "log_grad_norm")
+                    "grad_norm", "log_grad_norm", "ugrad_star", "ugrad_W")
 STAGE2_BALL_KEYS = ("loss", "log_loss", "norm", "cos", "phi_plus_min", "phi_minus_max", "nonopt_max",
                     "opt_att_min", "opt_drop_max", "phi_plus_decrease_max", "opt_minus_nonopt_min",
                     "ugrad_star", "ugrad_W", "ugrad_Wstar", "gap_opt_noncomp", "gap_noncomp_nonopt",
@@ -48,7 +51,7 @@ def _norm_cos(K, sq, perp2, inner_star, star_norm):
     return nrm, inner_star / (nrm * star_norm)
 
 
-def stage1_row(K, ev, sq, perp2, inner_star, star_norm):
+def stage1_row(K, ev, sq, perp2, inner_star, star_norm, B=None, B_star=None, direction=None):
     """Stage-1 quantities at one iterate from :func:`reference.certified.evaluate.stage1_eval`.
 
     Parameters
@@ -60,6 +63,10 @@ def stage1_row(K, ev, sq, perp2, inner_star, star_norm):
         ``||B||^2`` and ``||W_ov^perp||^2``.
     inner_star, star_norm : balls or None
         ``<B, B*>`` and ``||W*_ov||``.
+    B, B_star : list of lists of balls, optional
+        The iterate and ``B* = W*_ov E`` (for the ``ugrad_*`` keys).
+    direction : list of lists of balls, optional
+        The unit ``grad_B L_0`` at ``B`` (None at the last iterate: ``ugrad_*`` are None).
 
     Returns
     -------
@@ -70,9 +77,12 @@ def stage1_row(K, ev, sq, perp2, inner_star, star_norm):
     margins = [m for col in ev["margins"] for m in col]
     spreads = [ball_max(K, w) - ball_min(K, w) for w in ev["wrong"] if w]
     gn = ev.get("grad_norm")
+    has_dir = direction is not None
     return {"loss0": ev["loss0"], "log_loss0": _log(K, ev["loss0"]), "norm": norm, "cos": cos,
             "margin_min": ball_min(K, margins), "margin_max": ball_max(K, margins),
-            "wrong_spread": ball_max(K, spreads), "grad_norm": gn, "log_grad_norm": _log(K, gn)}
+            "wrong_spread": ball_max(K, spreads), "grad_norm": gn, "log_grad_norm": _log(K, gn),
+            "ugrad_star": inner(K, direction, B_star) / star_norm if has_dir and B_star is not None else None,
+            "ugrad_W": inner(K, direction, B) if has_dir else None}
 
 
 class Stage2Rows:

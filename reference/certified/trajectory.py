@@ -70,12 +70,14 @@ class CertifiedTrajectory:
     def W_ov_iterate(self, t):
         """``W_ov^(t)`` in paper coordinates, shape (abs(V), d), an object array of balls."""
         self._need_iterates()
-        return self.inst.to_weights(self.B[t], self.A[0], self._perp_balls(self.W_ov_perp), None)[0]
+        return self.inst.to_weights(self.B[t], self.A[0], self._perp_balls(self.W_ov_perp), None,
+                                    zero=self.K.zero)[0]
 
     def W_kq_iterate(self, t):
         """``W_kq^(t)`` in paper coordinates, shape (d, d), an object array of balls."""
         self._need_iterates()
-        return self.inst.to_weights(self.B[-1], self.A[t], None, self._perp_balls(self.W_kq_perp))[1]
+        return self.inst.to_weights(self.B[-1], self.A[t], None, self._perp_balls(self.W_kq_perp),
+                                    zero=self.K.zero)[1]
 
     def _perp_balls(self, P):
         return np.array([self.K.exact(float(x)) for x in np.ravel(P)], dtype=object).reshape(np.shape(P))
