@@ -114,12 +114,15 @@ def _options_with(dests):
 
 
 #: Options that read a file (the corpus of ``inspect`` is positional: test_missing_corpus_file).
-READS_FILE = {"check"}
+READS_FILE = {"check", "corpus", "samples"}
 #: Options that are step sizes of Algorithm 1.
 STEP_SIZES = {"eta0", "eta"}
 #: Small settings so that a command that wrongly accepted its bad argument would still end quickly.
 QUICK = {"example": ["--T", "2", "--T1", "2"], "sweep": ["--sizes", "3", "--seeds", "1", "--T", "2", "--T1", "2",
-                                                         "--jobs", "1"]}
+                                                         "--jobs", "1"],
+         "train": ["--out", "unused-out", "--corpus", "absent.txt", "--T", "2", "--T1", "2"]}
+#: Options a command requires besides the one under test.
+REQUIRED = {"train": ["--out", "unused-out"]}
 
 
 def test_the_bad_argument_tables_cover_the_commands():
@@ -135,7 +138,7 @@ def test_the_bad_argument_tables_cover_the_commands():
 
 @pytest.mark.parametrize("command, option", _options_with(READS_FILE))
 def test_missing_file_for_every_option_that_reads_one(capsys, tmp_path, command, option):
-    msg = _one_clear_line(capsys, [command, option, str(tmp_path / "absent.json")])
+    msg = _one_clear_line(capsys, [command, option, str(tmp_path / "absent.json")] + REQUIRED.get(command, []))
     assert "absent.json" in msg and "no such" in msg
 
 

@@ -9,6 +9,8 @@ import json
 import sys
 
 from ..data.dataset import Dataset
+from ..data.samples_file import load_samples
+from ..errors import ConfigError
 from ..structure.assumptions import check_assumptions
 from ..structure.generate import example1_path
 
@@ -27,6 +29,9 @@ def add_arguments(parser):
     parser.add_argument("corpus", nargs="?", metavar="CORPUS_FILE",
                         help="one sentence per line, tokens separated by spaces, '#' comments; D_0 is its "
                              "prefix closure (default: Example 1, shipped with the package)")
+    parser.add_argument("--samples", metavar="FILE",
+                        help="instead of a corpus: samples, one 'tokens -> next' per line, '#' comments, "
+                             "taken as they are (need not be prefix-closed)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -100,14 +105,20 @@ def report_lines(r):
 
 
 def run(args):
-    """Print the report of ``args.corpus`` (Example 1 if None); 0 if Assumptions 1-3 hold, else 1.
+    """Print the report of ``args.corpus`` or ``args.samples`` (default Example 1); 0 if Assumptions 1-3 hold, else 1.
 
     Raises
     ------
     CorpusError
-        A missing or malformed corpus file (the CLI prints ``error: ...`` and exits 2).
+        A missing or malformed corpus or sample file (the CLI prints ``error: ...`` and exits 2).
+    ConfigError
+        Both a corpus and ``--samples`` given.
     """
-    if args.corpus is None:
+    if args.samples is not None:
+        if args.corpus is not None:
+            raise ConfigError("give either CORPUS_FILE or --samples FILE, not both")
+        ds, name = load_samples(args.samples), args.samples
+    elif args.corpus is None:
         with example1_path() as path:
             ds, name = Dataset.from_corpus(path), "Example 1 (shipped)"
     else:

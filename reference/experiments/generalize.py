@@ -31,7 +31,7 @@ from ..audit.section6 import theorem3_gap
 from ..errors import ConfigError
 from ..theory.constants import C0_thm3, theorem3_predicted_C
 
-__all__ = ["GENERALIZE", "run", "write", "evaluate_sentences"]
+__all__ = ["GENERALIZE", "run", "write", "panels", "evaluate_sentences"]
 
 #: Default settings: datasets and training of the generalisation experiment.
 GENERALIZE = {"seeds": 8, "n_tokens": 12, "L_max": 6, "T": 900, "T1": 900, "max_length": 3}
@@ -240,13 +240,45 @@ def write(result, out):
     files["gaps_csv"] = write_csv(os.path.join(out, "generalize_gaps.csv"), gh, gap_rows)
     files["json"] = write_json(os.path.join(out, "generalize.json"),
                                {"config": result["config"], "totals": result["totals"], "per_seed": rows})
-    t = np.arange(T1)
-    panels = [{"title": r"Theorem 3: $\min (x^* - x_0)^T W_{kq}^{(t)} x_q$", "ylabel": "gap",
-               "lines": [{"x": t, "y": c[0]} for c in result["curves"]]},
-              {"title": r"Theorem 3: $\min (x_0 - x)^T W_{kq}^{(t)} x_q$", "ylabel": "gap",
-               "lines": [{"x": t, "y": c[1]} for c in result["curves"]]}]
     c = result["config"]
-    files["png"] = panel_figure(os.path.join(out, "generalize.png"), panels, 1, 2,
+    files["png"] = panel_figure(os.path.join(out, "generalize.png"), panels(result), 1, 2,
                                 title=f"{c['seeds']} random realizable datasets, |V| = d = {c['n_tokens']}, "
-                                      f"L_max = {c['L_max']}, zero init, T = {c['T']}, T1 = {c['T1']}")
+                                      f"L_max = {c['L_max']}, zero init, T = {c['T']}, T1 = {c['T1']} "
+                                      "(solid: measured gap; dashed: C t with the slope C the proof suggests)",
+                                panel_size=(6.5, 4.5))
     return files
+
+
+def panels(result):
+    """The two panels of ``generalize.png``: Theorem 3's gaps per dataset, measured and predicted.
+
+    Each dataset has its colour: a solid line for the measured gap ``min (x* - x0)^T W_kq^(t) x_q``
+    (resp. ``min (x0 - x)^T W_kq^(t) x_q``) and a dashed line ``C t`` with the slope the proof suggests,
+    ``C = eta gap(W*_kq) / (2 L_max ||W*_kq||^2)`` (:func:`reference.theory.constants.theorem3_predicted_C`;
+    absent when the dataset has no such gap).
+
+    Parameters
+    ----------
+    result : dict
+        The output of :func:`run`.
+
+    Returns
+    -------
+    list of dict
+        Panels for :func:`reference.experiments.plotting.panel_figure`, legends outside.
+    """
+    out = []
+    for j, (key, title) in enumerate((("gap_opt_noncomp", r"Theorem 3: $\min (x^* - x_0)^T W_{kq}^{(t)} x_q$"),
+                                      ("gap_noncomp_nonopt", r"Theorem 3: $\min (x_0 - x)^T W_{kq}^{(t)} x_q$"))):
+        lines = []
+        for r, curve in zip(result["per_seed"], result["curves"]):
+            t = np.arange(len(curve[j]))
+            colour = f"C{r['k'] % 10}"
+            lines.append({"x": t, "y": curve[j], "style": "-", "color": colour,
+                          "label": f"dataset {r['k']} (N = {r['N']}): measured, C = {r[key + '_C']:.3g}"})
+            C = r[key + "_C_predicted"]
+            if math.isfinite(C):
+                lines.append({"x": t, "y": C * t, "style": "--", "color": colour,
+                              "label": f"dataset {r['k']}: predicted C t, C = {C:.3g}"})
+        out.append({"title": title, "ylabel": "gap", "lines": lines, "legend_outside": True})
+    return out

@@ -143,10 +143,9 @@ def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
     ----------
     path : str
     panels : list of dict
-        One per panel, row by row: ``title``, ``xlabel``, ``ylabel``, ``lines`` (list of
-        dicts with ``x``, ``y``, optional ``label``, ``lo``/``hi`` for a shaded band,
-        ``style``), optional ``logy``, ``ylim``, ``vline`` (x of a dashed vertical line),
-        ``right_scale`` ``(factor, label)``: a right-hand axis showing ``factor * y``.
+        One per panel, row by row, as for :func:`reference.experiments.panels.draw_panels`
+        (which draws them: identical curves merged, distinct styles, fixed [0, 1] limits, no
+        offset axis labels).
     nrows, ncols : int
         Grid shape; unused cells are hidden.
     title : str, optional
@@ -164,40 +163,11 @@ def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
     OSError
         The file cannot be written.
     """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    from .panels import draw_panels
+    fig = draw_panels(panels, nrows, ncols, title=title, panel_size=panel_size)
+    if fig is None:
         return None
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                             squeeze=False)
-    for ax, p in zip(axes.ravel(), panels):
-        for ln in p["lines"]:
-            x, y = np.asarray(ln["x"]), np.asarray(ln["y"])
-            h = ax.plot(x, y, ln.get("style", "-"), label=ln.get("label"), lw=1.5)[0]
-            if "lo" in ln:
-                ax.fill_between(x, ln["lo"], ln["hi"], color=h.get_color(), alpha=0.2, lw=0)
-        if p.get("logy"):
-            ax.set_yscale("log")
-        if p.get("ylim") is not None:
-            ax.set_ylim(*p["ylim"])
-        if p.get("right_scale"):                       # (factor, label): same curve, scaled right axis
-            f, lab = p["right_scale"]
-            ax.secondary_yaxis("right", functions=(lambda y, f=f: y * f, lambda y, f=f: y / f)).set_ylabel(lab)
-        if p.get("vline") is not None:
-            ax.axvline(p["vline"], color="grey", ls=":", lw=1)
-        ax.set_title(p.get("title", ""), fontsize=10)
-        ax.set_xlabel(p.get("xlabel", "t"))
-        ax.set_ylabel(p.get("ylabel", ""))
-        ax.grid(alpha=0.3)
-        if any(ln.get("label") for ln in p["lines"]):
-            ax.legend(fontsize=8)
-    for ax in axes.ravel()[len(panels):]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

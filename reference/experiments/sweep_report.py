@@ -14,7 +14,7 @@ import numpy as np
 
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
-__all__ = ["COLUMNS", "STAGE1", "summarize", "write", "figure"]
+__all__ = ["COLUMNS", "STAGE1", "summarize", "write", "figure", "panels"]
 
 #: Columns of the long table: the run's constants, then the audit row's fields.
 COLUMNS = ("size", "seed", "run", "n_tokens", "d", "N", "L_max", "star_norm_ov", "star_norm_kq", "eta0",
@@ -117,7 +117,27 @@ def figure(result, path):
     OSError
         ``path`` cannot be written.
     """
-    panels = []
+    return panel_figure(path, panels(result), 1, 2, title="Audit slack against problem size "
+                        f"({result['config']['seeds']} seeds per size)", panel_size=(6.5, 4.5))
+
+
+def panels(result):
+    """The two panels of ``sweep.png``: median log-slack (band: min to median) against ``abs(V)``, per row.
+
+    Rows with identical curves are drawn once, under one legend entry naming them all
+    (:func:`reference.experiments.panels.merge_identical`).
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`run_sweep`.
+
+    Returns
+    -------
+    list of dict
+        Stage-1 and stage-2 panels for :func:`reference.experiments.plotting.panel_figure`.
+    """
+    out = []
     for title, stage1 in (("stage 1 statements", True), ("stage 2 statements", False)):
         lines = {}
         for s in result["summary"]:
@@ -128,8 +148,7 @@ def figure(result, path):
             ss.sort(key=lambda s: s["size"])
             panel_lines.append({"x": [s["size"] for s in ss], "y": [s["log_slack_median"] for s in ss],
                                 "lo": [s["log_slack_min"] for s in ss], "hi": [s["log_slack_median"] for s in ss],
-                                "label": label[:48], "style": "o-"})
-        panels.append({"title": title, "xlabel": "|V| (= d)", "ylabel": "log-slack (>= 0: holds)",
-                       "lines": panel_lines})
-    return panel_figure(path, panels, 1, 2, title="Audit slack against problem size "
-                        f"({result['config']['seeds']} seeds per size)", panel_size=(6.5, 4.5))
+                                "label": label[:48]})
+        out.append({"title": title, "xlabel": "|V| (= d)", "ylabel": "log-slack (>= 0: holds)",
+                    "lines": panel_lines, "legend_outside": True})
+    return out
