@@ -27,10 +27,11 @@ def test_writes_and_checks(tmp_path, capsys):
     assert main(["golden", "--out", str(out)]) == 0
     assert "wrote" in capsys.readouterr().out
     assert C.load_cases(out)["version"] == C.VERSION
-    status = main(["golden", "--check", str(out), "--json"])
+    status = main(["golden", "--check", str(out), "--json", "--functions", "attention,loss0,two_stage_ngd"])
     rep = json.loads(capsys.readouterr().out)
     assert rep["ok"] is True and status == 0                     # the literal face agrees with the engine
-    assert {e["function"] for e in rep["entries"]} == set(C.FUNCTIONS) and not rep["skipped"]
+    assert {e["function"] for e in rep["entries"]} == {"attention", "loss0", "two_stage_ngd"}
+    assert len(rep["deselected"]) == len(C.FUNCTIONS) - 3 and not rep["skipped"]
     assert rep["golden"]["seed"] == 0 and rep["golden"]["checksum"].startswith("sha256:")
     assert rep["golden"]["source"] == str(out)
 

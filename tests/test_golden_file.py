@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest_golden import arr, dataset, golden, parsed
+from conftest_golden import arr, dataset, golden
 from reference import conformance as C
 from reference.conformance import golden_file as GF
 from reference.errors import ConfigError

@@ -1,47 +1,16 @@
-"""Conformance kit: golden cases with exact outputs, and a checker for other implementations.
+"""The checker: run another implementation on every golden case and report each output, with hints.
 
 Another implementation of the paper's model (PyTorch, JAX, ...) proves that it
 matches the paper by passing :func:`check`. The cases come from
-:func:`golden_cases` (or a file written by ``python -m reference golden``);
-see :mod:`reference.conformance.golden_data` for the datasets and what each is
-there to catch.
-
-Functions an implementation may provide (0-based token indices; float64 arrays;
-``Xs`` is a list of ``d x L_n`` sentence matrices, ``y`` the ``(N,)`` next-token
-indices, ``pi`` the ``(N,)`` frequencies, ``E`` the ``d x abs(V)`` embeddings,
-``In`` the ``(abs(V),)`` collocation; the batched forms take ``X`` of shape
-``(N, d, L_max)``, sentence ``n`` in its first ``lengths[n]`` columns, the rest
-padding):
-
-=======================  ==============================================  ==================  =====================
-name                     call                                            returns             paper
-=======================  ==============================================  ==================  =====================
-``attention``            ``(W_kq, X)``                                   ``(L,)``            ``phi(X^T W_kq x_L)``
-``logits``               ``(W_ov, W_kq, X)``                             ``(abs(V),)``       ``Tbar(X)``
-``transformer``          ``(W_ov, W_kq, X)``                             ``(abs(V),)``       ``T(X)``
-``loss``, ``log_loss``   ``(W_ov, W_kq, Xs, y, pi)``                     float               Eq. (1), its log
-``loss0``, ``log_loss0`` ``(W_ov, E, In)``                               float               ``L_0``, its log
-``grad_loss``            ``(W_ov, W_kq, Xs, y, pi)``                     pair                ``grad_W_ov L``, Eq. 6
-``grad_loss0``           ``(W_ov, E, In)``                               ``(abs(V), d)``     Eq. (5)
-``unit_grad_loss_ov``    ``(W_ov, W_kq, Xs, y, pi)``                     ``(abs(V), d)``     ``grad_W_ov L/||.||``
-``unit_grad_loss_kq``    ``(W_ov, W_kq, Xs, y, pi)``                     ``(d, d)``          stage-2 direction
-``unit_grad_loss0``      ``(W_ov, E, In)``                               ``(abs(V), d)``     stage-1 direction
-``stage1_step``          ``(W_ov, E, In, eta0)``                         ``(abs(V), d)``     one step of stage 1
-``stage2_step``          ``(W_ov, W_kq, Xs, y, pi, eta)``                ``(d, d)``          one step of stage 2
-``max_margin_ov``        ``(E, In)``                                     ``(abs(V), d)``     ``W*_ov``, Eq. (2)
-``max_margin_kq``        ``(Xs, y, E, In)``                              ``(d, d)``          ``W*_kq``, Eq. (3)
-``two_stage_ngd``        ``(E, In, Xs, y, pi, eta0, eta, T, T1)``        pair                Algorithm 1
-``attention_batch``      ``(W_kq, X, lengths)``                          ``(N, L_max)``      batched ``attention``
-``logits_batch``         ``(W_ov, W_kq, X, lengths)``                    ``(N, abs(V))``     batched ``logits``
-``transformer_batch``    ``(W_ov, W_kq, X, lengths)``                    ``(N, abs(V))``     batched ``transformer``
-``loss_batch``           ``(W_ov, W_kq, X, lengths, y, pi)``             float               batched ``loss``
-``grad_loss_batch``      ``(W_ov, W_kq, X, lengths, y, pi)``             pair                batched ``grad_loss``
-=======================  ==============================================  ==================  =====================
-
-``grad_loss`` returns ``(grad_W_ov L, grad_W_kq L)``; ``two_stage_ngd`` returns
-``(W_ov^(0..T), W_kq^(0..T1))`` of shapes ``(T+1, abs(V), d)`` and
-``(T1+1, d, d)``, from zero. :func:`library_impl` is this library's literal
-face in that form. See ``docs/conformance.md``.
+:func:`reference.conformance.golden_cases` (or a file written by ``python -m
+reference golden``); :mod:`reference.conformance.golden_data` says what each
+dataset and run is there to catch, :mod:`reference.conformance.signatures`
+lists the functions an implementation may provide with their signatures and
+shapes. Every entry carries its regime (ordinary or saturated), and every
+failing one a hint (:mod:`reference.conformance.hints`, from the numbers, and
+:mod:`reference.conformance.probes`, from re-runs with changed inputs).
+:func:`reference.conformance.library_impl` is this library's literal face in
+that form. See ``docs/conformance.md``.
 """
 
 import fnmatch
@@ -50,71 +19,21 @@ import math
 import os
 import traceback
 import warnings
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
 from ..errors import ConfigError
-from .golden_file import PER_SENTENCE, read_cases_file
+from .golden_file import read_cases_file
 from .hints import hint
+from .probes import probe
 from .report import compare, Entry, RAW_GRADIENTS, TOLERANCES
 from .schema import parse_cases, REGIMES
+from .signatures import call, FUNCTIONS, inputs, resolve, unbatch
 from .summary import Report
 
 __all__ = ["FUNCTIONS", "check", "default_cases"]
-
-_DATA = ("W_ov", "W_kq", "Xs", "y", "pi")
-_BATCH = ("W_ov", "W_kq", "X_pad", "lengths", "y", "pi")
-#: function name -> (level, argument names, expected outputs). Level "case" runs on every case
-#: (weights), "run" on every run of Algorithm 1, "dataset" once per dataset; an argument "X" means
-#: one call per sentence.
-FUNCTIONS = {
-    "attention": ("case", ("W_kq", "X"), ("attention",)),
-    "logits": ("case", ("W_ov", "W_kq", "X"), ("logits",)),
-    "transformer": ("case", ("W_ov", "W_kq", "X"), ("T",)),
-    "loss": ("case", _DATA, ("L",)),
-    "log_loss": ("case", _DATA, ("log_L",)),
-    "loss0": ("case", ("W_ov", "E", "In"), ("L_0",)),
-    "log_loss0": ("case", ("W_ov", "E", "In"), ("log_L_0",)),
-    "grad_loss": ("case", _DATA, ("grad_W_ov_L", "grad_W_kq_L")),
-    "grad_loss0": ("case", ("W_ov", "E", "In"), ("grad_W_ov_L0",)),
-    "unit_grad_loss_ov": ("case", _DATA, ("unit_grad_W_ov_L",)),
-    "unit_grad_loss_kq": ("case", _DATA, ("unit_grad_W_kq_L",)),
-    "unit_grad_loss0": ("case", ("W_ov", "E", "In"), ("unit_grad_W_ov_L0",)),
-    "stage1_step": ("case", ("W_ov", "E", "In", "eta0"), ("W_ov_next",)),
-    "stage2_step": ("case", _DATA + ("eta",), ("W_kq_next",)),
-    "max_margin_ov": ("dataset", ("E", "In"), ("W_ov_star",)),
-    "max_margin_kq": ("dataset", ("Xs", "y", "E", "In"), ("W_kq_star",)),
-    "two_stage_ngd": ("run", ("E", "In", "Xs", "y", "pi", "eta0", "eta", "T", "T1"),
-                      ("W_ov_iterates", "W_kq_iterates")),
-    "attention_batch": ("case", ("W_kq", "X_pad", "lengths"), ("attention",)),
-    "logits_batch": ("case", ("W_ov", "W_kq", "X_pad", "lengths"), ("logits",)),
-    "transformer_batch": ("case", ("W_ov", "W_kq", "X_pad", "lengths"), ("T",)),
-    "loss_batch": ("case", _BATCH, ("L",)),
-    "grad_loss_batch": ("case", _BATCH, ("grad_W_ov_L", "grad_W_kq_L")),
-}
-#: Padding of the batched X: finite, non-zero and unlike any embedding, so an unmasked position shows.
-PAD_VALUE = 0.75
-
-
-def _resolver(impl):
-    if isinstance(impl, Mapping):
-        unknown = sorted(set(impl) - set(FUNCTIONS))
-        if unknown:
-            raise ConfigError(f"impl names unknown function(s) {', '.join(map(repr, unknown))}; "
-                              f"known: {', '.join(FUNCTIONS)}")
-        get = impl.get
-    else:
-        def get(name):
-            return getattr(impl, name, None)
-    out = {}
-    for name in FUNCTIONS:
-        f = get(name)
-        if f is not None and not callable(f):
-            raise ConfigError(f"impl provides {name!r} but it is not callable ({type(f).__name__})")
-        out[name] = f
-    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -133,42 +52,6 @@ def default_cases():
         As :func:`reference.conformance.golden_cases` returns it (do not modify it in place).
     """
     return _default_parsed()[0]
-
-
-def _inputs(D, item, pad=PAD_VALUE):
-    """Fresh copies of one call's arguments: an impl that writes into its inputs changes nothing else."""
-    out = {"E": D["E"].copy(), "Xs": [X.copy() for X in D["Xs"]], "y": D["y"].copy(), "pi": D["pi"].copy(),
-           "In": D["In"].copy()}
-    if item is not None:
-        out.update({k: (item[k].copy() if isinstance(item[k], np.ndarray) else item[k])
-                    for k in ("W_ov", "W_kq", "eta0", "eta", "T", "T1") if k in item})
-    lengths = np.array([s.size for s in D["sentences"]], dtype=np.intp)
-    X = np.full((D["N"], D["d"], D["L_max"]), pad)
-    for n, Xn in enumerate(D["Xs"]):
-        X[n, :, :Xn.shape[1]] = Xn
-    out.update(X_pad=X, lengths=lengths)
-    return out
-
-
-def _call(f, args, inputs, n_outs):
-    """Run ``f`` on ``inputs``: one call, or one per sentence when ``args`` has ``X``."""
-    if "X" in args:
-        return [f(*[X if a == "X" else inputs[a] for a in args]) for X in inputs["Xs"]]
-    got = f(*[inputs[a] for a in args])
-    if n_outs > 1 and (not isinstance(got, (tuple, list)) or len(got) != n_outs):
-        raise TypeError(f"expected a tuple of {n_outs} results, got {type(got).__name__}")
-    return got
-
-
-def _unbatch(output, got, D):
-    """A batched per-sentence result ``(N, ...)`` as the list of per-sentence vectors."""
-    if output not in PER_SENTENCE:
-        return got
-    g = np.asarray(got)
-    width = D["L_max"] if output == "attention" else D["V"]
-    if g.shape != (D["N"], width):
-        raise ValueError(f"returned shape {g.shape}, expected {(D['N'], width)}")
-    return [g[n, :s.size] if output == "attention" else g[n] for n, s in enumerate(D["sentences"])]
 
 
 def _column(item, level):
@@ -203,100 +86,6 @@ def _selector(cases):
     if not all(isinstance(p, str) for p in sel):
         raise ConfigError(f"cases= must be case names or patterns (strings), got {cases!r}")
     return sel
-
-
-def _probes(f, name, args, outs, D, item, level, want, tol):
-    """Re-runs with changed inputs that point at a bug: pi made uniform, W_kq or W_ov transposed."""
-    found = []
-
-    def rerun(**change):
-        inputs = _inputs(D, item)
-        inputs.update(change)
-        try:
-            return _call(f, args, inputs, len(outs))
-        except BaseException as e:              # noqa: BLE001 - a probe that fails tells nothing
-            if isinstance(e, KeyboardInterrupt):
-                raise
-            return None
-
-    def agrees(a, b):
-        try:
-            a, b = (a, b) if len(outs) > 1 else ((a,), (b,))
-            for x, z in zip(a, b):
-                if isinstance(z, list):
-                    if len(x) != len(z) or any(np.shape(u) != np.shape(v) or np.max(np.abs(np.asarray(u) - v))
-                                               > tol for u, v in zip(x, z)):
-                        return False
-                elif np.shape(x) != np.shape(z) or not np.all(np.abs(np.asarray(x, dtype=np.float64) - z) <= tol):
-                    return False
-            return True
-        except (TypeError, ValueError):
-            return False
-    if "pi" in args and np.ptp(D["pi"]) > 0:
-        base, flat = rerun(), rerun(pi=np.full(D["N"], 1.0 / D["N"]))
-        if base is not None and flat is not None and agrees(base, flat):
-            found.append("the result does not change when pi changes: pi ignored? Eq. (1) weights "
-                         "sentence n by pi_n (its frequency), not by 1/N")
-    if level == "case" and "W_kq" in args:
-        got = rerun(W_kq=item["W_kq"].T.copy())
-        if got is not None and agrees(got, want):
-            found.append("the result matches when W_kq is transposed: the score of position l is "
-                         "x_l^T W_kq x_L (key on the left, query on the right, Section 3)")
-    if level == "case" and "W_kq" in args:
-        got = rerun(W_kq=item["W_kq"] * np.sqrt(D["d"]))
-        if got is not None and agrees(got, want):
-            found.append(f"the result matches when W_kq is multiplied by sqrt(d) = sqrt({D['d']}): scores divided by "
-                         "sqrt(d)? The paper's attention has no 1/sqrt(d) scaling (Section 3)")
-    if level == "case" and "W_ov" in args and D["V"] == D["d"]:
-        got = rerun(W_ov=item["W_ov"].T.copy())
-        if got is not None and agrees(got, want):
-            found.append("the result matches when W_ov is transposed: W_ov is |V| x d, rows are vocabulary logits")
-    if level == "case" and "Xs" in args or "X_pad" in args:
-        keep = [n for n, s in enumerate(D["sentences"]) if not _mixed(s)]
-        if 0 < len(keep) < D["N"]:
-            from .literal_impl import library_impl
-            sub = _subset(D, keep)
-
-            def run(g):
-                got = _call(g, args, _inputs(sub, item), len(outs))
-                return _unbatch(outs[0], got, sub) if name.endswith("_batch") and len(outs) == 1 else got
-            mine = run(library_impl()[name])
-            try:
-                theirs = run(f)
-            except BaseException as e:          # noqa: BLE001 - a probe that fails tells nothing
-                if isinstance(e, KeyboardInterrupt):
-                    raise
-                theirs = None
-            if theirs is not None and agrees(theirs, mine):
-                found.append("the result agrees once the sentences that repeat a token beside other tokens "
-                             f"(such as {' '.join(D['tokens'][i] for i in D['sentences'][_first_mixed(D)])!r}) are "
-                             "left out: token multiplicities dropped? Each position has its own attention "
-                             "weight, so a token at k positions counts k times")
-    if "X_pad" in args:
-        base, other = rerun(), rerun(X_pad=_inputs(D, item, pad=-2.5)["X_pad"])
-        if base is not None and other is not None and not agrees(base, other):
-            found.append("the result changes with the values in the padding: positions past lengths[n] "
-                         "leak into the output (mask them out of the softmax and the sums)")
-    return found
-
-
-def _mixed(s):
-    k = len(set(s.tolist()))
-    return 1 < k < s.size
-
-
-def _first_mixed(D):
-    return next(n for n, s in enumerate(D["sentences"]) if _mixed(s))
-
-
-def _subset(D, keep):
-    """The dataset restricted to the sentences ``keep`` (``pi`` renormalised)."""
-    sub = dict(D)
-    pi = D["pi"][keep]
-    sub.update(sentences=[D["sentences"][n] for n in keep], Xs=[D["Xs"][n] for n in keep], y=D["y"][keep],
-               counts=D["counts"][keep], pi=pi / pi.sum(), N=len(keep),
-               L_max=max(D["sentences"][n].size for n in keep))
-    return sub
 
 
 def _failure(e):
@@ -353,7 +142,7 @@ def check(impl, golden=None, *, cases=None, functions=None):
         else:
             raise ConfigError(f"golden must be golden cases (a dict) or a file path, got {type(golden).__name__}")
         parsed = parse_cases(raw, source)
-    fns = _resolver(impl)
+    fns = resolve(impl)
     sel = _selector(cases)
     deselected = []
     if functions is not None:
@@ -431,10 +220,10 @@ def _check_one(f, name, level, args, outs, D, item, probed):
                 dataset=D["name"], column=_column(item, level))
     want = {o: (item["expected"][o] if level == "case" else item[o]) for o in outs}
     try:
-        got = _call(f, args, _inputs(D, it), len(outs))
+        got = call(f, args, inputs(D, it), len(outs))
         got = got if len(outs) > 1 else (got,)
         if name.endswith("_batch"):
-            got = tuple(_unbatch(o, g, D) for o, g in zip(outs, got))
+            got = tuple(unbatch(o, g, D) for o, g in zip(outs, got))
     except KeyboardInterrupt:
         raise
     except BaseException as e:              # noqa: BLE001 - whatever the impl raises (sys.exit too) is its failure
@@ -464,7 +253,7 @@ def _with_hint(entry, got, want, D, item, level, name, f, args, outs, probed, pa
         warnings.simplefilter("ignore")
         if entry.status != "error" and D["name"] not in probed:
             all_want = tuple(item["expected"][o] if level == "case" else item[o] for o in outs)
-            probed[D["name"]] = _probes(f, name, args, outs, D, item, level,
+            probed[D["name"]] = probe(f, name, args, outs, D, item, level,
                                         all_want if len(outs) > 1 else all_want[0], tol)
         ctx = {"D": D, "item": item if level != "dataset" else {"expected": {}}, "tol": tol,
                "batched": name.endswith("_batch"), "pair": pair, "probes": probed.get(D["name"], ())}

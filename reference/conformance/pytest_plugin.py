@@ -78,12 +78,13 @@ class _Lazy:
 
 def _params(impl, golden, cases, functions):
     """``[(function, case name)]`` that :func:`reference.conformance.check` will produce, in its order."""
-    from .checker import _resolver, _selected, _selector, default_cases, FUNCTIONS
+    from .checker import _selected, _selector, default_cases
+    from .signatures import FUNCTIONS, resolve
     from .golden_file import read_cases_file
     from .schema import parse_cases
     raw = default_cases() if golden is None else golden if isinstance(golden, dict) else read_cases_file(golden)
     parsed = parse_cases(raw, "golden cases" if golden is None or isinstance(golden, dict) else os.fspath(golden))
-    fns, sel = _resolver(impl), _selector(cases)
+    fns, sel = resolve(impl), _selector(cases)
     levels = {"case": parsed["cases"], "run": parsed["runs"], "dataset": list(parsed["datasets"].values())}
     out = []
     for name, (level, _, _) in FUNCTIONS.items():
