@@ -178,7 +178,8 @@ def pytest_configure(config):
     if config.getoption("conformance_impl", None):
         here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pytest_session.py")
         given = [a for a in config.args if os.path.abspath(a) != os.path.abspath(str(config.invocation_params.dir))]
-        config.args[:] = given + [here] if config.args_source.name == "ARGS" else [here]
+        source = getattr(getattr(config, "args_source", None), "name", "ARGS" if given else "")
+        config.args[:] = given + [here] if source == "ARGS" else [here]
 
 
 def pytest_generate_tests(metafunc):
