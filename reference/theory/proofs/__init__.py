@@ -21,6 +21,7 @@ from .registry import (
     Check,
     Decision,
     KINDS,
+    PAPER_ORDER,
     proof_step,
     Registry,
     REGISTRY,
@@ -31,7 +32,7 @@ from .registry import (
 )
 
 __all__ = ["step", "CONDITIONS", "REGISTRY", "Registry", "Step", "Statement", "Decision", "Chain", "Check", "Scalar", "proof_step",
-           "KINDS", "SENSES", "CATEGORIES", "Measurements", "FLOAT64", "Float64Ops", "QUANTITIES", "Quantity",
+           "KINDS", "SENSES", "CATEGORIES", "PAPER_ORDER", "Measurements", "FLOAT64", "Float64Ops", "QUANTITIES", "Quantity",
            "quantity", "Unavailable"]
 
 

@@ -51,11 +51,12 @@ def p2(q, ops):
     ``W_ov^(T)`` (``q.Gs``, scaled by ``exp(-c2_t)``: every sentence's terms carry
     ``pi_n (1 - P_n)`` and its non-top attention, both taken in log space, see
     :mod:`reference.theory.proofs.measure_stage2`). Right: the engine's unit gradient
-    times ``exp(log||grad|| - c2_t)``. Rounding scales with the scores, of size
-    ``||W_kq^(t)||``, and the logits. Any t.
+    times ``exp(log||grad|| - c2_t)``. Rounding: a score of size ``||W_kq^(t)||`` gives the
+    attention a relative error ``eps ||W_kq^(t)||``, which the logits (size ``||W_ov^(T)||``)
+    turn into an error ``eps ||W_kq^(t)|| ||W_ov^(T)||`` of the log-probabilities. Any t.
     """
     rhs = q.g_engine * ops.exp(q.log_norm_G_engine - q.c2)[:, None, None]
-    return _identity(q.Gs, rhs, q.norm_W_kq + ops.norm(q.W_ovT), ops)
+    return _identity(q.Gs, rhs, (1.0 + q.norm_W_kq) * (1.0 + ops.norm(q.W_ovT)), ops)
 
 
 def _identity(lhs, rhs, weight_norm, ops):

@@ -130,8 +130,7 @@ def _a(q, ops):
 
 @quantity("log_phi", shape="(t, N, L_max)", doc="``log phi_l^(n,t)`` (Eq. 9; -inf on padding)", **_F)
 def _log_phi(q, ops):
-    lse = ops.logsumexp(q.a, axis=2, mask=q.pos)
-    return ops.where(q.pos, q.a - lse[..., None], -math.inf)
+    return ops.where(q.pos, ops.log_softmax(q.a, axis=2, mask=q.pos), -math.inf)
 
 
 @quantity("phi", shape="(t, N, L_max)", doc="``phi_l^(n,t)`` (0 on padding)", **_F)

@@ -34,6 +34,8 @@ name                 meaning
 ``where(c, a, b)``   ``c`` is a boolean numpy array (a structural choice)
 ``logsumexp(x, axis, mask=None)``  ``log sum exp(x)`` over ``axis`` (entries with
                      ``mask`` False excluded; ``-inf`` for an empty sum)
+``log_softmax(x, axis, mask=None)``  ``x - logsumexp(x)`` computed relative to the largest
+                     entry (so equal entries get exactly equal values; ``-inf`` off ``mask``)
 ``softplus(x)``      ``log(1 + e^x)``
 ``log_softplus(x)``  ``log(log(1 + e^x))``, exact where ``softplus`` underflows
 ``dot(a, b, ndim)``  Frobenius inner product over the last ``ndim`` axes
@@ -128,6 +130,17 @@ class Float64Ops:
         m = np.where(np.isfinite(m), m, 0.0)
         s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
         return np.squeeze(s, axis=axis)
+
+    @staticmethod
+    def log_softmax(x, axis=-1, mask=None):
+        """``x - logsumexp(x)`` along ``axis`` as ``(x - max) - log sum exp(x - max)`` (no large cancellation)."""
+        x = np.asarray(x, dtype=np.float64)
+        if mask is not None:
+            x = np.where(mask, x, -np.inf)
+        m = np.max(x, axis=axis, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0)
+        z = x - m
+        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
     @staticmethod
     def softplus(x):

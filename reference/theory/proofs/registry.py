@@ -35,7 +35,7 @@ from typing import Any, Callable
 from ...errors import ConfigError
 
 __all__ = ["Check", "Scalar", "Step", "Statement", "Decision", "Chain", "Registry", "REGISTRY", "proof_step",
-           "KINDS", "SENSES", "CATEGORIES"]
+           "KINDS", "SENSES", "CATEGORIES", "PAPER_ORDER"]
 
 #: Kinds of a checked step (docs/proofs.md): an identity, an inequality, a qualitative claim.
 KINDS = ("ID", "INEQ", "CLAIM")
@@ -43,6 +43,11 @@ KINDS = ("ID", "INEQ", "CLAIM")
 SENSES = ("<=", ">=", "==")
 #: How an inconsistency is decided.
 CATEGORIES = ("typo", "gap", "false")
+#: The statements in the order of the paper's appendix (Appendix A to D); chains are listed in
+#: this order, statements not in it after them in registration order.
+PAPER_ORDER = ("Eq. (5)", "Eq. (6)", "Lemma 1", "Lemma 2", "Proposition 3", "Proposition 1", "Lemma 3",
+               "Corollary 1", "Lemma 4", "Lemma 5", "Lemma 6", "Lemma 7", "Theorem 1", "Theorem 2", "Proposition 4",
+               "Proposition 2", "Theorem 3")
 
 
 @dataclass(frozen=True)
@@ -295,9 +300,11 @@ class Registry:
         return [e for e in self._statements.values() if extra is None or e.extra == extra]
 
     def statement_names(self):
-        """Every statement name with a family or a step, in the order of first registration."""
+        """Every statement name with a family or a step: :data:`PAPER_ORDER` first, then by first registration."""
         names = [e.statement for e in self._statements.values()] + [s.statement for s in self._steps.values()]
-        return list(dict.fromkeys(names))
+        names = list(dict.fromkeys(names))
+        rank = {n: i for i, n in enumerate(PAPER_ORDER)}
+        return sorted(names, key=lambda n: (rank.get(n, len(rank)), names.index(n)))
 
     def decision(self, key):
         """The decision ``key``; ``ConfigError`` if unknown."""
