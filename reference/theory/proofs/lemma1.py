@@ -68,7 +68,7 @@ def _gaps(B, q):
 @proof_step("P7", page=14, equation="Eq. (8), line 2", kind="ID",
             printed="= sum_x sum_i [T0_t(x)]_i (e_i - e_In(x))^T W*_ov x",
             quantity="sum_x (T0_t(x) - e_In(x))^T W*_ov x exp(-c1_t)", follows=("P6",),
-            needs=("R0s", "Bstar", "T0s_wrong"), **_S)
+            needs=("R0s", "Bstar", "T0s_wrong", "In", "n_tokens"), **_S)
 def p7(q, ops):
     """P7 (p.14, Eq. 8 line 2): ``sum_x (T0_t(x) - e_In(x))^T W*_ov x = sum_x sum_i [T0_t(x)]_i (e_i - e_In(x))^T W*_ov x``.
 
@@ -97,7 +97,7 @@ def p8(q, ops):
 @proof_step("P9", page=14, equation="before (a), p.15", kind="ID",
             printed="||G1_t|| = <g1_t, G1_t> = sum_x sum_i [T0_t(x)]_i (e_i - e_In(x))^T g1_t x",
             quantity="||G1_t|| exp(-c1_t)", inconsistencies=(15,), follows=("P1",),
-            needs=("norm_G1s", "T0s_wrong", "g1", "E"), measured_range=(0, math.inf),
+            needs=("norm_G1s", "T0s_wrong", "g1", "E", "In", "n_tokens"), measured_range=(0, math.inf),
             note="printed with L(W_ov^(t)) and L(theta^(t)) for L_0 (decision typo-L-for-L0)", **_S)
 def p9(q, ops):
     """P9 (p.14-15): ``||G1_t|| = <g1_t, G1_t> = sum_x sum_i [T0_t(x)]_i (e_i - e_In(x))^T g1_t x``.

@@ -201,7 +201,7 @@ _P18_3 = "sum_x |V| exp(-c_t - log(2|V|)) <= (1/2) exp(-c_t)"
             quantity="log(|V|^2 e^{-c_t - log(2|V|)})", stated=("W!=0",), recorded="typo-P18-lines",
             inconsistencies=(14,), needs=("n_tokens", "c_ov", "lam"), **_S)
 def p18_3_printed(q, ops):
-    """P18's last inequality with the printed ``-log(2|V|)``: ``|V|^2 e^{-c - log(2|V|)} = |V| e^{-c}/2 <= e^{-c}/2``.
+    """P18, last line (p.16), with the printed ``-log(2|V|)``: ``|V|^2 e^{-c - log(2|V|)} = |V| e^{-c}/2 <= e^{-c}/2``.
 
     Recorded false (decision typo-P18-lines): it fails by the factor ``|V|`` for every
     ``|V| >= 2``. Log space.
@@ -215,7 +215,7 @@ def p18_3_printed(q, ops):
             stated=("W!=0",), corrects="P18.3", follows=("P18.2",), inconsistencies=(14,),
             needs=("n_tokens", "cp_ov", "c_ov"), note="the left side is (1/4) exp(-c_t)", **_S)
 def p18_3(q, ops):
-    """P18's last inequality with ``2 log(2|V|)`` (W''s constant, P17): ``|V|^2 e^{-c'} = e^{-c}/4 <= e^{-c}/2``. Log space."""
+    """P18, last line (p.16), with ``2 log(2|V|)`` (W''s constant, P17): ``|V|^2 e^{-c'} = e^{-c}/4 <= e^{-c}/2``. Log space."""
     V = q.n_tokens
     return Check(2.0 * ops.log(1.0 * V) - q.cp_ov, -ops.log(2.0) - q.c_ov, "<=", space="log", scale=q.cp_ov)
 

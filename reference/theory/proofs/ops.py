@@ -128,7 +128,8 @@ class Float64Ops:
             x = np.where(mask, x, -np.inf)
         m = np.max(x, axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0.0)
-        s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        with np.errstate(divide="ignore"):                  # an empty sum: log 0 = -inf
+            s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
         return np.squeeze(s, axis=axis)
 
     @staticmethod
@@ -140,7 +141,8 @@ class Float64Ops:
         m = np.max(x, axis=axis, keepdims=True)
         m = np.where(np.isfinite(m), m, 0.0)
         z = x - m
-        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
 
     @staticmethod
     def softplus(x):
@@ -152,7 +154,7 @@ class Float64Ops:
         """``log(log(1 + e^x))``; for ``x < -30`` it is ``x - e^x/2`` to float64 accuracy."""
         x = np.asarray(x, dtype=np.float64)
         small = x < -30.0
-        return np.where(small, x - 0.5 * np.exp(np.minimum(x, 0.0)), np.log(np.logaddexp(0.0, x)))
+        return np.where(small, x - 0.5 * np.exp(np.minimum(x, 0.0)), np.log(np.logaddexp(0.0, np.maximum(x, -30.0))))
 
     @staticmethod
     def dot(a, b, ndim=2):

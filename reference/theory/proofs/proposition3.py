@@ -216,7 +216,7 @@ def p29_2(q, ops):
 
 @proof_step("P30", page=17, equation="first inequality", kind="INEQ",
             printed="sum_{t'=2}^{t-1} alpha_t'/(1 + alpha_t') <= sum 2||W*_ov|| log(2|V|)/||W^(t')||",
-            quantity="sum_{t'=2}^{t-1} alpha_t'/(1 + alpha_t')", stated=_SUMS, needs=("alpha_ov", "t1", "norm_W_ov"),
+            quantity="sum_{t'=2}^{t-1} alpha_t'/(1 + alpha_t')", stated=_SUMS, needs=("alpha_ov", "t1"),
             measured_range=(0, np.inf), **_S)
 def p30(q, ops):
     """P30 (p.17): ``sum alpha/(1 + alpha) <= sum alpha``, ``alpha_t' = 2||W*_ov|| log(2|V|)/||W^(t')||``."""
@@ -226,7 +226,7 @@ def p30(q, ops):
 @proof_step("P30.2", page=17, equation="second inequality", kind="INEQ",
             printed="sum_{t'=2}^{t-1} 2||W*_ov|| log(2|V|)/||W^(t')|| <= (4||W*_ov||^2 log(2|V|)/eta0) log t",
             quantity="sum_{t'=2}^{t-1} alpha_t'", stated=_SUMS, follows=("P30", "P29'", "P29.2"),
-            needs=("alpha_ov", "t1", "norm_W_ov", "star_norm_ov", "lam", "eta0"), measured_range=(0, np.inf), **_S)
+            needs=("alpha_ov", "t1", "star_norm_ov", "lam", "eta0"), measured_range=(0, np.inf), **_S)
 def p30_2(q, ops):
     """P30, second inequality (p.17): with P29, ``sum alpha_t' <= (4||W*_ov||^2 log(2|V|)/eta0) log t``."""
     return Check(_partial(q.alpha_ov, q, ops), 4.0 * q.star_norm_ov ** 2 * q.lam / q.eta0 * ops.log(q.t1), "<=")
