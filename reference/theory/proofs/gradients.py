@@ -9,7 +9,7 @@ gradient underflows: they are compared scaled by the same factor ``exp(-c_t)``.
 
 import math
 
-from .registry import Check, proof_step, REGISTRY
+from .registry import Check, Decision, proof_step, REGISTRY
 
 __all__ = ["step", "p1", "p2"]
 
@@ -62,3 +62,12 @@ def p2(q, ops):
 def _identity(lhs, rhs, weight_norm, ops):
     """A matrix identity per ``t``; the rounding scale is ``(1 + ||W||) ||lhs||`` (attention, logits)."""
     return Check(lhs, rhs, "==", scale=(1.0 + weight_norm) * ops.norm(lhs))
+
+
+REGISTRY.add_decision(Decision(
+    "typo-eq6-bracket", items=(19,), steps=("P2",), category="typo",
+    summary="Eq. (6) prints '(diag(phi - phi phi^T)' with an unbalanced bracket and never defines phi_theta(X) "
+            "(the attention vector) or p^(n) (= e_{y_n}); read as X (diag(phi) - phi phi^T) X^T W_ov^T (T - p) q^T "
+            "it is the gradient the engine computes (row P2, to rounding, on every run)",
+    evidence=("rows P2 of python -m reference proofs", "tests/test_proofs_measure.py::test_stage2_quantities_against_"
+              "the_literal_face")))
