@@ -59,10 +59,19 @@ def statement_rows(q, run="", registry=REGISTRY):
                 m = np.asarray(q[b.field], dtype=np.float64)
             except Exception:                        # Unavailable: the row is n/a, its note says why
                 m = np.full(n, np.nan)
-            series = dict(t=np.arange(n), measured=m, bound=np.asarray(b.value, dtype=np.float64),
-                          stated=np.asarray(b.conditions, dtype=bool), all=np.asarray(b.conditions, dtype=bool),
-                          defined=np.isfinite(m) & np.isfinite(np.asarray(b.value, dtype=np.float64)))
-            out.append(_as_step_row(r, entry, stage, series))
+            bound = np.asarray(b.value, dtype=np.float64)
+            cond = np.broadcast_to(np.asarray(b.conditions, dtype=bool), (n,))
+            defined = np.isfinite(m) & np.isfinite(bound)
+            lo, hi = QUANTITIES[b.field].range
+            with np.errstate(invalid="ignore"):
+                vac = (bound >= hi) if b.sense == "<=" else (bound <= lo)
+            series = dict(t=np.arange(n), measured=m, bound=bound, stated=cond, all=cond, defined=defined,
+                          vacuous=vac)
+            row = _as_step_row(r, entry, stage, series)
+            checked = cond & defined
+            row.n_vacuous = int((vac & checked).sum())
+            row.vacuous = bool(checked.any() and vac[checked].all())
+            out.append(row)
     for entry in registry.statements(extra=True):
         out.extend(_as_step_row(r, entry, 0) for r in scalar_rows(entry, q, run))
     return out

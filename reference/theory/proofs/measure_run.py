@@ -16,7 +16,7 @@ from ...structure.orders import collocation
 from ..setting import setting_of
 from .quantity import quantity, Unavailable
 
-__all__ = ["SUMMARY_MEASURES"]
+__all__ = ["SUMMARY_MEASURES", "SUMMARY_RANGES"]
 
 
 def _cfg(key, cast):
@@ -122,6 +122,12 @@ def _s(stage, key):
     return lambda tr: tr.stage1[key] if stage == 1 else tr.stage2[key]
 
 
+_INF = float("inf")
+#: The values each summary measure can take (a bound outside cannot fail: vacuous).
+SUMMARY_RANGES = {"norm_ov": (0.0, _INF), "dir_err_ov": (0.0, 2.0), "wrong_spread": (0.0, _INF),
+                  "margin_spread": (0.0, _INF), "norm_kq": (0.0, _INF), "dir_err_kq": (0.0, 2.0),
+                  "opt_att_min": (0.0, 1.0), "opt_drop_max": (-1.0, 1.0), "phi_plus_decrease_max": (-1.0, 1.0),
+                  "opt_minus_nonopt_min": (-1.0, 1.0), "ugrad_star": (-1.0, 1.0), "phi_plus_min": (0.0, 1.0)}
 #: measure name -> (stage, function of the trajectory, scale function or None): the trajectory
 #: metrics the statements are checked on (reference.audit.MEASURES is this table). The scale is
 #: the size of the weights the measure is computed from; it enters the audit's tolerance as
@@ -152,8 +158,8 @@ def _summary(fn):
 
 for _name, (_stage, _fn, _scale) in SUMMARY_MEASURES.items():
     quantity(_name, stage=_stage, shape="(t,)", scale="norm_ov" if _stage == 1 and _scale else
-             "norm_kq" if _scale else "", doc=f"the trajectory metric behind ``{_name}`` "
-             "(reference.training.trajectory)")(_summary(_fn))
+             "norm_kq" if _scale else "", range=SUMMARY_RANGES.get(_name, (-_INF, _INF)),
+             doc=f"the trajectory metric behind ``{_name}`` (reference.training.trajectory)")(_summary(_fn))
 
 
 @quantity("log_loss0", stage=1, shape="(t,)", doc="``log L_0(W_ov^(t))`` as the engine recorded it")

@@ -80,7 +80,7 @@ def _dw(q, ops):
     return ops.append_nan(q.W_ov[1:] - q.W_ov[:-1])
 
 
-@quantity("cos_ov", shape="(t,)", doc="``<Wbar_ov^(t), Wbar*_ov>``", **_F)
+@quantity("cos_ov", shape="(t,)", doc="``<Wbar_ov^(t), Wbar*_ov>``", range=(-1.0, 1.0), **_F)
 def _cos(q, ops):
     return ops.dot(q.Wbar_ov, q.Wbar_ov_star)
 
@@ -249,11 +249,13 @@ def _lng1_eng(q, ops):
     return ops.asarray(_engine_stage1(q)[1])
 
 
-@quantity("ug1_Wbar", shape="(t,)", doc="``<g1_t, Wbar_ov^(t)>`` (Lemma 2, divided by ``||G1_t||``)", **_F)
+@quantity("ug1_Wbar", shape="(t,)", doc="``<g1_t, Wbar_ov^(t)>`` (Lemma 2, divided by ``||G1_t||``)",
+          range=(-1.0, 1.0), **_F)
 def _ug1_wbar(q, ops):
     return ops.dot(q.g1, q.Wbar_ov)
 
 
-@quantity("ug1_Wstarbar", shape="(t,)", doc="``<g1_t, Wbar*_ov>`` (Lemma 2, divided by ``||G1_t||``)", **_F)
+@quantity("ug1_Wstarbar", shape="(t,)", doc="``<g1_t, Wbar*_ov>`` (Lemma 2, divided by ``||G1_t||``)",
+          range=(-1.0, 1.0), **_F)
 def _ug1_wstar(q, ops):
     return ops.dot(q.g1, q.Wbar_ov_star[None])

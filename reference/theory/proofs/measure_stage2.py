@@ -63,7 +63,7 @@ def _dw(q, ops):
     return ops.append_nan(q.W_kq[1:] - q.W_kq[:-1])
 
 
-@quantity("cos_kq", shape="(t,)", doc="``<Wbar_kq^(t), Wbar*_kq>``", **_F)
+@quantity("cos_kq", shape="(t,)", doc="``<Wbar_kq^(t), Wbar*_kq>``", range=(-1.0, 1.0), **_F)
 def _cos(q, ops):
     return ops.dot(q.Wbar_kq, q.Wbar_kq_star)
 

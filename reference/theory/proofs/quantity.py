@@ -11,6 +11,7 @@ the other quantities ``q`` and the backend ``ops`` (:mod:`reference.theory.proof
 caches them by name. A backend may override a quantity (``ops.overrides[name]``).
 """
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -42,6 +43,9 @@ class Quantity:
         Needs ``W_ov_iterates`` / ``W_kq_iterates`` (a trajectory recorded with ``record="full"``).
     scale : str
         Name of the quantity whose size sets the rounding of this one ("" if O(1)).
+    range : tuple of float
+        ``(lo, hi)``: the values the quantity can take (a cosine lies in ``[-1, 1]``, a
+        probability in ``[0, 1]``); a bound outside it cannot fail and is reported *vacuous*.
     """
 
     name: str
@@ -51,13 +55,14 @@ class Quantity:
     compute: Callable = field(repr=False)
     full: bool = False
     scale: str = ""
+    range: tuple = (-math.inf, math.inf)
 
 
 #: name -> Quantity, in declaration order.
 QUANTITIES = {}
 
 
-def quantity(name, *, stage, shape, doc, full=False, scale=""):
+def quantity(name, *, stage, shape, doc, full=False, scale="", range=(-math.inf, math.inf)):  # noqa: A002
     """Decorator: declare ``compute(q, ops)`` as the quantity ``name`` (see :class:`Quantity`).
 
     Raises
@@ -68,6 +73,6 @@ def quantity(name, *, stage, shape, doc, full=False, scale=""):
     def wrap(fn):
         if name in QUANTITIES or stage not in (0, 1, 2):
             raise ConfigError(f"quantity {name!r}: declared twice or bad stage {stage!r}")
-        QUANTITIES[name] = Quantity(name, stage, shape, doc, fn, full, scale)
+        QUANTITIES[name] = Quantity(name, stage, shape, doc, fn, full, scale, tuple(range))
         return fn
     return wrap
