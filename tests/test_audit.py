@@ -152,13 +152,6 @@ def test_every_erratum_is_documented():
 
 # ---------------------------------------------------------------- the verify command
 
-@pytest.fixture(scope="module")
-def verify_result():
-    """``verify.run(seed=0)``, computed once for the tests of the command (it trains every run)."""
-    from reference.experiments import verify
-    return verify.run(seed=0)
-
-
 def test_verify_command_writes_its_files_and_passes(tmp_path, capsys, monkeypatch, verify_result):
     from reference.commands.cli import main
     from reference.experiments import verify

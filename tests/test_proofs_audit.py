@@ -222,12 +222,6 @@ def test_table_files_round_trip(ex1_run, tmp_path):
 
 # ---------------------------------------------------------------- the command
 
-@pytest.fixture(scope="module")
-def proofs_result():
-    from reference.experiments import proofs
-    return proofs.run(seed=0)
-
-
 def test_proofs_command_writes_its_files_and_passes(proofs_result, tmp_path, monkeypatch, capsys):
     from reference.commands.cli import main
     from reference.experiments import proofs
