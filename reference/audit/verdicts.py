@@ -216,7 +216,8 @@ def judge(step, q, *, run="", ops=FLOAT64):
                       all=cS & cU, vacuous=vac, error=sides["error"])
     if not check_S.any():
         never = [c for c in step.stated if not masks[c].any()]
-        row.why = (f"the stated condition{'s' if len(never) > 1 else ''} {', '.join(never)} never hold{'' if len(never) > 1 else 's'}"
+        many = len(never) > 1
+        row.why = (f"the stated condition{'s' if many else ''} {', '.join(never)} never hold{'' if many else 's'}"
                    if never else "the stated conditions never hold together" if not cS.any()
                    else "the quantities are undefined wherever the stated conditions hold")
         row.note = row.why

@@ -150,8 +150,9 @@ def run(seed=0, progress=None):
     """
     runs = build_runs(seed, progress)
     table = audit_runs(runs)
-    config = {"seed": int(seed), "runs": {k: {a: (list(b) if isinstance(b, tuple) else b) for a, b in r["config"].items()}
-                                          for k, r in runs.items()}}
+    config = {"seed": int(seed),
+              "runs": {k: {a: (list(b) if isinstance(b, tuple) else b) for a, b in r["config"].items()}
+                       for k, r in runs.items()}}
     return {"table": table, "chains": table.chains(), "runs": runs, "config": config}
 
 

@@ -7,31 +7,20 @@ needs. docs/proofs.md explains how to read a chain and how to add a step.
 
 Modules: the statement families (:mod:`.statements`, :mod:`.statements_extra`); the proof
 steps by statement (:mod:`.gradients`: Appendix A, P1-P2; :mod:`.lemma1`: P3, P6-P13;
-:mod:`.lemma2`: P4, P5, P14-P20; :mod:`.proposition3`: P21-P32).
+:mod:`.lemma2`: P4, P5, P14-P20; :mod:`.proposition3`: P21-P27; :mod:`.proposition3_sums`: P28-P32).
 """
 
-from . import conditions, gradients, lemma1, lemma2, proposition3, statements, statements_extra  # noqa: F401
+from . import (conditions, gradients, lemma1, lemma2, proposition3, proposition3_sums, statements,  # noqa: F401
+               statements_extra)
 from .conditions import CONDITIONS
 from .measure import Measurements
 from .ops import FLOAT64, Float64Ops
 from .quantity import QUANTITIES, quantity, Quantity, Unavailable
-from .registry import (
-    CATEGORIES,
-    Chain,
-    Check,
-    Decision,
-    KINDS,
-    PAPER_ORDER,
-    proof_step,
-    Registry,
-    REGISTRY,
-    Scalar,
-    SENSES,
-    Statement,
-    Step,
-)
+from .entries import CATEGORIES, Chain, Check, Decision, KINDS, PAPER_ORDER, Scalar, SENSES, Statement, Step
+from .registry import proof_step, Registry, REGISTRY
 
-__all__ = ["step", "CONDITIONS", "REGISTRY", "Registry", "Step", "Statement", "Decision", "Chain", "Check", "Scalar", "proof_step",
+__all__ = ["step", "CONDITIONS", "REGISTRY", "Registry", "Step", "Statement", "Decision", "Chain", "Check", "Scalar",
+           "proof_step",
            "KINDS", "SENSES", "CATEGORIES", "PAPER_ORDER", "Measurements", "FLOAT64", "Float64Ops", "QUANTITIES", "Quantity",
            "quantity", "Unavailable"]
 

@@ -9,7 +9,8 @@ gradient underflows: they are compared scaled by the same factor ``exp(-c_t)``.
 
 import math
 
-from .registry import Check, Decision, proof_step, REGISTRY
+from .entries import Check, Decision
+from .registry import proof_step, REGISTRY
 
 __all__ = ["step", "p1", "p2"]
 

@@ -15,7 +15,8 @@ P20 on the gradient scaled by ``exp(-c1_t)``.
 
 import numpy as np
 
-from .registry import Check, Decision, proof_step, REGISTRY
+from .entries import Check, Decision
+from .registry import proof_step, REGISTRY
 
 __all__ = ["step"]
 

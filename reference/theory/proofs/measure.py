@@ -3,8 +3,8 @@
 ``q = Measurements(traj, ds)`` gives each quantity of the catalogue
 (:data:`reference.theory.proofs.quantity.QUANTITIES`, declared in
 :mod:`~reference.theory.proofs.measure_run` (constants, trajectory metrics),
-:mod:`~reference.theory.proofs.measure_stage1` (Appendix B) and
-:mod:`~reference.theory.proofs.measure_stage2` (Appendix C)) as an attribute,
+:mod:`~reference.theory.proofs.measure_stage1` (Appendix B),
+:mod:`~reference.theory.proofs.measure_stage2` and ``measure_gradient2`` (Appendix C)) as an attribute,
 ``q.G1s`` or ``q["G1s"]``, computing it on first use from the trajectory (its
 iterates when ``record="full"``), the dataset and the certified ``W*``, with the
 backend ``ops`` (:mod:`reference.theory.proofs.ops`), and caching it by name.
@@ -25,7 +25,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ...errors import ConfigError
-from . import measure_run, measure_stage1, measure_stage2  # noqa: F401  (they declare the quantities)
+from . import measure_gradient2, measure_run, measure_stage1, measure_stage2  # noqa: F401  (declarations)
 from .ops import FLOAT64
 from .quantity import QUANTITIES, Unavailable
 

@@ -23,6 +23,8 @@ name                 meaning
 ``name``             backend label (``"float64"``)
 ``pi``, ``e``        the constants
 ``asarray(x)``       the backend's array of ``x`` (float64 input is exact)
+``midpoint(x)``      a float64 array near ``x``, for structural choices only (which
+                     position is the most attended, which terms are zero)
 ``zeros(shape)``     array of zeros
 ``exp, log, log1p``  elementwise functions
 ``expm1, sqrt, abs``
@@ -76,6 +78,11 @@ class Float64Ops:
     @staticmethod
     def asarray(x):
         """``x`` as a float64 numpy array."""
+        return np.asarray(x, dtype=np.float64)
+
+    @staticmethod
+    def midpoint(x):
+        """``x`` as float64 (for structural choices; the float64 backend's values are their own midpoints)."""
         return np.asarray(x, dtype=np.float64)
 
     @staticmethod

@@ -19,7 +19,8 @@ from .. import appendix_b, stage1, stage2
 from ..theorem2 import theorem2, theorem2_direction_form
 from ..constants import Bound
 from .quantity import Unavailable
-from .registry import REGISTRY, Statement
+from .entries import Statement
+from .registry import REGISTRY
 
 __all__ = ["never", "measured_or_nan"]
 

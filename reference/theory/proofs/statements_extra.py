@@ -27,7 +27,8 @@ from .. import constants as tc
 from ..rates import DIR_ERR_FLOOR, fit_slope, rate_window
 from ..section6 import proposition2_closed_form, theorem3_gap
 from ..stage1 import proposition1_loss_exponent
-from .registry import REGISTRY, Scalar, Statement
+from .entries import Scalar, Statement
+from .registry import REGISTRY
 
 __all__ = ["PROP2_TOL", "RATE_WINDOW_THM3", "proposition1_rate_scalars", "theorem1_rate_scalars",
            "proposition2_scalars", "theorem3_scalars"]
