@@ -32,7 +32,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
 README = os.path.join(ROOT, "README.md")
 #: Documents whose Python blocks are executed.
-PYTHON_DOCS = [README] + [os.path.join(DOCS, f) for f in ("tutorial.md", "conformance.md", "experiments.md")]
+PYTHON_DOCS = [README] + [os.path.join(DOCS, f) for f in ("tutorial.md", "conformance.md", "experiments.md",
+                                                          "proofs.md")]
 #: Small options appended to a long command (only those the command accepts) in the fast tests.
 FAST = {
     "figure2": ["--T", "30", "--T1", "30"],
@@ -298,22 +299,27 @@ def _run_commands(path, exact, capsys):
     return ran
 
 
-#: ``verify`` has no small options and is shown in several documents: its audit (a deterministic
-#: function of the seed) is computed once per test session; the command still prints and writes.
+#: ``verify`` and ``proofs`` have no small options and are shown in several documents: their audits
+#: (deterministic functions of the seed) are computed once per test session; the commands still print
+#: and write.
 _VERIFY_RUNS = {}
 
 
 @pytest.fixture
-def verify_once(monkeypatch):
-    from reference.experiments import verify
-    real = verify.run
+def verify_once(monkeypatch, verify_result, proofs_result):
+    from reference.experiments import proofs, verify
+    shared = {verify.__name__: verify_result, proofs.__name__: proofs_result}      # tests/conftest.py
+    for mod in (verify, proofs):
+        real = mod.run
 
-    def run(*args, **kwargs):
-        key = (args, tuple(sorted(kwargs.items())))
-        if key not in _VERIFY_RUNS:
-            _VERIFY_RUNS[key] = real(*args, **kwargs)
-        return _VERIFY_RUNS[key]
-    monkeypatch.setattr(verify, "run", run)
+        def run(*args, _real=real, _name=mod.__name__, **kwargs):
+            key = (_name, args, tuple(sorted(kwargs.items())))
+            if key not in _VERIFY_RUNS:
+                seed = kwargs.get("seed", args[0] if args else 0)
+                _VERIFY_RUNS[key] = (shared[_name] if seed == 0 and len(args) <= 1 and set(kwargs) <= {"seed"}
+                                     else _real(*args, **kwargs))
+            return _VERIFY_RUNS[key]
+        monkeypatch.setattr(mod, "run", run)
 
 
 @pytest.mark.parametrize("path", _docs_with_commands(), ids=_id)

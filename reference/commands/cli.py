@@ -24,6 +24,7 @@ COMMANDS = {
     "sweep": "sweep_cmd",
     "inspect": "inspect_cmd",
     "verify": "verify_cmd",
+    "proofs": "proofs_cmd",
     "generalize": "generalize_cmd",
     "docs": "docs_cmd",
 }
