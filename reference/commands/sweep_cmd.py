@@ -2,18 +2,27 @@
 
 import json
 import math
+import os
+import signal
 import sys
 
+from ..errors import ConfigError
 from ..experiments import sweep
-from ..experiments.plotting import have_matplotlib, jsonable
+from ..experiments.plotting import ensure_dir, have_matplotlib, jsonable
+from ..experiments.sweep_journal import JOURNAL
 
 HELP = "audit Algorithm 1 on many random datasets (seeds x sizes) in parallel: one table, slack vs size"
 
 
 EPILOG = ("Each run draws its dataset from default_rng([seed, |V|, k]), so the table does not depend on "
-          "--jobs. A progress line goes to stderr. Exit status: 0 when every statement that decides "
-          "holds in every run; 1 when one is violated where its conditions hold, or a run fails; 2 for "
-          "bad input (a size < 2, a step size <= 0, no seeds, ...). See docs/experiments.md, Sweeps.")
+          "--jobs. With --out, every finished run is appended at once to DIR/" + JOURNAL + "; after an "
+          "interruption (SIGTERM, Ctrl-C: the workers are stopped) or a crash, the same command with "
+          "--resume runs only what is missing. A run that raises an unexpected error, or whose worker dies, "
+          "is recorded with its setting and traceback and the others go on. A progress line goes to "
+          "stderr. Exit status: 0 when every statement that decides holds in every run; 1 when one is "
+          "violated where its conditions hold, or a run failed or crashed; 2 for bad input (a size < 2, "
+          "a step size <= 0, no seeds, ...); 130 / 143 when stopped by SIGINT / SIGTERM. "
+          "See docs/experiments.md, Sweeps.")
 
 
 def add_arguments(parser):
@@ -41,7 +50,10 @@ def add_arguments(parser):
                         help=f"longest sentence of each dataset (default {d['L_max']})")
     parser.add_argument("--eta0", type=float, default=None, help="stage-1 step (default 0.2/sqrt(d))")
     parser.add_argument("--eta", type=float, default=None, help="stage-2 step (default 0.05/sqrt(d))")
-    parser.add_argument("--out", metavar="DIR", help="write sweep.csv, sweep_summary.csv, sweep.json, sweep.png")
+    parser.add_argument("--out", metavar="DIR", help="write " + JOURNAL + " (each run as it finishes), sweep.csv, "
+                        "sweep_summary.csv, sweep.json, sweep.png")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in DIR/" + JOURNAL + " and run only the others (needs --out)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -70,16 +82,29 @@ def run(args):
     Raises
     ------
     ConfigError
-        A bad setting, before anything runs (the CLI prints one line, exit 2).
+        A bad setting, an ``--out`` folder that cannot be written, or an existing journal without
+        ``--resume``, before anything runs (the CLI prints one line, exit 2).
     OSError
-        ``--out`` cannot be created or written (the CLI prints one line, exit 2).
+        ``--out`` cannot be written at the end (the CLI prints one line, exit 2).
     """
-    result = sweep.run_sweep(args.sizes, args.seeds, seed=args.seed, T=args.T, T1=args.T1, L_max=args.L_max,
-                             eta0=args.eta0, eta=args.eta, jobs=args.jobs)
+    if args.resume and not args.out:
+        raise ConfigError("--resume continues the sweep in --out DIR: give --out")
+    journal = os.path.join(ensure_dir(args.out), JOURNAL) if args.out else None
+    try:
+        result = sweep.run_sweep(args.sizes, args.seeds, seed=args.seed, T=args.T, T1=args.T1, L_max=args.L_max,
+                                 eta0=args.eta0, eta=args.eta, jobs=args.jobs, journal=journal,
+                                 resume=args.resume)
+    except sweep.Interrupted as e:
+        kept = (f"kept in {journal} (the same command with --resume runs the rest)" if journal
+                else "not kept (give --out DIR to keep finished runs)")
+        print(f"error: interrupted by {signal.Signals(e.signum).name}: workers stopped; {e.finished} of "
+              f"{e.total} runs finished, {kept}", file=sys.stderr)
+        return 128 + e.signum
     files = sweep.write(result, args.out) if args.out else {}
-    bad = bool(result["failed"] or result["violations"])
+    bad = bool(result["failed"] or result["crashed"] or result["violations"])
     if args.json:
-        json.dump(jsonable({k: result[k] for k in ("config", "summary", "failed", "degenerate")}), sys.stdout, indent=1)
+        json.dump(jsonable({k: result[k] for k in ("config", "summary", "failed", "crashed", "degenerate")}),
+                  sys.stdout, indent=1)
         print()
         return 1 if bad else 0
     c = result["config"]
@@ -106,9 +131,12 @@ def run(args):
         print(f"{(st + ': ' + q)[:66]:<66} {cells}  {verdict}")
     for r in result["rows"]:
         if r["status"] != "ok":
-            print(f"run {r['run']} {r['status'].upper()}: {r['error']}")
+            where = (" (traceback in sweep.csv and " + JOURNAL + ")" if args.out else " (give --out for the "
+                     "traceback)") if r["status"] == "crashed" else ""
+            print(f"run {r['run']} {r['status'].upper()}: {r['error']}{where}")
     print(f"{len(result['violations'])} violated row(s) that decide, {len(result['failed'])} failed run(s), "
-          f"{len(result['degenerate'])} degenerate dataset(s) (not counted)")
+          f"{len(result['crashed'])} crashed run(s), {len(result['degenerate'])} degenerate dataset(s) "
+          "(not counted)" + (f"; {result['resumed']} run(s) taken from {JOURNAL}" if result["resumed"] else ""))
     for k, p in files.items():
         if p:
             print(f"  wrote {p}")
