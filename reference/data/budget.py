@@ -71,10 +71,12 @@ def format_seconds(s):
     -------
     str
     """
-    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if s >= size:
-            return f"{s / size:.2g} {unit}"
-    return f"{s:.2g} s"
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60),
+                       ("s", 1.0)):
+        if s >= size or unit == "s":
+            v = s / size
+            return (f"{v:.2g}" if v < 10 else f"{v:.3g}" if v < 1e6 else f"{v:.1e}") + f" {unit}"
+    raise AssertionError("unreachable")
 
 
 def check_memory(nbytes, what, *, seconds=None, error=ConfigError, hint=""):
