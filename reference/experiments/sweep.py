@@ -83,7 +83,8 @@ def sweep_tasks(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["
     Raises
     ------
     ConfigError
-        Any setting out of range (a negative step size, ``abs(V) < 2``, no seeds ...).
+        Any setting out of range (a negative step size, ``abs(V) < 2``, no seeds ...), or a
+        largest run that cannot fit in this machine's memory.
     """
     sizes = list(sizes) if not isinstance(sizes, (int, np.integer)) else [sizes]
     if not sizes:
@@ -92,6 +93,8 @@ def sweep_tasks(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["
     seeds, seed = _count("seeds", seeds, 1), _count("seed", seed, 0)
     T, T1, L_max = _count("T", T, 1), _count("T1", T1, 1), _count("L_max", L_max, 2)
     eta0, eta = _step("eta0", eta0), _step("eta", eta)
+    from ..training.run_size import check_run_size
+    check_run_size(max(sizes), max(sizes), T, T1)          # the largest run, before any is started
     return [{"size": V, "seed": k, "base_seed": seed, "T": T, "T1": T1, "L_max": L_max,
              "eta0": eta0 if eta0 is not None else 0.2 / math.sqrt(V),
              "eta": eta if eta is not None else 0.05 / math.sqrt(V)}

@@ -37,12 +37,12 @@ import numbers
 
 import numpy as np
 
-from ..data.budget import check_memory, FLOAT_BYTES, MIN_SECONDS_PER_ITERATION
 from ..data.dataset import Dataset
 from ..errors import ConfigError, WeightsError
 from .engine import Engine
 from .metrics import Metrics
 from .progress import Progress
+from .run_size import check_reach, check_run_size
 from .trajectory import STAGE1_KEYS, STAGE1_L_KEYS, STAGE2_KEYS, Trajectory
 
 __all__ = ["two_stage_ngd", "VARIANTS"]
@@ -55,12 +55,6 @@ VARIANTS = {
     "short_stage1": "NOT the paper's schedule: Algorithm 1 with a short stage 1 (T_short)",
 }
 RECORDS = ("summary", "full")
-#: Largest weight norm a run may plan to reach: each normalised step moves the weights by exactly its
-#: step size, so ``||W^(t)|| <= ||W^(0)|| + eta t``; beyond 1e300 a logit, a score or the difference of
-#: two of them (each at most a few times the norm) would overflow float64 (max 1.8e308).
-MAX_WEIGHT_NORM = 1e300
-
-
 # ---------------------------------------------------------------------- validation
 def _positive(name, x):
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x <= 0:
@@ -103,26 +97,6 @@ def _initial(init, rng, V, d):
             raise WeightsError(f"init: {name} has NaN or inf entries")
         out.append(W)
     return out[0], out[1], "given", None
-
-
-def _check_cost(ds, n1, n2, track_L, full):
-    """Refuse, before allocating, a run whose records cannot fit in memory (one line: memory, time)."""
-    V, d = ds.vocab.n_tokens, ds.vocab.d
-    n_keys1 = len(STAGE1_KEYS) + (len(STAGE1_L_KEYS) if track_L else 0)
-    nbytes = (n_keys1 * (n1 + 1) + len(STAGE2_KEYS) * (n2 + 1)) * FLOAT_BYTES
-    if full:
-        nbytes += ((n1 + 1) * V * d + (n2 + 1) * d * d) * FLOAT_BYTES
-    check_memory(nbytes, f"a run of {n1} + {n2} iterations (its per-iterate records"
-                 + (" and every iterate" if full else "") + ")", seconds=(n1 + n2) * MIN_SECONDS_PER_ITERATION,
-                 hint="choose a smaller T or T1" + (", or record='summary'" if full else ""))
-
-
-def _check_reach(name, eta, steps, start):
-    """Refuse steps that could carry the weights beyond :data:`MAX_WEIGHT_NORM` (float64 overflow)."""
-    reach = start + eta * steps
-    if not reach <= MAX_WEIGHT_NORM:
-        raise ConfigError(f"{name} = {eta!r} over {steps} steps could take the weights to norm {reach:.3g}, "
-                          f"beyond {MAX_WEIGHT_NORM:g} where float64 overflows; choose a smaller step")
 
 
 def _stars(ds, W_star):
@@ -207,7 +181,7 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     ConfigError
         Invalid setting; records that would not fit in memory (estimated before anything is
         allocated, with a lower bound on the time); steps that could carry the weights past
-        :data:`MAX_WEIGHT_NORM` (``||W^(0)|| + eta T``, float64 overflow); or a gradient that is
+        :data:`reference.training.run_size.MAX_WEIGHT_NORM` (``||W^(0)|| + eta T``, float64 overflow); or a gradient that is
         exactly zero (the normalised step is undefined; the message names the stage and t).
     WeightsError
         Given initial weights of the wrong shape or not finite.
@@ -238,7 +212,7 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     elif T_short is not None:
         raise ConfigError(f"T_short is an option of variant 'short_stage1', not {variant!r}")
     n1, n2 = (T + T1, T + T1) if variant == "joint" else (T_run, T1)
-    _check_cost(ds, n1, n2, track_L, record == "full")
+    check_run_size(ds.vocab.n_tokens, ds.vocab.d, n1, n2, track_L=track_L, record=record)
     eng = engine if engine is not None else Engine(ds)
     if eng.ds is not ds:
         raise ConfigError("engine was built for another dataset")
@@ -246,11 +220,11 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     W_ov0, W_kq0, kind, init_norm = _initial(init, rng, V, d)
     # (plain GD's steps scale with the gradient, so no a-priori bound applies to it)
     if variant == "joint":
-        _check_reach("eta0", eta0, T, float(np.linalg.norm(W_ov0)) + float(np.linalg.norm(W_kq0)))
-        _check_reach("eta", eta, T1, float(np.linalg.norm(W_ov0)) + float(np.linalg.norm(W_kq0)) + eta0 * T)
+        check_reach("eta0", eta0, T, float(np.linalg.norm(W_ov0)) + float(np.linalg.norm(W_kq0)))
+        check_reach("eta", eta, T1, float(np.linalg.norm(W_ov0)) + float(np.linalg.norm(W_kq0)) + eta0 * T)
     elif variant != "plain_gd":
-        _check_reach("eta0", eta0, T_run, float(np.linalg.norm(W_ov0)))
-        _check_reach("eta", eta, T1, float(np.linalg.norm(W_kq0)))
+        check_reach("eta0", eta0, T_run, float(np.linalg.norm(W_ov0)))
+        check_reach("eta", eta, T1, float(np.linalg.norm(W_kq0)))
     B, A = eng.to_coords(W_ov0, W_kq0)
     perp_ov, perp_kq = eng.to_weights(B, A)
     perp_ov, perp_kq = W_ov0 - perp_ov, W_kq0 - perp_kq       # parts outside the span of E
