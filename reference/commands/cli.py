@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from ..data.files import describe_os_error
 from ..errors import ReferenceValueError
 
 #: command name -> module under reference.commands (in the order --help lists them)
@@ -93,7 +94,10 @@ def main(argv=None):
     except ReferenceValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (OSError, ImportError) as e:
+    except OSError as e:
+        print(f"error: {describe_os_error(e)}", file=sys.stderr)
+        return 2
+    except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,7 +5,7 @@ import os
 import sys
 
 from ..experiments import example
-from ..experiments.plotting import ensure_dir, jsonable, write_json
+from ..experiments.plotting import jsonable, write_json
 from . import _options as opt
 
 HELP = "train Example 1 with Algorithm 1 and predict Example 2's unseen sentences SP, OSP, VP"
@@ -20,24 +20,21 @@ def add_arguments(parser):
                         help=f"stage-1 step, number > 0 (default 0.2/sqrt(4) = {d['eta0']:g})")
     parser.add_argument("--eta", default=d["eta"], metavar="ETA",
                         help=f"stage-2 step, number > 0 (default 0.05/sqrt(4) = {d['eta']:g})")
-    parser.add_argument("--T", default=d["T"], metavar="T", help=f"stage-1 iterations, integer >= 1 (default {d['T']})")
-    parser.add_argument("--T1", default=d["T1"], metavar="T1",
-                        help=f"stage-2 iterations, integer >= 0 (default {d['T1']})")
+    opt.add_iterations(parser, d["T"], d["T1"])
     parser.add_argument("--out", metavar="DIR", help="also write example.json and example_trajectory.{npz,json} here")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
 def run(args):
     eta0, eta = opt.positive("--eta0", args.eta0), opt.positive("--eta", args.eta)
-    # T = 0 leaves W_ov = 0, where the stage-2 gradient is exactly zero (Algorithm 1 undefined)
-    T, T1 = opt.integer("--T", args.T, minimum=1), opt.integer("--T1", args.T1)
+    T, T1 = opt.iterations(args)
+    out = opt.out_dir(args.out)                     # before the run: a bad --out costs nothing
     result = example.run(eta0=eta0, eta=eta, T=T, T1=T1)
     report = {"config": result["config"], "training": result["training"], "unseen": result["unseen"],
               "final": {k: result["traj"].stage2[k][-1] for k in ("loss", "cos", "phi_plus_min", "accuracy")}}
-    if args.out:
-        ensure_dir(args.out)
-        write_json(os.path.join(args.out, "example.json"), report)
-        result["traj"].save(os.path.join(args.out, "example_trajectory"))
+    if out:
+        write_json(os.path.join(out, "example.json"), report)
+        result["traj"].save(os.path.join(out, "example_trajectory"))
     if args.json:
         json.dump(jsonable(report), sys.stdout, indent=1)
         print()

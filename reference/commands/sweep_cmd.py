@@ -8,8 +8,9 @@ import sys
 
 from ..errors import ConfigError
 from ..experiments import sweep
-from ..experiments.plotting import ensure_dir, have_matplotlib, jsonable
+from ..experiments.plotting import have_matplotlib, jsonable
 from ..experiments.sweep_journal import JOURNAL
+from . import _options as opt
 
 HELP = "audit Algorithm 1 on many random datasets (seeds x sizes) in parallel: one table, slack vs size"
 
@@ -37,19 +38,18 @@ def add_arguments(parser):
     """
     parser.epilog = EPILOG
     d = sweep.SWEEP
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(d["sizes"]), metavar="V",
-                        help=f"vocabulary sizes |V| = d (default {' '.join(map(str, d['sizes']))})")
-    parser.add_argument("--seeds", type=int, default=d["seeds"], metavar="K",
-                        help=f"random datasets per size (default {d['seeds']})")
-    parser.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="worker processes (default: all cores; 1 runs inline)")
-    parser.add_argument("--T", type=int, default=d["T"], help=f"stage-1 iterations (default {d['T']})")
-    parser.add_argument("--T1", type=int, default=d["T1"], help=f"stage-2 iterations (default {d['T1']})")
-    parser.add_argument("--L-max", dest="L_max", type=int, default=d["L_max"],
-                        help=f"longest sentence of each dataset (default {d['L_max']})")
-    parser.add_argument("--eta0", type=float, default=None, help="stage-1 step (default 0.2/sqrt(d))")
-    parser.add_argument("--eta", type=float, default=None, help="stage-2 step (default 0.05/sqrt(d))")
+    parser.add_argument("--sizes", nargs="+", default=list(d["sizes"]), metavar="V",
+                        help=f"vocabulary sizes |V| = d, integers >= 2 (default {' '.join(map(str, d['sizes']))})")
+    parser.add_argument("--seeds", default=d["seeds"], metavar="K",
+                        help=f"random datasets per size, integer >= 1 (default {d['seeds']})")
+    parser.add_argument("--seed", default=0, metavar="S", help="base seed, integer >= 0 (default 0)")
+    parser.add_argument("--jobs", default=None, metavar="N",
+                        help="worker processes, integer >= 1 (default: all cores; 1 runs inline)")
+    opt.add_iterations(parser, d["T"], d["T1"])
+    parser.add_argument("--L-max", dest="L_max", default=d["L_max"], metavar="L",
+                        help=f"longest sentence of each dataset, integer >= 2 (default {d['L_max']})")
+    parser.add_argument("--eta0", default=None, help="stage-1 step, number > 0 (default 0.2/sqrt(d))")
+    parser.add_argument("--eta", default=None, help="stage-2 step, number > 0 (default 0.05/sqrt(d))")
     parser.add_argument("--out", metavar="DIR", help="write " + JOURNAL + " (each run as it finishes), sweep.csv, "
                         "sweep_summary.csv, sweep.json, sweep.png")
     parser.add_argument("--resume", action="store_true",
@@ -87,13 +87,19 @@ def run(args):
     OSError
         ``--out`` cannot be written at the end (the CLI prints one line, exit 2).
     """
+    sizes = [opt.integer("--sizes", v, minimum=2) for v in args.sizes]
+    seeds, seed = opt.integer("--seeds", args.seeds, minimum=1), opt.integer("--seed", args.seed)
+    T, T1 = opt.iterations(args)
+    L_max = opt.integer("--L-max", args.L_max, minimum=2)
+    jobs = None if args.jobs is None else opt.integer("--jobs", args.jobs, minimum=1)
+    eta0 = None if args.eta0 is None else opt.positive("--eta0", args.eta0)
+    eta = None if args.eta is None else opt.positive("--eta", args.eta)
     if args.resume and not args.out:
         raise ConfigError("--resume continues the sweep in --out DIR: give --out")
-    journal = os.path.join(ensure_dir(args.out), JOURNAL) if args.out else None
+    journal = os.path.join(opt.out_dir(args.out), JOURNAL) if args.out else None
     try:
-        result = sweep.run_sweep(args.sizes, args.seeds, seed=args.seed, T=args.T, T1=args.T1, L_max=args.L_max,
-                                 eta0=args.eta0, eta=args.eta, jobs=args.jobs, journal=journal,
-                                 resume=args.resume)
+        result = sweep.run_sweep(sizes, seeds, seed=seed, T=T, T1=T1, L_max=L_max, eta0=eta0, eta=eta, jobs=jobs,
+                                 journal=journal, resume=args.resume)
     except sweep.Interrupted as e:
         kept = (f"kept in {journal} (the same command with --resume runs the rest)" if journal
                 else "not kept (give --out DIR to keep finished runs)")

@@ -12,6 +12,7 @@ import sys
 
 from ..experiments import verify
 from ..experiments.plotting import ensure_dir, jsonable, write_json
+from . import _options as opt
 
 HELP = ("audit every lemma, proposition and theorem on the paper's experiment, Example 1 and Example 2; "
         "exit 1 if one is violated where its conditions hold")
@@ -21,7 +22,8 @@ def add_arguments(parser):
     """Add the options of ``python -m reference verify`` to an ``argparse`` sub-parser."""
     parser.add_argument("--out", metavar="DIR", default="verify-output",
                         help="directory for verify.csv, verify.json, verify_config.json (default verify-output)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the paper experiment's dataset (default 0)")
+    parser.add_argument("--seed", default=0, metavar="S",
+                        help="seed of the paper experiment's dataset, integer >= 0 (default 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
 
 
@@ -37,15 +39,16 @@ def run(args):
     Raises
     ------
     ConfigError
-        A bad ``--seed`` (printed by the CLI as one ``error:`` line, exit status 2).
+        A bad ``--seed`` or ``--out`` (printed by the CLI as one ``error:`` line, exit status 2).
     """
-    result = verify.run(seed=args.seed)
+    seed = opt.integer("--seed", args.seed)
+    ensure_dir(args.out)                             # before the audit: a bad --out costs nothing
+    result = verify.run(seed=seed)
     table = result["table"]
     bad = table.violations()
     report = {"config": result["config"], "runs": verify.summary(result), "ok": not bad,
               "violations": [f"{r.run}: {r.name}" for r in bad],
               "errata": sorted({r.erratum for r in table if r.erratum}), "rows": table.to_dicts()}
-    ensure_dir(args.out)
     table.to_csv(os.path.join(args.out, "verify.csv"))
     write_json(os.path.join(args.out, "verify.json"), report)
     write_json(os.path.join(args.out, "verify_config.json"), result["config"])

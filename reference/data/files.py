@@ -23,6 +23,13 @@ from ..errors import ConfigError
 __all__ = ["atomic_write", "output_dir", "describe_os_error"]
 
 
+def _reason(e):
+    reason = e.strerror or str(e) or "cannot be accessed"
+    hints = {errno.ENOSPC: " (the disk is full)", errno.EDQUOT: " (the disk quota is used up)",
+             errno.EROFS: " (the file system is read-only)"}
+    return reason[0].lower() + reason[1:] + hints.get(e.errno, "")
+
+
 def describe_os_error(e):
     """An ``OSError`` as one sentence for a person: ``"PATH: reason"`` without ``[Errno N]``.
 
@@ -34,12 +41,8 @@ def describe_os_error(e):
     -------
     str
     """
-    reason = e.strerror or str(e)
-    hints = {errno.ENOSPC: " (the disk is full)", errno.EDQUOT: " (the disk quota is used up)",
-             errno.EROFS: " (the file system is read-only)"}
-    reason = reason[0].lower() + reason[1:] if reason else "cannot be accessed"
     where = e.filename if e.filename is not None else "a file"
-    return f"{os.fspath(where)}: {reason}{hints.get(e.errno, '')}"
+    return f"{os.fspath(where)}: {_reason(e)}"
 
 
 def _umask():
@@ -128,11 +131,11 @@ def output_dir(path, flag="--out"):
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as e:
-        raise ConfigError(f"{flag} {path}: cannot create this folder: {describe_os_error(e)}") from None
+        raise ConfigError(f"{flag} {path}: cannot create this folder ({_reason(e)})") from None
     try:
         fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=path)
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise ConfigError(f"{flag} {path}: cannot write into this folder: {describe_os_error(e)}") from None
+        raise ConfigError(f"{flag} {path}: cannot write into this folder ({_reason(e)})") from None
     return path
