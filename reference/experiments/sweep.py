@@ -157,7 +157,9 @@ def run_one(task):
     Raises
     ------
     Exception
-        Only errors that are not the library's own (a bug): they propagate, never become rows.
+        Only errors that are not the library's own (a bug, a ``MemoryError``): they propagate to
+        :func:`reference.experiments.sweep_runner.run_tasks`, which records the run as "crashed"
+        with its traceback (:func:`crashed_row`) and lets the other runs go on.
     """
     from ..audit.statements import audit
     from ..structure.generate import random_realizable

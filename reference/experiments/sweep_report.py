@@ -31,8 +31,8 @@ def summarize(rows):
     Parameters
     ----------
     rows : list of dict
-        The long table of :func:`run_sweep` (rows whose run failed or was degenerate are left
-        out here; they stay in the table and in ``failed`` / ``degenerate``).
+        The long table of :func:`run_sweep` (rows whose run failed, crashed or was degenerate are
+        left out here; they stay in the table and in ``failed`` / ``crashed`` / ``degenerate``).
 
     Returns
     -------
