@@ -253,6 +253,7 @@ def test_inspect_reads_standard_input_and_devices(capsys, monkeypatch):
     assert main(["inspect", "-"]) in (0, 1)
     assert capsys.readouterr().out.startswith("corpus: standard input\nD_0: N = 5 distinct sentences")
     assert main(["inspect", "/dev/null"]) == 2
-    assert capsys.readouterr().err == "error: /dev/null: the corpus has no sentence (every line is blank or a comment)\n"
+    assert capsys.readouterr().err == ("error: /dev/null: the corpus has no sentence (every line is blank or "
+                                       "a comment)\n")
     assert main(["inspect", "no-such-file"]) == 2
     assert capsys.readouterr().err == "error: no-such-file: no such corpus file\n"

@@ -147,6 +147,7 @@ def test_a_signal_stops_every_worker_and_keeps_finished_runs(tmp_path, sig):
     out, err = p.communicate(timeout=20)                   # returns only once every holder of the pipes exited
     assert p.returncode == 128 + sig
     lines = err.decode().strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: interrupted by {signal.Signals(sig).name}: workers stopped; 0 of 2 runs")
+    name = signal.Signals(sig).name
+    assert len(lines) == 1 and lines[0].startswith(f"error: interrupted by {name}: workers stopped; 0 of 2 runs")
     assert not [q for q, (_, g) in _processes().items() if g == p.pid], "a worker outlived the sweep"
     assert (tmp_path / JOURNAL).exists()

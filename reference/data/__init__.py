@@ -14,6 +14,7 @@ from .prefix_closure import prefix_closure
 from .validate import check_sentence, check_weights
 from .vocabulary import check_token_name, ORTHONORMAL_ATOL, Vocabulary
 
-__all__ = ["Vocabulary", "check_token_name", "ORTHONORMAL_ATOL", "read_corpus", "distinct_sentences", "prefix_closure", "Dataset", "check_weights",
-           "check_sentence", "atomic_write", "output_dir", "describe_os_error", "memory_limit", "check_memory",
-           "format_bytes", "format_seconds", "FLOAT_BYTES", "MIN_SECONDS_PER_ITERATION"]
+__all__ = ["Vocabulary", "check_token_name", "ORTHONORMAL_ATOL", "read_corpus", "distinct_sentences",
+           "prefix_closure", "Dataset", "check_weights", "check_sentence", "atomic_write", "output_dir",
+           "describe_os_error", "memory_limit", "check_memory", "format_bytes", "format_seconds",
+           "FLOAT_BYTES", "MIN_SECONDS_PER_ITERATION"]

@@ -116,7 +116,8 @@ def check_sentence(X, d=None):
     Raises
     ------
     WeightsError
-        Not an array of numbers (a ragged nest of lists), not a matrix, ``d`` rows expected but not found, no column (an empty
+        Not an array of numbers (a ragged nest of lists), not a matrix, ``d``
+        rows expected but not found, no column (an empty
         sentence), a non-real dtype, or a NaN or inf entry (its position named).
 
     Notes
