@@ -135,6 +135,13 @@ def crashed_row(task, report):
                  status="crashed", error=first, traceback=report)]
 
 
+def _preload():
+    """Import what :func:`run_one` needs, once, in the process that forks the workers."""
+    from ..audit import statements  # noqa: F401
+    from ..structure import generate, orders  # noqa: F401
+    from ..training import algorithm  # noqa: F401
+
+
 def run_one(task):
     """One run of a sweep: dataset, Algorithm 1, audit of Sections 4-6; a list of table rows.
 
@@ -241,6 +248,8 @@ def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"
         raise ConfigError(f"executor must have a submit method (a concurrent.futures.Executor), got {executor!r}")
     if not isinstance(resume, bool) or (resume and journal is None):
         raise ConfigError("resume=True needs a journal file (resume is a bool)")
+    if executor is None and jobs != 1:
+        _preload()                                  # forked workers inherit them instead of importing each
     log = Journal(os.fspath(journal), resume) if journal is not None else None
     results = {}
     try:
