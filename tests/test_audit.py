@@ -210,7 +210,7 @@ def test_verify_exit_status_is_one_on_a_violation(tmp_path, monkeypatch, capsys,
 def test_verify_rejects_a_bad_seed(tmp_path, capsys):
     from reference.commands.cli import main
     assert main(["verify", "--out", str(tmp_path), "--seed", "-1"]) == 2
-    assert capsys.readouterr().err.startswith("error: seed")
+    assert capsys.readouterr().err.startswith("error: --seed must be an integer >= 0")
 
 
 def test_worst_iterate_skips_trivial_zero_le_zero_points():

@@ -271,11 +271,16 @@ def test_ci_runs_readme_test_line(tmp_path):
     assert script.count(run_line) == 1 and script.rstrip().endswith(run_line), \
         ".ci/run must end by evaluating the README line it selected"
     os.makedirs(tmp_path / ".ci")
+    extras = 'eval "$extras"'                                   # the optional extras CI installs first
+    assert script.count(extras) <= 1
+    script = script.replace(extras, 'printf "EXTRAS:%s\\n" "$extras"')
     (tmp_path / ".ci" / "run").write_text(script.replace(run_line, 'printf "RUN:%s\\n" "${line#    }"'))
     shutil.copy(README, tmp_path / "README.md")
     out = subprocess.run(["bash", str(tmp_path / ".ci" / "run")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     ran = [ln[4:] for ln in out.stdout.splitlines() if ln.startswith("RUN:")]
+    extras = [ln[7:] for ln in out.stdout.splitlines() if ln.startswith("EXTRAS:")]
+    assert all(e.endswith('pip install -e ".[dask]" && deactivate') for e in extras), extras
     tests = [ln for ln in _setup_lines() if ln.endswith("&& python -m pytest")]
     assert ran == tests, f".ci/run would run {ran}, README.md's test line is {tests}"
 

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from ..data.files import describe_os_error
 from ..errors import ReferenceValueError
 from ._about import version
 
@@ -107,7 +108,10 @@ def main(argv=None, prog="python -m reference"):
     except ReferenceValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (OSError, ImportError) as e:
+    except OSError as e:
+        print(f"error: {describe_os_error(e)}", file=sys.stderr)
+        return 2
+    except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ import sys
 
 from ..experiments import proofs, verify
 from ..experiments.plotting import ensure_dir, jsonable, write_json
+from . import _options as opt
 
 HELP = ("audit every lemma, proposition and theorem on the paper's experiment, Example 1 and Example 2; "
         "exit 1 if one is violated where its conditions hold")
@@ -23,7 +24,8 @@ def add_arguments(parser):
     """Add the options of ``python -m reference verify`` to an ``argparse`` sub-parser."""
     parser.add_argument("--out", metavar="DIR", default="verify-output",
                         help="directory for verify.csv, verify.json, verify_config.json (default verify-output)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the paper experiment's dataset (default 0)")
+    parser.add_argument("--seed", default=0, metavar="S",
+                        help="seed of the paper experiment's dataset, integer >= 0 (default 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
 
 
@@ -40,9 +42,11 @@ def run(args):
     Raises
     ------
     ConfigError
-        A bad ``--seed`` (printed by the CLI as one ``error:`` line, exit status 2).
+        A bad ``--seed`` or ``--out`` (printed by the CLI as one ``error:`` line, exit status 2).
     """
-    result = verify.run(seed=args.seed)
+    seed = opt.integer("--seed", args.seed)
+    ensure_dir(args.out)                             # before the audit: a bad --out costs nothing
+    result = verify.run(seed=seed)
     table = result["table"]
     bad = table.violations()
     bad_steps = [r for r in result["proofs"].violations() if r.kind != "S"]
@@ -51,7 +55,6 @@ def run(args):
               "errata": sorted({r.erratum for r in table if r.erratum}), "rows": table.to_dicts(),
               "proofs": {"failures": [f"{r.run}: {r.key}" for r in bad_steps],
                          "chains": [proofs.chain_dict(c) for c in result["chains"]]}}
-    ensure_dir(args.out)
     table.to_csv(os.path.join(args.out, "verify.csv"))
     write_json(os.path.join(args.out, "verify.json"), report)
     write_json(os.path.join(args.out, "verify_config.json"), result["config"])

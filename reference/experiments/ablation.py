@@ -20,6 +20,7 @@ from ..errors import ConfigError
 from ..training.algorithm import two_stage_ngd, VARIANTS
 from ..training.engine import Engine
 from ..training.progress import Progress
+from ..training.run_size import check_run_size
 from .figure2 import FIGURE2, figure2_dataset
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
@@ -128,6 +129,9 @@ def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=
     for v in variants:
         if not isinstance(v, str) or v not in VARIANTS:
             raise ConfigError(f"unknown variant {v!r}; known: {', '.join(VARIANTS)}")
+    if isinstance(T, (int, np.integer)) and isinstance(T1, (int, np.integer)):   # else two_stage_ngd names them
+        n = max(int(T), 0) + max(int(T1), 0)            # the joint variant records T + T1 in both stages
+        check_run_size(int(n_tokens), int(n_tokens), n, n)
     from ..maxmargin.solvers import max_margin_kq, max_margin_ov
     rows, cur, dsets = [], {v: [] for v in variants}, []
     prog = Progress("ablation", len(seeds) * len(variants), enabled=progress)

@@ -162,10 +162,12 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
     from ..structure.generate import random_realizable
     from ..training.algorithm import two_stage_ngd
     from ..training.progress import Progress
+    from ..training.run_size import check_run_size
     for name, v, lo in (("seeds", seeds, 1), ("seed", seed, 0), ("n_tokens", n_tokens, 2), ("L_max", L_max, 2),
-                        ("T", T, 1), ("T1", T1, 4), ("max_length", max_length, 2)):
+                        ("T", T, 1), ("T1", T1, 1), ("max_length", max_length, 2)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise ConfigError(f"{name} must be an integer >= {lo}, got {v!r}")
+    check_run_size(int(n_tokens), int(n_tokens), int(T), int(T1))
     d = int(n_tokens)
     eta0, eta = 0.2 / math.sqrt(d), 0.05 / math.sqrt(d)
     per_seed, curves = [], []

@@ -1,5 +1,7 @@
 """Writing results: CSV and JSON always, PNG figures when matplotlib is installed.
 
+Every file is written whole or not at all (:func:`reference.data.files.atomic_write`):
+a full disk or an interrupted run leaves the previous file, never a truncated one.
 Matplotlib is an optional extra (``pip install reference[plot]``); it is
 imported lazily inside the functions that draw, with the non-interactive
 ``Agg`` backend, so every command still writes its numbers without it.
@@ -8,9 +10,10 @@ imported lazily inside the functions that draw, with the non-interactive
 import csv
 import json
 import math
-import os
 
 import numpy as np
+
+from ..data.files import atomic_write, output_dir
 
 __all__ = ["have_matplotlib", "write_csv", "write_json", "ensure_dir", "panel_figure", "jsonable"]
 
@@ -29,12 +32,14 @@ def have_matplotlib():
     return True
 
 
-def ensure_dir(path):
-    """Create the output directory ``path`` (and parents) if needed; return it.
+def ensure_dir(path, flag="--out"):
+    """Create the output directory ``path`` (and parents) if needed and check it is writable; return it.
 
     Parameters
     ----------
     path : str
+    flag : str
+        The option that named the folder, for messages.
 
     Returns
     -------
@@ -43,11 +48,11 @@ def ensure_dir(path):
 
     Raises
     ------
-    OSError
-        ``path`` exists and is not a directory, or cannot be created.
+    ConfigError
+        ``path`` exists and is not a directory, cannot be created or is not writable
+        (:func:`reference.data.files.output_dir`; the message is worded for a person).
     """
-    os.makedirs(path, exist_ok=True)
-    return path
+    return output_dir(path, flag)
 
 
 def jsonable(x):
@@ -98,13 +103,15 @@ def write_json(path, obj):
     Raises
     ------
     OSError
-        The file cannot be written.
+        The file cannot be written (the previous file, if any, is left as it was).
+    ConfigError
+        ``path`` is a symbolic link (never followed).
     TypeError
         ``obj`` holds something JSON cannot represent even after :func:`jsonable`.
     """
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(jsonable(obj), f, indent=1)
-        f.write("\n")
+    text = json.dumps(jsonable(obj), indent=1) + "\n"
+    with atomic_write(path) as f:
+        f.write(text)
     return path
 
 
@@ -126,9 +133,11 @@ def write_csv(path, header, rows):
     Raises
     ------
     OSError
-        The file cannot be written.
+        The file cannot be written (the previous file, if any, is left as it was).
+    ConfigError
+        ``path`` is a symbolic link (never followed).
     """
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with atomic_write(path, newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         for r in rows:
@@ -161,13 +170,18 @@ def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
     Raises
     ------
     OSError
-        The file cannot be written.
+        The file cannot be written (the previous file, if any, is left as it was).
+    ConfigError
+        ``path`` is a symbolic link (never followed).
     """
     from .panels import draw_panels
     fig = draw_panels(panels, nrows, ncols, title=title, panel_size=panel_size)
     if fig is None:
         return None
     import matplotlib.pyplot as plt
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        with atomic_write(path, "wb") as f:
+            fig.savefig(f, dpi=110, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return path

@@ -20,7 +20,7 @@ __all__ = ["COLUMNS", "STAGE1", "summarize", "write", "figure", "panels"]
 COLUMNS = ("size", "seed", "run", "n_tokens", "d", "N", "L_max", "star_norm_ov", "star_norm_kq", "eta0",
            "eta", "T", "T1", "seconds", "statement", "quantity", "holds", "decides", "violated", "erratum",
            "n_checked", "t_worst", "measured_worst", "bound_worst", "slack_worst", "log_slack_worst", "status",
-           "error")
+           "error", "traceback")
 #: Statements about stage 1 (left panel of the figure); the others are about stage 2.
 STAGE1 = ("Lemma 1", "Proposition 1", "Lemma 3", "Corollary 1")
 
@@ -31,8 +31,8 @@ def summarize(rows):
     Parameters
     ----------
     rows : list of dict
-        The long table of :func:`run_sweep` (rows whose run failed or was degenerate are left
-        out here; they stay in the table and in ``failed`` / ``degenerate``).
+        The long table of :func:`run_sweep` (rows whose run failed, crashed or was degenerate are
+        left out here; they stay in the table and in ``failed`` / ``crashed`` / ``degenerate``).
 
     Returns
     -------
@@ -91,7 +91,7 @@ def write(result, out):
     keys = list(result["summary"][0]) if result["summary"] else ["statement"]
     files["summary_csv"] = write_csv(os.path.join(out, "sweep_summary.csv"), keys,
                                      [[s[k] for k in keys] for s in result["summary"]])
-    keep = ("config", "summary", "failed", "degenerate", "rows")
+    keep = ("config", "summary", "failed", "crashed", "degenerate", "rows")
     files["json"] = write_json(os.path.join(out, "sweep.json"), {k: result[k] for k in keep})
     files["figure"] = figure(result, os.path.join(out, "sweep.png"))
     return files

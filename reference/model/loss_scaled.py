@@ -155,7 +155,7 @@ def grad_loss0_scaled(W_ov, ds):
     -----
     Serves Eq. (5) and Proposition 1 in the saturated regime.
     """
-    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=False)
+    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=False, need_kq=False)
     terms = []
     for x, y, b in token_columns(W_ov, ds):
         s_x, r_hat = _log_residual(b, y)                 # phi(W_ov x) - e_In(x) = exp(s_x) r_hat

@@ -36,8 +36,9 @@ O(N |V|^2) through one matrix product.
 import numpy as np
 from scipy import sparse
 
+from ..data.dataset import Dataset
 from ..data.validate import check_weights
-from ..errors import AssumptionError, WeightsError
+from ..errors import AssumptionError, CorpusError, WeightsError
 from ..numerics import _exp, _frobenius, _logsumexp, log_softplus, softplus
 from ..structure.orders import collocation
 from .evaluation import Stage1Eval, Stage2Eval
@@ -55,12 +56,16 @@ class Engine:
 
     Raises
     ------
+    CorpusError
+        ``ds`` is not a Dataset.
     AssumptionError
         If ``E`` is not orthonormal (use the literal functions of
         :mod:`reference.model.loss` for such vocabularies).
     """
 
     def __init__(self, ds):
+        if not isinstance(ds, Dataset):
+            raise CorpusError(f"Engine needs a Dataset, got {type(ds).__name__}")
         if not ds.vocab.orthonormal:
             raise AssumptionError(
                 "the training engine needs orthonormal embeddings (Assumption 2); "
