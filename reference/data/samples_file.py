@@ -28,10 +28,11 @@ The format, read strictly:
 Every error names the file and the line (and both lines for a conflict).
 """
 
+import itertools
 import os
 
 from ..errors import CorpusError
-from .corpus import _lines_of_file, _merge_rows, _split_lines
+from .corpus import _blocks_of_file, _merge_rows, _split_lines
 from .dataset import Dataset
 
 __all__ = ["ARROW", "read_samples", "load_samples"]
@@ -66,7 +67,8 @@ def read_samples(path_or_text):
         raise CorpusError("a sample file is a path or a str, not bytes (decode it first, or pass the file's path)")
     if isinstance(path_or_text, os.PathLike) or (
             isinstance(path_or_text, str) and "\n" not in path_or_text and "\r" not in path_or_text):
-        lines, where = _lines_of_file(os.fspath(path_or_text))
+        path = os.fspath(path_or_text)
+        lines, where = itertools.chain.from_iterable(_blocks_of_file(path)), f"{path}:"
     elif isinstance(path_or_text, str):
         lines, where = _split_lines(path_or_text), "line "
     else:
