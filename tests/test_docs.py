@@ -280,7 +280,7 @@ def test_ci_runs_readme_test_line(tmp_path):
     assert out.returncode == 0, out.stderr
     ran = [ln[4:] for ln in out.stdout.splitlines() if ln.startswith("RUN:")]
     extras = [ln[7:] for ln in out.stdout.splitlines() if ln.startswith("EXTRAS:")]
-    assert all(e.endswith('pip install -e ".[dask]" && deactivate') for e in extras), extras
+    assert all(e.endswith('pip install -e ".[dask,certified]" && deactivate') for e in extras), extras
     tests = [ln for ln in _setup_lines() if ln.endswith("&& python -m pytest")]
     assert ran == tests, f".ci/run would run {ran}, README.md's test line is {tests}"
 
