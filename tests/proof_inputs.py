@@ -162,6 +162,9 @@ def _proj(q):
     return np.sum(q.dW_ov * q.W_ov_star, axis=(1, 2)) / q.star_norm_ov
 
 
+#: step key -> rng -> inputs, for steps whose inputs random_stage1 / random_stage2 do not build.
+INPUTS = {}
+
 #: step key -> q -> (measured, bound, sense), written from the printed (or corrected) relation.
 TRANSCRIPTIONS = {
     # Eq. (5): sum_x (T0_t(x) - e_In(x)) x^T, scaled, against the engine's gradient
@@ -229,3 +232,9 @@ TRANSCRIPTIONS = {
     "P31": lambda q: (q.cos_ov, _p31_rhs(q), ">="),
     "P32": lambda q: (_p31_rhs(q), 1 - 12 * q.star_norm_ov ** 3 * q.lam * np.log(q.t1) / (q.t1 * q.eta0), ">="),
 }
+
+# Appendix C.5-D (Theorems 1-3, Proposition 4)
+from proof_inputs_theorems import INPUTS as _INPUTS_THM, TRANSCRIPTIONS as _TRANS_THM  # noqa: E402
+
+TRANSCRIPTIONS.update(_TRANS_THM)
+INPUTS.update(_INPUTS_THM)

@@ -18,6 +18,16 @@ Runs (Algorithm 1 with ``record="full"``; each audited by
     ``random_realizable`` (prefix closed) and ``random_realizable_samples`` (not prefix
     closed) with ``|V| = 6``, ``L_max = 5``, 300 + 300 iterations, one from zero and one
     from a random initialisation each.
+``Example 1, t >= t_0``
+    ``eta0 = 0.1``, ``eta = 0.5``, ``T = 900``, ``T1 = 600``: ``t_0 = 104`` with
+    ``eta <= ||W*_kq||/e`` and ``eta <= L_max ||W*_kq||^2``, so Lemma 7 and the whole proof of
+    Theorem 1 (P105-P114) apply under the conditions the proof uses.
+``Example 1, huge steps``
+    ``eta0 = 100``, ``eta = 1e9``, ``T = 1000``, ``T1 = 300``: where the corrected conditions of the
+    proofs of Theorems 2 and 3 (``t eta >= 6912 N L_max^6 ||W*_kq||^8 log^2 t``) hold.
+``Proposition 4 counterexample``
+    The samples whose query column is the counterexample to the proof's KKT step (P128):
+    under ``q``, ``t1 > t2, t3, t5, t6, c, q`` and ``t4 > c, q`` (not prefix closed), 200 + 200 iterations.
 
 Every dataset and initialisation is drawn from ``numpy.random.default_rng(seed)``.
 """
@@ -31,7 +41,7 @@ from ..audit.proofs import audit_proofs
 from ..errors import ConfigError
 from ..theory.proofs import Measurements, REGISTRY
 
-__all__ = ["PROOFS", "RANDOM", "build_runs", "audit_runs", "run", "summary", "decisions", "chain_dict"]
+__all__ = ["PROOFS", "RANDOM", "THEOREMS", "PROP4_SAMPLES", "build_runs", "audit_runs", "run", "summary", "decisions", "chain_dict"]
 
 #: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
 PROOFS = {
@@ -43,6 +53,19 @@ PROOFS = {
     "Example 1, random init": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 900, "T1": 900,
                                "init": "random"},
 }
+#: The runs for Appendix C.5-D (Theorems 1-3, Proposition 4), after the random ones (their draws unchanged).
+THEOREMS = {
+    "Example 1, t >= t_0": {"dataset": "example1", "eta0": 0.1, "eta": 0.5, "T": 900, "T1": 600, "init": "zero"},
+    "Example 1, huge steps": {"dataset": "example1", "eta0": 100.0, "eta": 1e9, "T": 1000, "T1": 300,
+                              "init": "zero"},
+    "Proposition 4 counterexample": {"dataset": "prop4", "eta0": 0.2 / math.sqrt(8), "eta": 0.05 / math.sqrt(8),
+                                     "T": 200, "T1": 200, "init": "zero"},
+}
+#: The samples of the Proposition 4 counterexample: a cyclic collocation t1 -> t2 -> ... -> t6 -> c -> q -> t1,
+#: its one-token samples, and two sentences with query q whose optimal tokens are t1 and t4.
+PROP4_TOKENS = ("t1", "t2", "t3", "t4", "t5", "t6", "c", "q")
+PROP4_SAMPLES = ([([x], PROP4_TOKENS[(i + 1) % 8]) for i, x in enumerate(PROP4_TOKENS)]
+                 + [("t1 t2 t3 t5 t6 c q".split(), "t2"), ("t4 c q".split(), "t5")])
 #: The random datasets: |V|, L_max, steps, horizons, the norm of a random initialisation.
 RANDOM = {"n_tokens": 6, "L_max": 5, "eta0": 0.2 / math.sqrt(6), "eta": 0.05 / math.sqrt(6), "T": 300,
           "T1": 300, "init_norm": 1.0}
@@ -56,6 +79,9 @@ def _dataset(kind, rng):
         return figure2_dataset(rng=rng)
     if kind == "example1":
         return example1()
+    if kind == "prop4":
+        from ..data.dataset import Dataset
+        return Dataset.from_samples(PROP4_SAMPLES)
     if kind == "prefix-closed":
         return random_realizable(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
     return random_realizable_samples(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
@@ -98,6 +124,7 @@ def build_runs(seed=0, progress=None):
         for kind, label in (("prefix-closed", "random prefix-closed"), ("samples", "random samples")):
             specs[f"{label} {k}"] = dict(dataset=kind, eta0=RANDOM["eta0"], eta=RANDOM["eta"], T=RANDOM["T"],
                                          T1=RANDOM["T1"], init="zero" if k == 0 else "random")
+    specs.update(THEOREMS)
     for name, c in specs.items():
         ds = ds_paper if c["dataset"] == "paper" else _dataset(c["dataset"], rng)
         while not _has_pair(ds):                               # W*_kq = 0: stage 2 undefined; draw again

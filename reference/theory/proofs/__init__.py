@@ -7,11 +7,17 @@ needs. docs/proofs.md explains how to read a chain and how to add a step.
 
 Modules: the statement families (:mod:`.statements`, :mod:`.statements_extra`); the proof
 steps by statement (:mod:`.gradients`: Appendix A, P1-P2; :mod:`.lemma1`: P3, P6-P13;
-:mod:`.lemma2`: P4, P5, P14-P20; :mod:`.proposition3`: P21-P27; :mod:`.proposition3_sums`: P28-P32).
+:mod:`.lemma2`: P4, P5, P14-P20; :mod:`.proposition3`: P21-P27; :mod:`.proposition3_sums`: P28-P32;
+Appendix C.5-D: :mod:`.theorem1`: P104-P108; :mod:`.theorem1_sums`: P109-P114 and the Section 5.3 sketch;
+:mod:`.theorem2`: P115-P118; :mod:`.theorem2_attention`: P119-P120; :mod:`.theorem2_loss`: P121-P124
+and footnote 3; :mod:`.proposition4`: P125-P130;
+:mod:`.theorem3`: P131-P134; their quantities and conditions in :mod:`.measure_theorems`, :mod:`.conditions_theorems`).
 """
 
 from . import (conditions, gradients, lemma1, lemma2, proposition3, proposition3_sums, statements,  # noqa: F401
                statements_extra)
+from . import (conditions_theorems, measure_theorems, notation_theorems, theorem1, theorem1_sums,  # noqa: F401
+               theorem2, theorem2_attention, theorem2_loss, proposition4, theorem3)
 from .conditions import CONDITIONS
 from .measure import Measurements
 from .ops import FLOAT64, Float64Ops
