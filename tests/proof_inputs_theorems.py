@@ -269,8 +269,9 @@ def _p120_2(q):
     return lhs, np.array([[math.log(q.L_max) - _C1(q) * t for _ in ns] for t in range(len(q.t2))]), "<="
 
 
-def _p122_rhs(q):
-    return np.log(np.log1p((q.n_tokens - 1) * np.exp(q.Delta_act * (q.phi_minus - q.phi_plus))))
+def _p122_rhs(q, Delta=None):
+    Delta = q.Delta_act if Delta is None else Delta
+    return np.log(np.log1p((q.n_tokens - 1) * np.exp(Delta * (q.phi_minus - q.phi_plus))))
 
 
 def _eq4_f(q):
@@ -370,8 +371,11 @@ TRANSCRIPTIONS = {
     "P121'": lambda q: (q.log_loss, np.array([_lse([math.log(q.pi[n]) + q.log_Ln[t, n] for n in range(q.N)])
                                               for t in range(len(q.t2))]), "=="),
     "P122": lambda q: (q.log_Ln, _p122_rhs(q), "=="),
-    "P122'": lambda q: (q.log_Ln, _p122_rhs(q), "<="),
-    "P123": lambda q: (q.log_Ln, math.log(q.n_tokens) - q.Delta_act * (2 * q.phi_plus - 1), "<="),
+    "P122'": lambda q: (np.stack([q.log_Ln, q.log_Ln], -1), np.stack([_p122_rhs(q), _p122_rhs(q, q.Delta_paper)], -1),
+                        "<="),
+    "P123": lambda q: (np.stack([q.log_Ln, q.log_Ln], -1),
+                       np.stack([math.log(q.n_tokens) - D * (2 * q.phi_plus - 1) for D in (q.Delta_act, q.Delta_paper)],
+                                -1), "<="),
     "P124": lambda q: (q.log_loss, math.log(q.n_tokens) - q.Delta_act * _eq4_f(q), "<="),
     "P124.2": lambda q: (math.log(q.n_tokens) - q.Delta_act * _eq4_f(q),
                          math.log(q.n_tokens) - q.Delta_paper * _eq4_f(q), "<="),

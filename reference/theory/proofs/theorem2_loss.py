@@ -57,6 +57,11 @@ def p121(q, ops):
                  scale=q.loss_scale)
 
 
+def _both(q, ops):
+    """``(Delta_act, Delta_paper)``: the run's common stage-1 margin and the paper's ``T C_0`` (P115)."""
+    return ops.asarray([q.Delta_act, q.Delta_paper])
+
+
 def _p122_bound(q, ops):
     return ops.log_softplus(math.log(q.n_tokens - 1) + q.Delta_act * (q.phi_minus - q.phi_plus))
 
@@ -78,23 +83,27 @@ def p122_printed(q, ops):
 
 
 @proof_step("P122'", page=31, equation="fourth line (corrected)", kind="INEQ", printed=_P122,
-            relation="L_n <= log(1 + (|V| - 1) exp(Delta (phi_- - phi_+)))", quantity="log L_n(theta^(t))",
-            stated=_EQM, corrects="P122", follows=("P121'", "P115'"), inconsistencies=(12,),
-            needs=("log_Ln", "n_tokens", "Delta_act", "phi_minus", "phi_plus", "loss_scale"), **_S)
+            relation="L_n <= log(1 + (|V| - 1) exp(Delta (phi_- - phi_+))), for Delta = Delta_act and Delta = T C_0",
+            quantity="log L_n(theta^(t))", stated=_EQM, corrects="P122", follows=("P121'", "P115'"), inconsistencies=(12,),
+            needs=("log_Ln", "n_tokens", "Delta_act", "Delta_paper", "phi_minus", "phi_plus", "loss_scale"), **_S)
 def p122(q, ops):
-    """P122 corrected (p.31): ``L_n <= log(1 + (|V| - 1) e^{Delta (phi_- - phi_+)})`` (``h_v <= phi_-``), with
-    ``Delta = Delta_act`` (P115'); log space, every sentence."""
-    return Check(q.log_Ln, _p122_bound(q, ops), "<=", space="log", scale=q.loss_scale)
+    """P122 corrected (p.31): ``L_n <= log(1 + (|V| - 1) e^{Delta (phi_- - phi_+)})`` (``h_v <= phi_-``), with the
+    run's margin ``Delta_act`` (P115') and with the paper's ``Delta = T C_0`` (P115 as printed): a trailing axis of
+    every sentence and both values. Log space."""
+    D = _both(q, ops)
+    b = ops.log_softplus(math.log(q.n_tokens - 1) + D * (q.phi_minus - q.phi_plus)[..., None])
+    return Check(q.log_Ln[..., None] + 0.0 * D, b, "<=", space="log", scale=q.loss_scale)
 
 
 @proof_step("P123", page=31, equation="fifth line", kind="INEQ", printed="L_n <= |V| exp(-Delta (2 phi_+^(n,t) - 1))",
             quantity="log L_n(theta^(t))", stated=_EQM, follows=("P122'",),
-            needs=("log_Ln", "n_tokens", "Delta_act", "phi_minus", "phi_plus", "loss_scale"), **_S)
+            needs=("log_Ln", "n_tokens", "Delta_act", "Delta_paper", "phi_minus", "phi_plus", "loss_scale"), **_S)
 def p123(q, ops):
     """P123 (p.31): ``log(1 + x) <= x`` and ``|V| - 1 <= |V|``; ``2 phi_+ - 1 = phi_+ - phi_-`` (no subtraction
-    from 1). Log space, every sentence, ``Delta = Delta_act``."""
-    return Check(q.log_Ln, math.log(q.n_tokens) - q.Delta_act * (q.phi_plus - q.phi_minus), "<=", space="log",
-                 scale=q.loss_scale)
+    from 1). Log space, every sentence, with ``Delta_act`` and with ``T C_0`` (trailing axis)."""
+    D = _both(q, ops)
+    return Check(q.log_Ln[..., None] + 0.0 * D, math.log(q.n_tokens) - D * (q.phi_plus - q.phi_minus)[..., None],
+                 "<=", space="log", scale=q.loss_scale)
 
 
 def _eq4_factor(q, ops):
