@@ -199,7 +199,15 @@ def test_conditions_switch_exactly_where_printed():
     thr = tb.log_threshold(K_t, 2)
     ok_T, ok_t = tb.theorem2_conditions(np.array([math.floor(thr), math.ceil(thr)]), **kw)
     assert ok_t.tolist() == [False, True]
-    assert ok_T == (10 >= tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(3) / 1.0, 1))
+    assert ok_T == (10 >= tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(2 * 3) / 1.0, 1))
+    # the condition on T is the proof's 384 ||W*_ov||^5 log(2|V|) log T / eta0 (Corollary 1's), not log|V|:
+    # a T between the two thresholds is refused
+    lo = tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(3), 1)
+    hi = tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(6), 1)
+    T_mid = math.ceil(lo)
+    assert lo < T_mid < hi
+    assert not tb.theorem2_conditions([5], **dict(kw, T=T_mid))[0]
+    assert tb.theorem2_conditions([5], **dict(kw, T=math.ceil(hi)))[0]
 
 
 # ---------------------------------------------------------------- Theorem 2 on a closed-form trajectory
