@@ -151,6 +151,7 @@ def theorem_inputs(rng):
             uD[t, k] = z - z[uy[k]]
             ulogp[t, k] = z[uy[k]] - _lse(list(z))
     return Q(E=E, In=In, eta=eta, eta0=eta0, T=T, N=N, L_max=L_max, n_tokens=V, t2=t2, t0=2, W_kq=W, norm_W_kq=norms,
+             W_ovT=W_ovT,
              Wbar_kq=Wbar, dW_kq=dW, g=g, log_norm_G=rng.normal(size=T1 + 1), W_kq_star=W_star, star_norm_kq=s,
              Wbar_kq_star=W_star / s, cos_kq=np.sum(Wbar * W_star / s, axis=(1, 2)), alpha_kq=alpha, r=r,
              A_star=A_star, pos=pos, opt=opt, nonopt=nonopt, gap_mask=gap_mask, s_star=s_star, score_gap=gap,

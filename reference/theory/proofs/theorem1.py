@@ -56,51 +56,57 @@ def _ug_star(q, ops):
     return ops.dot(q.g, q.Wbar_kq_star[None])
 
 
+def gscale(q, ops):
+    """Rounding scale of a relation between the step ``dW`` (the engine's gradient) and ``g_t`` (Eq. 6): the two
+    directions agree to ``eps ||W_kq^(t)|| ||W_ov^(T)||`` relative (row P2), times ``eta``; plus ``||W_kq^(t)||``
+    for the difference of two iterates."""
+    return q.eta * (1.0 + q.norm_W_kq) * (1.0 + ops.norm(q.W_ovT)) + q.norm_W_kq
+
+
 @proof_step("P104", page=28, equation="first line (as printed)", kind="ID",
             printed="<W_kq^(t+1) - W_kq^(t), Wbar*_kq> = -eta <grad_W_kq L(theta^(t)), Wbar*_kq>",
             quantity="<dW, Wbar*_kq>", stated=("t<T",), recorded="typo-P104-normalisation", inconsistencies=(10,),
-            needs=("dW_kq", "Wbar_kq_star", "eta", "log_norm_G", "g", "norm_W_kq"), **_S)
+            needs=("dW_kq", "Wbar_kq_star", "eta", "log_norm_G", "g", "norm_W_kq", "W_ovT"), **_S)
 def p104_printed(q, ops):
     """P104 as printed (p.28-29): ``-eta <G_t, Wbar*_kq>``, without the ``1/||G_t||`` of update (10).
 
     Recorded false (decision typo-P104-normalisation): it holds only where ``||G_t|| = 1``.
     ``G_t = exp(log||G_t||) g_t`` (it may underflow to 0).
     """
-    return Check(_proj_star(q, ops), -q.eta * ops.exp(q.log_norm_G) * _ug_star(q, ops), "==",
-                 scale=q.norm_W_kq + q.eta)
+    return Check(_proj_star(q, ops), -q.eta * ops.exp(q.log_norm_G) * _ug_star(q, ops), "==", scale=gscale(q, ops))
 
 
 @proof_step("P104'", page=29, equation="first line (corrected)", kind="ID",
             printed="<W_kq^(t+1) - W_kq^(t), Wbar*_kq> = -eta <grad_W_kq L(theta^(t)), Wbar*_kq>",
             relation="<W_kq^(t+1) - W_kq^(t), Wbar*_kq> = -eta <g_t, Wbar*_kq>", quantity="<dW, Wbar*_kq>",
             stated=("t<T",), corrects="P104", inconsistencies=(10,),
-            needs=("dW_kq", "Wbar_kq_star", "eta", "g", "norm_W_kq"), **_S)
+            needs=("dW_kq", "Wbar_kq_star", "eta", "g", "norm_W_kq", "W_ovT"), **_S)
 def p104(q, ops):
     """P104 corrected (p.29): ``<W_kq^(t+1) - W_kq^(t), Wbar*_kq> = -eta <g_t, Wbar*_kq>`` (update 10)."""
-    return Check(_proj_star(q, ops), -q.eta * _ug_star(q, ops), "==", scale=q.norm_W_kq + q.eta)
+    return Check(_proj_star(q, ops), -q.eta * _ug_star(q, ops), "==", scale=gscale(q, ops))
 
 
 @proof_step("P105", page=29, equation="Lemma 7 applied", kind="INEQ",
             printed=">= -(eta/(1 + alpha_t)) <grad_W_kq L(theta^(t)), Wbar_kq^(t)>", quantity="<dW, Wbar*_kq>",
             relation="<dW, Wbar*_kq> >= -(eta/(1 + alpha_t)) <g_t, Wbar_kq^(t)>", stated=LEMMA7 + _STEP,
             unstated=LEMMA7_HIDDEN, follows=("P104'", "Lemma 7"),
-            needs=("dW_kq", "Wbar_kq_star", "eta", "alpha_kq", "g", "Wbar_kq", "norm_W_kq"), **_S)
+            needs=("dW_kq", "Wbar_kq_star", "eta", "alpha_kq", "g", "Wbar_kq", "norm_W_kq", "W_ovT"), **_S)
 def p105(q, ops):
     """P105 (p.29): ``<dW, Wbar*_kq> >= -(eta/(1 + alpha_t)) <g_t, Wbar_kq^(t)>``, Lemma 7 divided by ``1 + alpha_t``.
 
     Lemma 7 holds for ``t >= t_0`` only (condition S4); Theorem 1's statement claims every ``t >= 2``.
     """
-    return Check(_proj_star(q, ops), -q.eta / (1.0 + q.alpha_kq) * _ug_own(q, ops), ">=", scale=q.norm_W_kq)
+    return Check(_proj_star(q, ops), -q.eta / (1.0 + q.alpha_kq) * _ug_own(q, ops), ">=", scale=gscale(q, ops))
 
 
 @proof_step("P106", page=29, equation="", kind="ID",
             printed="-(eta/(1 + alpha_t)) <grad L, Wbar_kq^(t)> = (1/(1 + alpha_t)) <dW, Wbar_kq^(t)>",
             quantity="-(eta/(1 + alpha_t)) <g_t, Wbar_kq^(t)>", stated=_STEP, follows=("P104'",),
-            needs=("eta", "alpha_kq", "g", "Wbar_kq", "dW_kq", "norm_W_kq"), **_S)
+            needs=("eta", "alpha_kq", "g", "Wbar_kq", "dW_kq", "norm_W_kq", "W_ovT"), **_S)
 def p106(q, ops):
     """P106 (p.29): ``-(eta/(1 + alpha_t)) <g_t, Wbar^(t)> = (1/(1 + alpha_t)) <dW, Wbar^(t)>`` (update 10)."""
     return Check(-q.eta / (1.0 + q.alpha_kq) * _ug_own(q, ops), _proj_own(q, ops) / (1.0 + q.alpha_kq), "==",
-                 scale=q.norm_W_kq)
+                 scale=gscale(q, ops))
 
 
 def _norms(q, ops):
@@ -143,24 +149,26 @@ _P106_3 = ("= (||W_kq^(t)||^2 - ||W_kq^(t)||^2)/(2||W^(t)||) - eta^2/(2||W^(t)||
 
 @proof_step("P106.3", page=29, equation="third line (as printed)", kind="ID", printed=_P106_3,
             quantity="P106.2's right side", stated=_STEP, recorded="typo-P106-numerator", inconsistencies=(22,),
-            needs=("dW_kq", "Wbar_kq", "alpha_kq", "norm_W_kq", "eta", "g"), **_S)
+            needs=("dW_kq", "Wbar_kq", "alpha_kq", "norm_W_kq", "eta", "g", "W_ovT"), **_S)
 def p106_3_printed(q, ops):
     """P106, third line as printed (p.29): the numerator ``||W_kq^(t)||^2 - ||W_kq^(t)||^2`` (that is 0).
 
     Recorded false (decision typo-P106-numerator): the numerator is ``||W^(t+1)||^2 - ||W^(t)||^2``.
     """
     n0 = q.norm_W_kq
-    return Check(_expr_norms(q, ops), _expr_106_3(q, ops, n0 * n0 - n0 * n0), "==", scale=_scale_sq(q, ops))
+    return Check(_expr_norms(q, ops), _expr_106_3(q, ops, n0 * n0 - n0 * n0), "==",
+                 scale=_scale_sq(q, ops) + gscale(q, ops))
 
 
 @proof_step("P106.3'", page=29, equation="third line (corrected)", kind="ID", printed=_P106_3,
             relation=_P106_3.replace("(||W_kq^(t)||^2 - ||W_kq^(t)||^2)", "(||W_kq^(t+1)||^2 - ||W_kq^(t)||^2)"),
             quantity="P106.2's right side", stated=_STEP, corrects="P106.3", follows=("P106.2",),
-            inconsistencies=(22,), needs=("dW_kq", "Wbar_kq", "alpha_kq", "norm_W_kq", "eta", "g"), **_S)
+            inconsistencies=(22,), needs=("dW_kq", "Wbar_kq", "alpha_kq", "norm_W_kq", "eta", "g", "W_ovT"), **_S)
 def p106_3(q, ops):
     """P106, third line corrected (p.29): ``||dW||^2 = eta^2`` and ``<dW, Wbar^(t)> = -eta <g_t, Wbar^(t)>``."""
     n0, n1 = _norms(q, ops)
-    return Check(_expr_norms(q, ops), _expr_106_3(q, ops, n1 * n1 - n0 * n0), "==", scale=_scale_sq(q, ops))
+    return Check(_expr_norms(q, ops), _expr_106_3(q, ops, n1 * n1 - n0 * n0), "==",
+                 scale=_scale_sq(q, ops) + gscale(q, ops))
 
 
 @proof_step("P107", page=29, equation="last line", kind="INEQ",
