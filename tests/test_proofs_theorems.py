@@ -442,7 +442,8 @@ def test_theorem1_as_printed_on_random_runs(ds, log_eta, big, T1, seed):
 
 def _mp_unit_grad(W_ov, W_kq, ds):
     """The unit stage-2 gradient (Eq. 6) in mpmath, E = I, written without cancellation (the weights here
-    differ from 1 by e^{-1e5}): ``p_y - 1 = -sum_{v != y} p_v`` and ``phi_l (u_l - ubar) = sum_l' phi_l phi_l' (u_l - u_l')``."""
+    differ from 1 by e^{-1e5}): ``p_y - 1 = -sum_{v != y} p_v`` and
+    ``phi_l (u_l - ubar) = sum_l' phi_l phi_l' (u_l - u_l')``."""
     V = ds.vocab.n_tokens
     G = mpmath.zeros(V, V)
     for toks, y, pi in ds.samples():

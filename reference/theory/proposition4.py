@@ -104,7 +104,9 @@ def proposition4_direct_result(A, ds, In=None):
 
 
 def proposition4_dual_sums(constraints, dual, orders):
-    """The left side of the proof's dual condition ``sum_{j in A_i0} lambda_{i0 j} + sum_i lambda_{i j0} 1{j0 in A_i}`` (p.32).
+    """The left side of the dual condition of Proposition 4's proof (p.32).
+
+    ``sum_{j in A_i0} lambda_{i0 j} + sum_i lambda_{i j0} 1{j0 in A_i}``.
 
     For every query column ``q`` and every optimal ``i0`` and non-optimal ``j0`` of ``q`` (pairs or not).
     The proof claims it equals 1 for all of them; by stationarity it equals ``w_i0 - w_j0``.

@@ -2,7 +2,8 @@
 
 Step 3 of the sketch states, "for some constant ``C_0``",
 
-    <grad_W_kq L(theta^(t)), W_kq^(t)>  >=  (1 + C_0 log||W_kq^(t)|| / ||W_kq^(t)||) <grad_W_kq L(theta^(t)), W*_kq> ||W_kq^(t)|| / ||W*_kq||,
+    <grad L(theta^(t)), W_kq^(t)>
+        >=  (1 + C_0 log||W_kq^(t)|| / ||W_kq^(t)||) <grad L(theta^(t)), W*_kq> ||W_kq^(t)|| / ||W*_kq||,
 
 the informal form of Lemma 7 (p.23), whose factor is ``1 + alpha_t`` with
 ``alpha_t = 4 N L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||``. This ``C_0`` is a

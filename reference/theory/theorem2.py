@@ -194,4 +194,5 @@ def theorem2_direction_form(t, *, T, eta0, eta, n_tokens, L_max, star_norm_ov, s
     return (Bound("Theorem 2", "min_n phi_+^(n,t) (direction form)", "phi_plus_min", ">=", att, c,
                   _P_ATT + cond + ")", corrects="Theorem 2: min_n phi_+^(n,t) (no step-size condition)"),
             Bound("Theorem 2", "log L(theta^(t)) (direction form)", "log_loss", "<=", log_loss, c_loss,
-                  _P_LOSS + cond + " and C_1 t >= log L_max)", corrects="Theorem 2: log L(theta^(t)) (no step-size condition)"))
+                  _P_LOSS + cond + " and C_1 t >= log L_max)",
+                  corrects="Theorem 2: log L(theta^(t)) (no step-size condition)"))

@@ -32,7 +32,10 @@ LEMMA7_HIDDEN = ("S5", "S6", "S7")
 
 
 def step(key):
-    """The step ``key`` of Theorem 1's proof (``"P104"`` .. ``"P114"``, ``"SKETCH"``); its docstring has page and equation."""
+    """The step ``key`` of Theorem 1's proof (``"P104"`` .. ``"P114"``, ``"SKETCH"``).
+
+    Its docstring has page and equation.
+    """
     return REGISTRY.step(key, statement="Theorem 1")
 
 

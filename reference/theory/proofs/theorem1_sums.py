@@ -35,7 +35,10 @@ def _c(q):
             quantity="sum_{t'=t_0}^{t-1} 1/||W_kq^(t')||", stated=_LEMMA6, follows=("Lemma 6",),
             needs=("norm_W_kq", "L_max", "star_norm_kq", "eta", "t0", "t2"), measured_range=(0, math.inf), **_S)
 def p109(q, ops):
-    """P109 (p.29): ``sum_{t'=t_0}^{t-1} 1/||W^(t')|| <= (2 L_max ||W*_kq||/eta) sum_{t'=t_0}^{t-1} 1/t'`` (Lemma 6 from zero)."""
+    """P109 (p.29): ``sum_{t'=t_0}^{t-1} 1/||W^(t')|| <= (2 L_max ||W*_kq||/eta) sum_{t'=t_0}^{t-1} 1/t'``.
+
+    Lemma 6 from zero: ``||W^(t')|| >= t' eta/(2 L_max ||W*_kq||)``.
+    """
     return Check(from_t0(1.0 / q.norm_W_kq, q, ops),
                  2.0 * q.L_max * q.star_norm_kq / q.eta * from_t0(1.0 / q.t2, q, ops), "<=")
 
@@ -167,7 +170,10 @@ def _p113_bound(q, ops):
             needs=("cos_kq", "norm_W_kq", "eta", "t0", "t2", "N", "L_max", "star_norm_kq"),
             measured_range=(-1.0, 1.0), **_S)
 def p113(q, ops):
-    """P113 (p.30): P111 divided by ``||W_kq^(t)||``, with ``<W^(t_0), Wbar*_kq> >= -||W^(t_0)||`` (the middle term with ``eta``)."""
+    """P113 (p.30): P111 divided by ``||W_kq^(t)||``, with ``<W^(t_0), Wbar*_kq> >= -||W^(t_0)||``.
+
+    The middle term has ``eta`` (decision typo-P111-eta).
+    """
     return Check(q.cos_kq, _p113_bound(q, ops), ">=")
 
 
@@ -234,9 +240,9 @@ for _d in (
                          "Unstated: eta <= L_max ||W*_kq||^2 (S3) for ||W^(t_0)|| <= 9 L_max ||W*_kq||^2 (P112.2) and "
                          "t_0 >= 2 (P109.2: from t_0 = 1 the harmonic sum exceeds log t), ||W*_kq|| >= e/4 (P110.2) and "
                          "||W*_kq|| >= 1 (P114's constant). Without S3, P112.2, P109.2 and P114 fail ('Example 1, large "
-                         "steps'). S2 implies S3 and ||W*_kq|| >= e/4 always holds (an ordered pair gives ||W*_kq||^2 >= 1/2 "
-                         "and L_max >= 2), so under the step-size condition only ||W*_kq|| >= 1 remains, a sufficient "
-                         "condition for P114 that no run needed",
+                         "steps'). S2 implies S3 and ||W*_kq|| >= e/4 always holds (an ordered pair gives "
+                         "||W*_kq||^2 >= 1/2 and L_max >= 2), so under the step-size condition only ||W*_kq|| >= 1 "
+                         "remains, a sufficient condition for P114 that no run needed",
                  statement_holds=True,
                  evidence=("rows P109.2, P112.2, P114 of python -m reference proofs",)),
 ):

@@ -5,9 +5,9 @@ Theorem 2 (p.7): under the conditions of Theorem 1, if ``T >= c_0 ||W*_ov||^5 lo
 and Eq. (4). The proof recalls Corollary 1's margin ``Delta = T eta0 / (4||W*_ov||^2)`` (P115: false
 from zero, where every margin is ``Delta_act = T eta0 / ||W*_ov||``), bounds every score gap by
 Eq. (13) (P116) and by Lemma 6 and Theorem 1 (P117), which is ``<= -C_1 t`` once ``t`` is large
-(P118), which turns into the attention bound (P119, P120: :mod:`reference.theory.proofs.theorem2_attention`). As printed, P117's second term has no
-source and P118 needs the constant 1728, not 1696; corrected, the chain needs 1728 (864 with the
-``sqrt 2`` that Eq. (13) allows), see :mod:`reference.theory.score_gaps`. The loss bound (P121-P124) and
+(P118), which turns into the attention bound (P119, P120: :mod:`reference.theory.proofs.theorem2_attention`).
+As printed, P117's second term has no source and P118 needs the constant 1728, not 1696; corrected, the
+chain needs 1728 (864 with the ``sqrt 2`` that Eq. (13) allows), see :mod:`reference.theory.score_gaps`. The loss bound (P121-P124) and
 footnote 3 are in :mod:`reference.theory.proofs.theorem2_loss`.
 
 Theorem 2 inherits Theorem 1's conditions: its step size (S2, ``eta <= ||W*_kq|| / e``, the proof of
@@ -118,7 +118,8 @@ _NEED117 = ("norm_W_kq", "star_norm_kq", "dist_kq", "t2", "eta", "N", "L_max")
 
 
 @proof_step("P117", page=30, equation="Eq. (13), next line (as printed)", kind="INEQ", printed=_P117,
-            quantity="Eq. (13)'s right side", stated=SETTING + ("t>=2",), recorded="false-P117-term", inconsistencies=(6,), follows=("P116.2", "Lemma 6", "Theorem 1"),
+            quantity="Eq. (13)'s right side", stated=SETTING + ("t>=2",), recorded="false-P117-term",
+            inconsistencies=(6,), follows=("P116.2", "Lemma 6", "Theorem 1"),
             needs=_NEED117, **_S)
 def p117_printed(q, ops):
     """P117 as printed (p.30): the second term ``(sqrt(2) t eta/(L_max ||W*_kq||)) sqrt(B_t)``, ``B_t`` Theorem 1's bound.

@@ -105,7 +105,10 @@ def p120_3_printed(q, ops):
             quantity="log(L_max e^{-C_1 t})", stated=("t>=1",), corrects="P120.3", inconsistencies=(6,),
             follows=("P120.2",), needs=("t2", "eta", "L_max", "star_norm_kq"), **_S)
 def p120_3(q, ops):
-    """P120, third inequality corrected (p.30): the threshold ``(4 L_max ||W*_kq||^2/eta) log(L_max/eps)`` (= ``log(L_max/eps)/C_1``)."""
+    """P120, third inequality corrected (p.30): the threshold ``(4 L_max ||W*_kq||^2/eta) log(L_max/eps)``.
+
+    That is ``log(L_max/eps)/C_1``: the relation is tight at it.
+    """
     C1 = q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2)
     return Check(math.log(q.L_max) - C1 * q.t2, math.log(q.L_max) - q.t2 * q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2),
                  "<=", space="log")

@@ -207,7 +207,8 @@ for _d in (
         Decision("false-footnote3-minimum", items=(27,), steps=("FN3", "FN3'", "FN3.2", "FN3.3"), category="false",
                  summary="Footnote 3 calls L* = |V| exp(-T C_0) the minimum loss at fixed W_ov^(T); it is the limit of "
                          "Eq. (4). With equal margins Delta the infimum over W_kq is log(1 + (|V|-1) e^{-Delta}) < |V| "
-                         "e^{-Delta}, approached along W*_kq (FN3.2) and never attained; from zero Delta = 4||W*_ov|| T C_0. "
+                         "e^{-Delta}, approached along W*_kq (FN3.2) and never attained; from zero "
+                         "Delta = 4||W*_ov|| T C_0. "
                          "The loss of every zero-initialised run falls below L* (row FN3; the paper experiment starts "
                          "below it). The footnote's L - L* <= L* T C_0 O(e^{-C_1 t}) then holds trivially; Eq. (4) is "
                          "unaffected",

@@ -133,7 +133,8 @@ _P134 = ("= 1/(1 + sum_{v != In(x)} exp(-Delta sum_{l0 in l_0} phi_l0 + Delta su
 
 @proof_step("P134", page=33, equation="third line (as printed)", kind="ID", printed=_P134,
             quantity="log e_In(x0)^T T(X) (unseen X)", stated=("ZI", "A2", "EQM"), recorded="typo-P122-P134-equality",
-            inconsistencies=(12,), needs=("unseen_log_p", "n_tokens", "Delta_act", "unseen_phi_l0", "unseen_phi_rest", "loss_scale"),
+            inconsistencies=(12,),
+            needs=("unseen_log_p", "n_tokens", "Delta_act", "unseen_phi_l0", "unseen_phi_rest", "loss_scale"),
             **_S)
 def p134_printed(q, ops):
     """P134 as printed (p.33): "=". Recorded false (decision typo-P122-P134-equality): the logit of ``v`` collects only
@@ -144,7 +145,8 @@ def p134_printed(q, ops):
 @proof_step("P134'", page=33, equation="third line (corrected)", kind="INEQ", printed=_P134,
             relation="e_In(x0)^T T(X) >= 1/(1 + (|V| - 1) exp(-Delta (phi_l0 - phi_rest)))",
             quantity="log e_In(x0)^T T(X) (unseen X)", stated=("ZI", "A2", "EQM"), corrects="P134", follows=("P133",),
-            inconsistencies=(12,), needs=("unseen_log_p", "n_tokens", "Delta_act", "unseen_phi_l0", "unseen_phi_rest", "loss_scale"),
+            inconsistencies=(12,),
+            needs=("unseen_log_p", "n_tokens", "Delta_act", "unseen_phi_l0", "unseen_phi_rest", "loss_scale"),
             **_S)
 def p134(q, ops):
     """P134 corrected (p.33): ``>=``, with the equal stage-1 margins ``Delta_act`` (log space, every unseen sentence)."""
