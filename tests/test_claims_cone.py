@@ -50,8 +50,8 @@ def _run(ds, eta0, eta, T, T1, full=False):
 
 # ---------------------------------------------------------------- claim 1: the key lemma and the bound
 @given(ds=realizable_datasets(), eta0=st.sampled_from((0.05, 1.0, 30.0)),
-       eta=st.sampled_from((0.02, 1.0, 1e3, 1e6)), T1=st.integers(3, 12))
-@settings(max_examples=25)
+       eta=st.sampled_from((0.02, 1.0, 1e3, 1e6)), T1=st.integers(3, 8))
+@settings(max_examples=12)
 def test_key_lemma_gradient_is_a_nonnegative_combination(ds, eta0, eta, T1):
     """Every sentence's gradient is a non-negative combination of its constraint directions; the
     recombined direction is Eq. (6) as the literal face computes it; the chain of claim 1 holds."""
@@ -72,8 +72,8 @@ def test_key_lemma_gradient_is_a_nonnegative_combination(ds, eta0, eta, T1):
 
 
 @given(ds=realizable_datasets(), eta0=st.sampled_from((0.05, 1.0, 300.0)),
-       eta=st.sampled_from((0.01, 0.3, 10.0, 1e4, 1e7)), T=st.integers(1, 60), T1=st.integers(5, 120))
-@settings(max_examples=40)
+       eta=st.sampled_from((0.01, 0.3, 10.0, 1e4, 1e7)), T=st.integers(1, 60), T1=st.integers(5, 80))
+@settings(max_examples=20)
 def test_claim1_at_every_iterate(ds, eta0, eta, T, T1):
     """``-<g, W*_kq> >= 1/sqrt 2`` and ``||W_kq^(t)|| >= t eta/(sqrt 2 ||W*_kq||)`` at every iterate
     (prefix-closed and not, identity and random orthonormal E, steps up to 1e7)."""
@@ -99,7 +99,8 @@ def test_claim1_constant_is_attained_by_a_one_pair_dataset():
 
 @pytest.mark.slow
 def test_claim1_on_long_runs_into_saturation():
-    """Thousands of iterates with losses far below the smallest float: the bound and the key lemma hold."""
+    """Thousands of iterates into saturation (non-optimal attention below the smallest float): the bound
+    and the key lemma hold."""
     from reference.structure.generate_samples import random_realizable_samples
     rng = np.random.default_rng(7)
     cases = [(example1(), 0.1, 1.0, 900, 5000), (example1(), 100.0, 1e6, 1000, 3000)]
@@ -107,7 +108,7 @@ def test_claim1_on_long_runs_into_saturation():
         cases.append((random_realizable_samples(V, L_max=5, n_optimal=2, max_count=3, rng=rng), 1.0, 5.0, 100, 4000))
     for ds, eta0, eta, T, T1 in cases:
         tr = _run(ds, eta0, eta, T, T1, full=True)
-        assert tr.stage2["log_loss"][-1] < -700                      # deep in the saturated regime
+        assert tr.stage2["nonopt_max"][-1] < 1e-300                  # attention saturated: phi_- underflows
         corr = -tr.stage2["ugrad_star"][:-1] * tr.star_norm_kq
         assert corr.min() >= CONE_BOUND * (1 - RTOL)
         groups = sentence_groups(ds)
@@ -229,19 +230,19 @@ def test_lemma6_dropped_term_against_mpmath():
 
 
 @given(ds=realizable_datasets(prefix_closed=True), eta=st.sampled_from((0.1, 10.0, 1e5)))
-@settings(max_examples=15)
+@settings(max_examples=8)
 def test_equal_score_steps_hold_on_prefix_closed_data(ds, eta):
     """Claim 4 at work: one optimal token per query, equal non-optimal scores, ``B_-^(n,*) = 0``."""
-    tr = _run(ds, 0.5, eta, 30, 8, full=True)
+    tr = _run(ds, 0.5, eta, 30, 6, full=True)
     groups = sentence_groups(ds)
-    for t in range(8):
+    for t in range(6):
         cone, c, st = _proof_terms(ds, tr, t, groups)
         assert np.all(np.abs(st.B_minus_star) <= 1e-9)           # W*_kq is certified to 1e-9
         assert abs(lemma6_dropped_term(st, cone.log_grad_norm)) <= 1e-9 * c["corr_star"]
 
 
 @given(ds=realizable_datasets(), eta=st.sampled_from((0.01, 0.1, 1.0)), T1=st.integers(5, 60))
-@settings(max_examples=25)
+@settings(max_examples=15)
 def test_lemma7_holds_where_its_norm_condition_does(ds, eta, T1):
     """Where ``1 + alpha_t >= sqrt 2 ||W*_kq||`` Lemma 7 holds, from t = 1 (no ``t >= t_0``): claim 2's argument."""
     tr = _run(ds, 0.2, eta, 20, T1)

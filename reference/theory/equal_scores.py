@@ -108,6 +108,8 @@ def sentence_terms(ds, W_ov, W_kq, W_kq_star, groups=None):
     ------
     AssumptionError
         Non-orthonormal ``E``, no collocation, or a sentence without an optimal position.
+    WeightsError
+        Weights of the wrong shape or not finite (named).
     """
     B, A = _coords(ds, W_ov, W_kq)
     A_star = _coords(ds, W_ov, W_kq_star)[1]

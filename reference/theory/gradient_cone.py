@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data.validate import check_weights
 from ..errors import AssumptionError, ConfigError
 from ..numerics import _exp, _logsumexp, softplus
 from ..structure.orders import collocation
@@ -96,11 +97,13 @@ def sentence_groups(ds):
 
 
 def _coords(ds, W_ov, W_kq):
+    """``(B, A) = (W_ov E, E^T W_kq E)`` after checking the weights (WeightsError names a bad one)."""
     if not ds.vocab.orthonormal:
         raise AssumptionError("the gradient cone is computed in token coordinates: it needs orthonormal "
                               "embeddings (Assumption 2)")
+    W_ov, W_kq = check_weights(W_ov, W_kq, ds.vocab)
     E = ds.vocab.E
-    return np.asarray(W_ov, dtype=np.float64) @ E, E.T @ np.asarray(W_kq, dtype=np.float64) @ E
+    return W_ov @ E, E.T @ W_kq @ E
 
 
 def _sentence(B, A, y, q, toks, cnt):
@@ -143,6 +146,8 @@ def gradient_cone(ds, W_ov, W_kq, groups=None):
     ------
     AssumptionError
         Non-orthonormal ``E``, no collocation, or a sentence without an optimal position.
+    WeightsError
+        Weights of the wrong shape or not finite (named).
     """
     B, A = _coords(ds, W_ov, W_kq)
     groups = sentence_groups(ds) if groups is None else groups
@@ -196,9 +201,14 @@ def cone_bound_terms(cone, ds, W_kq_star):
         ``sum_k lambda_k m*_k`` with ``m*_k = <D_k, W*_kq>`` (the same number: an identity);
         ``"total_weight"``: ``sum_k lambda_k``; ``"min_weight"``: ``min_k lambda_k``
         (nan without constraints); ``"min_margin_star"``: ``min_k m*_k`` (Eq. 3: >= 1).
+
+    Raises
+    ------
+    WeightsError
+        ``W_kq_star`` of the wrong shape or not finite.
     """
     E = ds.vocab.E
-    A_star = E.T @ np.asarray(W_kq_star, dtype=np.float64) @ E
+    A_star = E.T @ check_weights(None, W_kq_star, ds.vocab)[1] @ E
     m_star = A_star[cone.optimal, cone.query] - A_star[cone.token, cone.query]
     return {"corr_star": float(np.sum(cone.direction * A_star)),
             "weighted_margins": float(np.dot(cone.weight, m_star)),
