@@ -177,3 +177,20 @@ def test_rounding_alone_leaves_the_aligned_trajectory():
         for _ in range(20):
             W = W - eta0 * unit_grad_loss0(W, ds)
         assert (1 - np.sum(W * Ws) / np.linalg.norm(W) > 1e-9) == lost
+
+
+@pytest.mark.slow
+def test_perturbed_large_step_run_as_docs_claims_md_describes_it():
+    """From ``W_ov^(0) = 1e-12 U`` verify's large-step run of Example 1 leaves the aligned trajectory
+    (unequal margins, far below ``T eta0/||W*_ov||``); in stage 2 Lemma 5's monotonicity and claim 1's
+    bound still hold at every iterate, although their equal-margin hypothesis fails (an observation)."""
+    ds = example1()
+    L = LARGE_STEPS
+    U = np.random.default_rng(0).standard_normal((4, 4))
+    tr = two_stage_ngd(ds, L["eta0"], L["eta"], L["T"], L["T1"], init=(1e-12 * U / np.linalg.norm(U), np.zeros((4, 4))))
+    s1, s2 = tr.stage1, tr.stage2
+    assert s1["margin_max"][-1] - s1["margin_min"][-1] > 1 and s1["wrong_spread"][-1] > 0
+    assert s1["margin_max"][-1] < 0.5 * L["T"] * L["eta0"] / math.sqrt(3)
+    assert np.nanmax(s2["opt_drop_max"]) <= 0 and np.nanmax(s2["phi_plus_decrease_max"]) <= 0
+    assert np.all(-s2["ugrad_star"][:-1] * tr.star_norm_kq >= (1 - 1e-12) / math.sqrt(2))
+    assert s2["accuracy"][-1] == 1.0
