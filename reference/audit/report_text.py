@@ -14,7 +14,7 @@ import textwrap
 
 from .report import counts_line
 
-__all__ = ["DEFAULT_WIDTH", "MIN_WIDTH", "GAP", "terminal_width", "wrap", "table_lines", "legend_lines",
+__all__ = ["DEFAULT_WIDTH", "MIN_WIDTH", "GAP", "FLOOR", "terminal_width", "wrap", "table_lines", "legend_lines",
            "to_text"]
 
 #: Width used when the output is not a terminal and ``COLUMNS`` is not set.
@@ -23,6 +23,8 @@ DEFAULT_WIDTH = 100
 MIN_WIDTH = 60
 #: Spaces between two columns of a table.
 GAP = 2
+#: Narrowest a wrapping column gets on a narrow terminal.
+FLOOR = 10
 
 
 def terminal_width(default=DEFAULT_WIDTH):
@@ -51,7 +53,8 @@ def _cell_lines(text, width, wrapping):
 
 def _widths(cols, rows, width):
     """Natural widths; when too wide, the wrapping columns shrink: each to its minimum, then what is left
-    goes to them in order (the label first), each up to its natural width."""
+    goes to them in order (the label first), each up to its natural width. When even the minima do not
+    fit, they shrink in proportion, down to :data:`FLOOR` characters."""
     natural = [max([len(c.title)] + [len(r.get(c.key, "")) for r in rows]) for c in cols]
     if width is None:
         return natural
@@ -63,6 +66,11 @@ def _widths(cols, rows, width):
     out = list(natural)
     for i in flex:
         out[i] = min(natural[i], max(cols[i].min_width, len(cols[i].title)))
+    total = sum(out[i] for i in flex)
+    if total > avail:
+        for i in flex:
+            out[i] = max(FLOOR, avail * out[i] // total)
+        return out
     spare = avail - sum(out[i] for i in flex)
     for i in flex:
         if spare > 0:

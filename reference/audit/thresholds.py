@@ -23,7 +23,12 @@ from ..theory.proofs.conditions import CONDITIONS
 from ..theory.stage2 import lemma7_t0
 from ..theory.theorem2 import THM2_DIR_ERR
 
-__all__ = ["Need", "number", "statement_needs", "unmet", "step_needs", "na_reason", "never_headline"]
+__all__ = ["STANDING", "Need", "number", "statement_needs", "unmet", "step_needs", "na_reason", "never_headline",
+           "standing_headlines"]
+
+#: The standing conditions (of the data and the initialisation): when one fails, every statement that needs
+#: it is n/a, and the report says so once (:func:`standing_headlines`) rather than per statement.
+STANDING = ("Assumptions 1-2", "W*_kq != 0", "zero initialisation", "Assumption 3")
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,11 @@ def number(x):
 
 def _standing(s, stage, zero_init=True, a3=False):
     a12 = s.assumption1 and s.assumption2
-    first = f"fails: {s.failed[0]}" if s.failed else ""
-    out = [Need("Assumptions 1-2", a12, "" if a12 else first)]
+
+    def why(label):
+        f = next((f for f in s.failed if f.startswith(label)), s.failed[0] if s.failed else "")
+        return f.split(": ", 1)[-1]
+    out = [Need("Assumptions 1-2", a12, "" if a12 else why("Assumption 1") or why("Assumption 2"))]
     if stage == 2:
         out.append(Need("W*_kq != 0", s.star_norm_kq > 0, "" if s.star_norm_kq > 0 else
                         "no sentence has an optimal and a non-optimal position"))
@@ -74,8 +82,7 @@ def _standing(s, stage, zero_init=True, a3=False):
         zi = s.init_norm_ov == 0.0 and (stage == 1 or s.init_norm_kq == 0.0)
         out.append(Need("zero initialisation", zi, "" if zi else "the run starts elsewhere"))
     if a3:
-        out.append(Need("Assumption 3", s.assumption3, "" if s.assumption3 else
-                        next((f for f in s.failed if "3" in f.split(":")[0]), "fails on this data")))
+        out.append(Need("Assumption 3", s.assumption3, "" if s.assumption3 else why("Assumption 3")))
     return out
 
 
@@ -205,14 +212,15 @@ def _form(quantity):
     return ""
 
 
-def never_headline(statement, rows, s, T1, dir_err_kq=None):
+def never_headline(statement, rows, s, T1, dir_err_kq=None, skip_standing=False):
     """The headline of a statement with rows n/a on a run (None when every row is checked; informational rows,
     which never decide, are left out).
 
     ``"Theorem 2's conditions never hold on this run: they need T >= 8.3e8 (...) and t >= 2.8e17 (...)
     [printed, corrected]; ..."``: the conditions that fail, grouped by the forms (printed,
     corrected, direction form) that need the same ones; for a statement with some rows checked,
-    the n/a rows are counted.
+    the n/a rows are counted. ``skip_standing``: leave out the :data:`STANDING` conditions (told once by
+    :func:`standing_headlines`); None when nothing else fails.
     """
     rows = [r for r in rows if r.statement == statement and (r.decides or r.erratum)]
     na = [r for r in rows if r.holds is None]
@@ -221,7 +229,10 @@ def never_headline(statement, rows, s, T1, dir_err_kq=None):
     by_form, text = {}, {}
     for r in na:
         for n in unmet(statement_needs(statement, r.quantity, s, T1, dir_err_kq)):
-            by_form.setdefault(_form(r.quantity), {}).setdefault(n.short, n)
+            if not (skip_standing and n.short in STANDING):
+                by_form.setdefault(_form(r.quantity), {}).setdefault(n.short, n)
+    if skip_standing and not by_form:
+        return None
     groups = {}
     for form, needs in by_form.items():
         groups.setdefault(tuple(needs), []).append(form)
@@ -240,3 +251,27 @@ def never_headline(statement, rows, s, T1, dir_err_kq=None):
     if len(na) == len(rows):
         return f"{statement}'s conditions never hold on this run: they need {what}."
     return f"{statement}: {len(na)} of its {len(rows)} rows are n/a on this run: they need {what}."
+
+
+def standing_headlines(rows, s, T1, dir_err_kq=None):
+    """One headline per failing standing condition (:data:`STANDING`): what fails and which rows are n/a for it.
+
+    ``"Assumption 3 fails (sentence 'a b b' ...): the rows that need it are n/a: Lemma 5 (4 rows), ..."``.
+    """
+    hit, why = {}, {}
+    for r in rows:
+        if r.holds is not None or not (r.decides or r.erratum) or getattr(r, "kind", "S") not in ("S", ""):
+            continue
+        for n in unmet(statement_needs(r.statement, r.quantity, s, T1, dir_err_kq)):
+            if n.short in STANDING:
+                hit.setdefault(n.short, {}).setdefault(r.statement, []).append(r)
+                why.setdefault(n.short, n.detail)
+    out = []
+    for need, by in hit.items():
+        total = {st: sum(1 for r in rows if r.statement == st and (r.decides or r.erratum)
+                         and getattr(r, "kind", "S") in ("S", "")) for st in by}
+        parts = [f"{st} ({len(rs)} of {total[st]} rows)" if len(rs) < total[st] else
+                 f"{st} ({len(rs)} row{'s' if len(rs) > 1 else ''})" for st, rs in by.items()]
+        detail = f" ({why[need]})" if why[need] else ""
+        out.append(f"{need} fails on this run{detail}: the statements that need it are n/a: {', '.join(parts)}.")
+    return out

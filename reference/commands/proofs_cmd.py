@@ -53,8 +53,8 @@ def run(args):
     ConfigError
         A bad ``--seed`` (printed by the CLI as one ``error:`` line, exit status 2).
     """
+    data = user_data.from_args(args)                 # a missing or malformed file: one line, nothing created
     ensure_dir(args.out)                             # before the audit: a bad --out costs nothing
-    data = user_data.from_args(args)
     if data is not None:
         if not args.json:
             print("\n".join(data.lines()) + "\n", flush=True)
@@ -76,9 +76,9 @@ def run(args):
         return 1 if bad else 0
     for s in doc.sections:
         s.preformatted_in_text = data is None        # the assumption report was printed before training
-    print(to_text(doc, wide=args.wide))
     n_steps = sum(1 for r in table if r.kind != "S")
-    print(f"\n{len(result['runs'])} runs, {n_steps} step rows, {len(table) - n_steps} statement rows; "
-          f"{len(bad)} asserted rows failing; files in {args.out} ({os.path.basename(files['html'])}: every "
-          "statement as a picture); docs/proofs.md explains the verdicts.")
+    doc.closing = [f"{len(result['runs'])} runs, {n_steps} step rows, {len(table) - n_steps} statement rows; "
+                   f"{len(bad)} asserted rows failing; files in {args.out} ({os.path.basename(files['html'])}: "
+                   "every statement as a picture); docs/proofs.md explains the verdicts."]
+    print(to_text(doc, wide=args.wide))
     return 1 if bad else 0

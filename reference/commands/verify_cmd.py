@@ -64,8 +64,8 @@ def run(args):
         Data without a one-to-one collocation: Algorithm 1 cannot run (after the assumption report).
     """
     seed = opt.integer("--seed", args.seed)
+    data = user_data.from_args(args)                 # a missing or malformed file: one line, nothing created
     ensure_dir(args.out)                             # before the audit: a bad --out costs nothing
-    data = user_data.from_args(args)
     if data is not None:
         if not args.json:
             print("\n".join(data.lines()) + "\n", flush=True)
@@ -96,9 +96,9 @@ def run(args):
         return 1 if bad or bad_steps else 0
     for s in doc.sections:
         s.preformatted_in_text = data is None        # the assumption report was printed before training
-    print(to_text(doc, wide=args.wide))
     pictures = "" if have_matplotlib() else " (without pictures: pip install -e \".[plot]\" draws them)"
-    print(f"\nWrote {os.path.join(args.out, 'verify.csv')}, verify.json, verify_config.json, "
-          f"{files['md']} and {files['html']}{pictures}. Exit status {1 if bad or bad_steps else 0}: "
-          "1 when a row that decides is violated or an asserted proof step fails, else 0.")
+    doc.closing = [f"Wrote {os.path.join(args.out, 'verify.csv')}, verify.json, verify_config.json, "
+                   f"{files['md']} and {files['html']}{pictures}. Exit status {1 if bad or bad_steps else 0}: "
+                   "1 when a row that decides is violated or an asserted proof step fails, else 0."]
+    print(to_text(doc, wide=args.wide))
     return 1 if bad or bad_steps else 0

@@ -160,10 +160,10 @@ def figures_section(rows_by_run, main, figures=True):
 def headline_of_main_run(section, name, rows):
     """The main run's headlines for the document's first lines: its statements never checked, with what they
     need, and its vacuous bounds in one line."""
-    out = [f"On the {name}: {h}" for h in section.headlines if "vacuous" not in h and "as recorded" not in h]
+    out = [f"On {name}: {h}" for h in section.headlines if "vacuous" not in h and "as recorded" not in h]
     vac = [r for r in rows if category(r) == "vacuous"]
     if vac:
-        out.append(f"On the {name}, {len(vac)} bound(s) hold only vacuously (beyond what the quantity can reach, "
+        out.append(f"On {name}, {len(vac)} bound(s) hold only vacuously (beyond what the quantity can reach, "
                    "so they say nothing there): " + "; ".join(f"{row_label(r)} ({vacuous_reason(r, short=True)})" for r in vac) + ".")
     return out
 
@@ -220,9 +220,9 @@ def verify_document(result, *, data=None, figures=True, extra_rows=None):
     every = [r for rs in by_run.values() for r in rs]
     n_err = sum(1 for r in every if r.erratum and r.holds is False)
     heads = [_status(len(bad), len(bad_steps), len(infos), n_err)]
-    heads += headline_of_main_run(sections[list(infos).index(main)], main if data is None else "your data",
-                                  by_run.get(main, []))
-    checked_elsewhere = _checked_elsewhere(by_run, main)
+    heads += headline_of_main_run(sections[list(infos).index(main)],
+                                  f"the {main}" if data is None else "your data", by_run.get(main, []))
+    checked_elsewhere = _checked_elsewhere(by_run, main) if len(by_run) > 1 else ""
     if checked_elsewhere:
         heads.append(checked_elsewhere)
     heads += [_chain_text(c) for c in result["chains"] if c.verdict in ("fails", "holds-unstated")]

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..audit.report import category, Column, count, fmt, fmt_log_slack, Section, Table
 from ..audit.setting import setting_of
-from ..audit.thresholds import na_reason, never_headline, number
+from ..audit.thresholds import na_reason, never_headline, number, standing_headlines
 
 __all__ = ["STATEMENT_COLUMNS", "STEP_COLUMNS", "RunInfo", "run_info", "run_facts", "verdict_text", "row_label",
            "row_cells", "run_section", "vacuous_reason", "vacuous_headline"]
@@ -164,11 +164,11 @@ def _key(row):
 
 
 def _headlines(rows, info):
-    out = []
+    out = standing_headlines(rows, info.setting, info.T1, info.dir_err_kq)
     stmts = list(dict.fromkeys(r.statement for r in rows if getattr(r, "kind", "S") in ("S", "")))
     for st in stmts:
         mine = [r for r in rows if r.statement == st and getattr(r, "kind", "S") in ("S", "")]
-        h = never_headline(st, mine, info.setting, info.T1, info.dir_err_kq)
+        h = never_headline(st, mine, info.setting, info.T1, info.dir_err_kq, skip_standing=True)
         if h:
             out.append(h)
     steps_na = {}
