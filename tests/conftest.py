@@ -27,8 +27,8 @@ def _pictures_drawn_once():
     a picture is a function of its rows, so it is kept by the identity of the row objects (a test
     that doctors rows copies them, and gets new pictures).
     """
-    from reference.experiments import audit_document
-    real, memo = audit_document.statement_figure, {}
+    from reference.experiments import audit_sections
+    real, memo = audit_sections.statement_figure, {}
 
     def drawn_once(statement, runs, title=None):
         key = (statement, title, tuple((name, tuple(id(r) for r in rows)) for name, rows in runs))
@@ -36,7 +36,7 @@ def _pictures_drawn_once():
             memo[key] = (real(statement, runs, title=title), runs)      # keeps the rows alive: ids stay unique
         return memo[key][0]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(audit_document, "statement_figure", drawn_once)
+        mp.setattr(audit_sections, "statement_figure", drawn_once)
         yield
 
 

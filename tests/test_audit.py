@@ -191,8 +191,8 @@ def test_verify_command_writes_its_files_and_passes(tmp_path, capsys, monkeypatc
 
 def test_verify_exit_status_is_one_on_a_violation(tmp_path, monkeypatch, capsys, verify_result):
     from reference.commands.cli import main
-    from reference.experiments import audit_document, verify
-    monkeypatch.setattr(audit_document, "statement_figure", lambda *a, **k: None)    # pictures: test_report.py
+    from reference.experiments import audit_sections, verify
+    monkeypatch.setattr(audit_sections, "statement_figure", lambda *a, **k: None)    # pictures: test_report.py
     res = dict(verify_result, table=copy.deepcopy(verify_result["table"]))
     res["table"].row("Lemma 1: ||W_ov^(t)|| upper", run="Example 1").holds = False
     monkeypatch.setattr(verify, "run", lambda seed=0, progress=None: res)

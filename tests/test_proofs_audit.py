@@ -253,8 +253,8 @@ def test_proofs_command_writes_its_files_and_passes(proofs_result, tmp_path, mon
 
 def test_proofs_command_exit_status(proofs_result, tmp_path, monkeypatch, capsys):
     from reference.commands.cli import main
-    from reference.experiments import audit_document, proofs
-    monkeypatch.setattr(audit_document, "statement_figure", lambda *a, **k: None)    # pictures: test_report.py
+    from reference.experiments import audit_sections, proofs
+    monkeypatch.setattr(audit_sections, "statement_figure", lambda *a, **k: None)    # pictures: test_report.py
     bad = copy.copy(proofs_result)
     bad["table"] = ProofTable(copy.deepcopy(list(proofs_result["table"])))
     r = next(r for r in bad["table"] if r.key == "P12" and r.run == "Example 1")

@@ -291,3 +291,16 @@ def test_without_matplotlib_the_report_lists_everything_and_says_why(verify_resu
     assert files["figures"] == [] and not os.path.exists(tmp_path / "report-figures")
     for r in verify_result["table"]:
         assert r.name.replace("|", "\\|") in md
+
+
+def test_the_excerpt_shown_in_theory_md_is_real(verify_report):
+    """docs/theory.md shows lines of verify's output at 100 columns: each is a line of the real output."""
+    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "theory.md"),
+              encoding="utf-8") as f:
+        doc = f.read()
+    m = re.search(r"The start of the paper's experiment in `python -m reference verify` \(100 columns\):\n\n```text\n"
+                  r"(.*?)```", doc, re.S)
+    assert m, "docs/theory.md lost its excerpt of verify's output"
+    real = {ln.rstrip() for ln in verify_report[1].splitlines()}
+    shown = [ln.rstrip() for ln in m.group(1).splitlines() if ln.strip()]
+    assert shown and [ln for ln in shown if ln not in real] == []

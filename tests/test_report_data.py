@@ -22,8 +22,8 @@ A3_FAILS = "# a three-cycle and one sentence with a repeated non-optimal token\n
 @pytest.fixture(autouse=True)
 def _no_pictures(monkeypatch):
     """The pictures of report.html are tested on the paper's runs (tests/test_report.py)."""
-    from reference.experiments import audit_document
-    monkeypatch.setattr(audit_document, "statement_figure", lambda *a, **k: None)
+    from reference.experiments import audit_sections
+    monkeypatch.setattr(audit_sections, "statement_figure", lambda *a, **k: None)
 
 
 def test_verify_on_a_sample_file(tmp_path, capsys, monkeypatch):

@@ -14,15 +14,12 @@ every statement as a picture (:mod:`reference.experiments.report_figures`).
 writes ``report.md`` and ``report.html``.
 """
 
-from ..audit.report import CATEGORIES, CATEGORY_LEGEND, category, Column, Document, Figure, fmt, Section, Table
-from ..audit.statements import ERRATA
+from ..audit.report import category, Column, Document, fmt, Section, Table
 from ..theory.proofs import REGISTRY
 from .audit_report import row_label, run_info, run_section, STATEMENT_COLUMNS, STEP_COLUMNS, vacuous_reason
-from .plotting import have_matplotlib
-from .report_figures import statement_figure
+from .audit_sections import chains_section, errata_section, figures_section, legend
 
-__all__ = ["MAIN_RUN", "verify_document", "proofs_document", "statement_rows_by_run", "legend", "chains_section",
-           "figures_section", "headline_of_main_run"]
+__all__ = ["MAIN_RUN", "verify_document", "proofs_document", "statement_rows_by_run", "headline_of_main_run"]
 
 #: The run a reader looks at first: the paper's own experiment (Section 7).
 MAIN_RUN = "paper experiment"
@@ -61,100 +58,6 @@ def statement_rows_by_run(table):
         if _is_statement(r):
             out.setdefault(r.run, []).append(r)
     return out
-
-
-def legend(columns):
-    """The legend of a report: every column (those of ``--wide`` marked), then every category."""
-    out = [(c.title, c.legend + (" (--wide)" if c.wide_only else "")) for c in columns]
-    return out + [(c, CATEGORY_LEGEND[c]) for c in CATEGORIES]
-
-
-def chains_section(chains):
-    """The proof chains (one line per statement, docs/proofs.md) as a section with a table."""
-    cols = [Column("statement", "statement", "the statement whose proof chain this is"),
-            Column("steps", "steps", "proof steps registered for it", ">"),
-            Column("verdict", "chain", "worst verdict over the runs: fails, holds-unstated, holds, n/a"),
-            Column("detail", "what", "the first step that decides it; steps never checkable here; printed forms "
-                                    "recorded as false that fail as recorded", wrap=True, min_width=30)]
-    rows = []
-    for c in chains:
-        prefix = f"{c.statement:<16} {c.n_steps:>3} steps  "
-        rows.append({"statement": c.statement, "steps": str(c.n_steps), "verdict": c.verdict,
-                     "detail": c.line()[len(prefix):]})
-    return Section("proof chains on these runs", anchor="chains", table=Table(cols, rows),
-                   notes=["python -m reference proofs adds random datasets and initialisations; docs/proofs.md "
-                          "explains how to read a chain."])
-
-
-def _erratum_section(rows_by_run, infos, figures):
-    cols = [Column("key", "erratum", "the erratum's key (docs/theory.md)"),
-            Column("what", "what the paper prints, and the correction", "", wrap=True, min_width=30),
-            Column("where", "counterexample", "the run and iterate where the printed form fails, measured vs "
-                                             "bound; the corrected rows' verdict", wrap=True, min_width=24)]
-    rows, figs = [], []
-    every = [r for rs in rows_by_run.values() for r in rs]
-    for key, what in ERRATA.items():
-        printed = [r for r in every if r.erratum == key]
-        failing = [r for r in printed if r.holds is False]
-        names = {r.name for r in printed}
-        fixed = [r for r in every if r.corrects in names]
-        held = sum(r.holds is True for r in fixed)
-        if failing:
-            f = failing[0]
-            where = (f"{f.run}: {f.name} at t = {f.t_worst}: measured {fmt(f.measured_worst)} {f.sense} bound "
-                     f"{fmt(f.bound_worst)} fails" + (f" (and {len(failing) - 1} more rows)" if len(failing) > 1
-                                                      else ""))
-        else:
-            where = "fails on no run of this report" if printed else "not audited here"
-        where += f"; corrected rows: {held} held, {sum(r.holds is False for r in fixed)} violated, " \
-                 f"{sum(r.holds is None for r in fixed)} n/a"
-        rows.append({"key": key, "what": what, "where": where})
-        if figures and failing and getattr(failing[0], "series", None) is not None:
-            run = failing[0].run
-            shown = [r for r in rows_by_run[run] if r.statement == failing[0].statement
-                     and (r.erratum == key or r.corrects in names)]
-            png = statement_figure(failing[0].statement, [(run, shown)],
-                                   title=f"erratum {key}: printed and corrected rows on '{run}'")
-            figs.append(Figure(f"erratum {key}", f"The printed rows fail (red crosses) on '{run}'; the corrected "
-                                                 "rows hold.", png, anchor=f"fig-erratum-{key}"))
-    return Section("errata: printed statements recorded as false", anchor="errata", table=Table(cols, rows),
-                   figures=figs,
-                   notes=["An erratum's printed row fails as recorded and never counts as violated; its corrected "
-                          "form has its own row and decides the exit status. docs/theory.md has each "
-                          "counterexample and the corrected statement."])
-
-
-def _pick_runs(statement, rows_by_run, main):
-    """The main run, and the run where the statement is checked most if some of its rows are n/a on the main run."""
-    def mine(run):
-        return [r for r in rows_by_run.get(run, []) if r.statement == statement and r.series is not None]
-    out = [(main, mine(main))] if mine(main) else []
-    if not out or any(r.holds is None and not r.erratum for r in out[0][1]):
-        best = max((run for run in rows_by_run if run != main),
-                   key=lambda run: sum(r.holds is not None for r in mine(run)), default=None)
-        if best is not None and any(r.holds is not None for r in mine(best)):
-            out.append((best, mine(best)))
-    return out
-
-
-def figures_section(rows_by_run, main, figures=True):
-    """Every statement with per-iterate rows as a picture (on ``main``; also where checked if n/a on ``main``)."""
-    statements = list(dict.fromkeys(r.statement for rs in rows_by_run.values() for r in rs
-                                    if getattr(r, "series", None) is not None))
-    figs, notes = [], []
-    for st in statements:
-        runs = _pick_runs(st, rows_by_run, main)
-        if not runs:
-            continue
-        png = statement_figure(st, runs) if figures else None
-        where = " and ".join(f"'{r}'" for r, _ in runs)
-        figs.append(Figure(st, f"{st} on {where}: measured and bound against t (log axes), the slack below; "
-                               "green: the conditions hold; grey: the bound is vacuous there; red crosses: "
-                               "failures.", png, anchor="fig-" + st.lower().replace(" ", "-")))
-    if not have_matplotlib() or not figures:
-        notes.append("The pictures need matplotlib: pip install -e \".[plot]\" (the plot extra); every number "
-                     "is in the tables above and in the CSV and JSON files.")
-    return Section("every statement as a picture", anchor="pictures", figures=figs, notes=notes, in_text=False)
 
 
 def headline_of_main_run(section, name, rows):
@@ -232,7 +135,7 @@ def verify_document(result, *, data=None, figures=True, extra_rows=None):
     for r in bad_steps:
         heads.append(f"STEP FAILS: {r.run}: {r.key}: {r.why}")
     sections.append(chains_section(result["chains"]))
-    sections.append(_erratum_section(by_run, infos, figures))
+    sections.append(errata_section(by_run, figures))
     sections.insert(0, figures_section(by_run, main, figures))      # pictures first (not in the terminal)
     title = ("python -m reference verify: every statement of the paper checked on " +
              (f"your data ({data.name})" if data is not None else f"{len(infos)} runs"))
