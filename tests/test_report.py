@@ -279,6 +279,8 @@ def test_html_and_markdown_list_every_row_and_erratum(verify_report, verify_resu
 
 
 def test_without_matplotlib_the_report_lists_everything_and_says_why(verify_result, monkeypatch, tmp_path):
+    from reference.experiments import audit_sections, report_figures
+    monkeypatch.setattr(audit_sections, "statement_figure", report_figures.statement_figure)   # not the memo
     monkeypatch.setitem(sys.modules, "matplotlib", None)                 # import matplotlib fails
     from reference.audit.report_files import write_reports
     doc = verify_document(verify_result)

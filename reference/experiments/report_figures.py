@@ -5,9 +5,10 @@ per-iterate ``series`` (:class:`reference.audit.StepRow`): one column per
 quantity, and per run two panels, the measured quantity and its bound against
 ``t`` (log axes; symmetric-log where a side is negative or 0), and the slack
 (the log-slack ``ln(bound/measured)`` (its reciprocal for a lower bound), or
-the relative slack where the log-slack is undefined); ``>= 0`` holds. The
-iterates where the statement's conditions hold are shaded green, those where
-the bound is also vacuous grey, failures are red crosses. Returns PNG bytes
+the relative slack where the log-slack is undefined); ``>= 0`` holds, and the
+light red band below 0 is the audit's tolerance (a slack of rounding size is drawn
+flat at 0). The iterates where the statement's conditions hold are shaded green,
+those where the bound is also vacuous grey, failures are red crosses. Returns PNG bytes
 (for :mod:`reference.audit.report_files`), or None without matplotlib.
 """
 
@@ -117,10 +118,14 @@ def _panel(ax_v, ax_s, row, title):
     y, label = _slack_curve(s, row.sense)
     y = y[keep]
     ax_s.axhline(0.0, color="black", lw=0.8)
+    ax_s.axhspan(-RTOL, 0.0, color=_FAIL, alpha=0.12, lw=0)          # the audit's tolerance below 0
     ax_s.plot(t, np.where(np.isfinite(y), y, np.nan), color=_SLACK, lw=1.2)
     if bad.any():
         ax_s.plot(t[bad], y[bad], "x", color=_FAIL, ms=5)
-    _yscale(ax_s, np.concatenate([y[np.isfinite(y)], [0.0]]) if np.isfinite(y).any() else y)
+    finite = y[np.isfinite(y)]
+    _yscale(ax_s, np.concatenate([finite, [0.0]]) if finite.size else y)
+    if ax_s.get_yscale() == "linear" and (not finite.size or np.abs(finite).max() < 10 * RTOL):
+        ax_s.set_ylim(-10 * RTOL, 10 * RTOL)       # rounding-level slack: drawn as the 0 it is, within the band
     ax_s.set_ylabel(label, fontsize=6)
     ax_s.set_xlabel("t", fontsize=6, labelpad=1)
     _ticks(ax_v)
@@ -134,9 +139,10 @@ def _key(fig):
     from matplotlib.patches import Patch
     handles = [Line2D([], [], color=_MEASURED, lw=1.3), Line2D([], [], color=_BOUND, lw=1.3, ls="--"),
                Line2D([], [], color=_SLACK, lw=1.2), Patch(color=_SHADE, alpha=0.3), Patch(color=_VACUOUS, alpha=0.4),
-               Line2D([], [], color=_FAIL, marker="x", ls="")]
-    labels = ["measured", "bound", "slack (>= 0 holds)", "conditions hold", "bound vacuous there", "fails"]
-    fig.legend(handles, labels, loc="upper center", ncol=6, fontsize=7, frameon=False, bbox_to_anchor=(0.5, 0.985))
+               Patch(color=_FAIL, alpha=0.2), Line2D([], [], color=_FAIL, marker="x", ls="")]
+    labels = ["measured", "bound", "slack (>= 0 holds)", "conditions hold", "bound vacuous there", "tolerance",
+              "fails"]
+    fig.legend(handles, labels, loc="upper center", ncol=7, fontsize=7, frameon=False, bbox_to_anchor=(0.5, 0.985))
 
 
 def statement_figure(statement, runs, title=None):
