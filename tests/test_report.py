@@ -306,3 +306,21 @@ def test_the_excerpt_shown_in_theory_md_is_real(verify_report):
     real = {ln.rstrip() for ln in verify_report[1].splitlines()}
     shown = [ln.rstrip() for ln in m.group(1).splitlines() if ln.strip()]
     assert shown and [ln for ln in shown if ln not in real] == []
+
+
+def test_sweep_prints_and_writes_the_same_report(tmp_path, capsys, monkeypatch):
+    from reference.commands.cli import main
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["sweep", "--sizes", "3", "--seeds", "1", "--T", "20", "--T1", "20", "--L-max", "3", "--jobs", "1",
+                 "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "What to know:" in out and "Legend (columns, then verdicts):" in out and "counts: " in out
+    table = out[out.index("statement: quantity  "):]
+    assert all(len(ln) <= 80 for ln in table.splitlines() if not ln.startswith("  wrote "))
+    assert "Corollary 1: margin upper (corrected 4||W*_ov||" in out                  # wrapped, not cut
+    p = _Page()
+    p.feed((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert not [t for t, _ in p.tags if t in ("script", "link")]
+    assert all(a["href"][1:] in p.ids for t, a in p.tags if t == "a" and "href" in a)
+    assert all(a["src"].startswith("data:image/png;base64,") for t, a in p.tags if t == "img")
+    assert (tmp_path / "report.md").is_file()
