@@ -28,5 +28,5 @@ __all__ = ["Setting", "setting_of", "assumption3_holds", "AuditRow", "AuditTable
            "MEASURES", "ERRATA", "evaluate", "bounds_for", "scalar_rows", "audit", "ID_RTOL", "VERDICTS", "StepRow",
            "judge", "ProofTable", "ChainSummary", "chain_verdict", "RANK", "statement_rows", "audit_proofs",
            "CATEGORIES", "CATEGORY_LEGEND", "category", "count", "counts_line", "Column", "Table", "Figure", "Section",
-           "Document", "to_text", "terminal_width", "to_markdown", "to_html", "write_reports", "Need", "statement_needs",
-           "never_headline", "standing_headlines"]
+           "Document", "to_text", "terminal_width", "to_markdown", "to_html", "write_reports", "Need",
+           "statement_needs", "never_headline", "standing_headlines"]

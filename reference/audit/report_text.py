@@ -28,7 +28,7 @@ FLOOR = 10
 
 
 def terminal_width(default=DEFAULT_WIDTH):
-    """The terminal's width in characters (``COLUMNS`` if set; ``default`` when not a terminal), at least ``MIN_WIDTH``."""
+    """The terminal's width in characters (``COLUMNS`` if set; ``default`` when not a terminal), >= ``MIN_WIDTH``."""
     return max(MIN_WIDTH, shutil.get_terminal_size((default, 24)).columns)
 
 

@@ -67,7 +67,8 @@ def headline_of_main_run(section, name, rows):
     vac = [r for r in rows if category(r) == "vacuous"]
     if vac:
         out.append(f"On {name}, {len(vac)} bound(s) hold only vacuously (beyond what the quantity can reach, "
-                   "so they say nothing there): " + "; ".join(f"{row_label(r)} ({vacuous_reason(r, short=True)})" for r in vac) + ".")
+                   "so they say nothing there): "
+                   + "; ".join(f"{row_label(r)} ({vacuous_reason(r, short=True)})" for r in vac) + ".")
     return out
 
 
@@ -155,7 +156,7 @@ def _checked_elsewhere(by_run, main):
         runs = [run for run, rs in by_run.items() if run != main
                 and any(r.statement == st and r.holds is not None and not r.erratum for r in rs)]
         parts.append(f"{st} on " + (", ".join(f"'{x}'" for x in runs) if runs else "no run of this report"))
-    return ("Statements never checked on the main run are checked on other runs: " + "; ".join(parts) + ".") \
+    return (f"Statements never checked on the {main} are checked on other runs: " + "; ".join(parts) + ".") \
         if parts else ""
 
 

@@ -133,8 +133,8 @@ def _panel(ax_v, ax_s, row, title):
     ax_v.tick_params(labelbottom=False)
 
 
-def _key(fig):
-    """One legend for the whole figure (the same colours in every panel)."""
+def _key(fig, ncol):
+    """One legend for the whole figure (the same colours in every panel): one row, two on a narrow figure."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     handles = [Line2D([], [], color=_MEASURED, lw=1.3), Line2D([], [], color=_BOUND, lw=1.3, ls="--"),
@@ -142,7 +142,8 @@ def _key(fig):
                Patch(color=_FAIL, alpha=0.2), Line2D([], [], color=_FAIL, marker="x", ls="")]
     labels = ["measured", "bound", "slack (>= 0 holds)", "conditions hold", "bound vacuous there", "tolerance",
               "fails"]
-    fig.legend(handles, labels, loc="upper center", ncol=7, fontsize=7, frameon=False, bbox_to_anchor=(0.5, 0.985))
+    fig.legend(handles, labels, loc="upper center", ncol=7 if ncol >= 3 else 4, fontsize=7, frameon=False,
+               bbox_to_anchor=(0.5, 0.985))
 
 
 def statement_figure(statement, runs, title=None):
@@ -183,10 +184,13 @@ def statement_figure(statement, runs, title=None):
         r0 += -(-len(rows) // ncol)
     w, hv, hs = COLUMN_SIZE
     height = r0 * (hv + hs + 0.5) + 0.8
-    fig = plt.figure(figsize=(w * ncol, height))
-    top = 1 - 0.95 / height
-    outer = fig.add_gridspec(r0, ncol, left=0.3 / ncol, right=0.98, top=top, bottom=0.35 / height, hspace=0.3,
-                             wspace=0.38)
+    if ncol < 3:
+        height += 0.25                                 # the legend takes two rows
+    width = w * max(ncol, 2)                           # wide enough for the legend
+    fig = plt.figure(figsize=(width, height))
+    top = 1 - (0.95 if ncol >= 3 else 1.2) / height
+    outer = fig.add_gridspec(r0, ncol, left=1.0 / width, right=0.98 if ncol > 1 else 0.6, top=top,
+                             bottom=0.35 / height, hspace=0.3, wspace=0.38)
     try:
         for (name, row), (i, j) in zip(blocks, layout):
             inner = outer[i, j].subgridspec(2, 1, height_ratios=[hv, hs], hspace=0.06)
@@ -194,7 +198,7 @@ def statement_figure(statement, runs, title=None):
             ax_s = fig.add_subplot(inner[1], sharex=ax_v)
             _panel(ax_v, ax_s, row, _label(f"{name}: {row.quantity}"))
         fig.suptitle(title or statement, fontsize=10, y=0.998)
-        _key(fig)
+        _key(fig, ncol)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI)
         return buf.getvalue()

@@ -101,8 +101,8 @@ def sweep_tasks(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["
             for V in sorted(set(sizes)) for k in range(seeds)]
 
 
-_EMPTY = dict(statement="", quantity="", holds=None, decides=True, violated=False, vacuous=False, erratum="", n_checked=0,
-              t_worst=None, measured_worst=math.nan, bound_worst=math.nan, slack_worst=math.nan,
+_EMPTY = dict(statement="", quantity="", holds=None, decides=True, violated=False, vacuous=False, erratum="",
+              n_checked=0, t_worst=None, measured_worst=math.nan, bound_worst=math.nan, slack_worst=math.nan,
               log_slack_worst=math.nan)
 
 

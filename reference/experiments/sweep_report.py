@@ -22,8 +22,8 @@ __all__ = ["COLUMNS", "STAGE1", "summarize", "write", "figure", "panels", "cell"
 #: Columns of the long table: the run's constants, then the audit row's fields.
 COLUMNS = ("size", "seed", "run", "n_tokens", "d", "N", "L_max", "star_norm_ov", "star_norm_kq", "eta0",
            "eta", "T", "T1", "seconds", "statement", "quantity", "holds", "decides", "violated", "vacuous",
-           "erratum", "n_checked", "t_worst", "measured_worst", "bound_worst", "slack_worst", "log_slack_worst", "status",
-           "error", "traceback")
+           "erratum", "n_checked", "t_worst", "measured_worst", "bound_worst", "slack_worst", "log_slack_worst",
+           "status", "error", "traceback")
 #: Statements about stage 1 (left panel of the figure); the others are about stage 2.
 STAGE1 = ("Lemma 1", "Proposition 1", "Lemma 3", "Corollary 1")
 
