@@ -15,8 +15,6 @@ The upper bound ``3 Delta`` is false (decision ``corollary1-upper``); P39 is the
 stage-2 proofs adopt "for simplicity": every margin equal to ``Delta``.
 """
 
-import math
-
 import numpy as np
 
 from .entries import Check, Decision
@@ -49,11 +47,11 @@ def _eps(q, ops):
 
 
 def _a(q, ops):
-    return q.c_ov - 2.0 * math.sqrt(2.0) * q.norm_W_ov * ops.sqrt(_eps(q, ops))
+    return q.c_ov - 2.0 * ops.sqrt(2.0) * q.norm_W_ov * ops.sqrt(_eps(q, ops))
 
 
 def _a_upper(q, ops):
-    return q.c_ov + 2.0 * math.sqrt(2.0) * q.norm_W_ov * ops.sqrt(_eps(q, ops))
+    return q.c_ov + 2.0 * ops.sqrt(2.0) * q.norm_W_ov * ops.sqrt(_eps(q, ops))
 
 
 def _b(q, ops):

@@ -129,14 +129,17 @@ for _d in (
                  summary="P47 uses q_n(x), never defined and clashing with the query q_n: it is the multiplicity "
                          "m_n(x) of x in sentence n (row P47 with m_n holds); P52 writes phi_{l+} for phi_+ (row P52)",
                  evidence=("rows P47, P52 of python -m reference proofs",)),
-        Decision("gap-lemma56-conditions", items=(18,), steps=("P47", "P48", "P53", "P54.3", "P61.2", "P62.2"),
-                 category="gap",
+        Decision("gap-lemma56-conditions", items=(18,),
+                 steps=("P47", "P48", "P53", "P54.3", "P61", "P61.2", "P62.2"), category="gap",
                  summary="Lemma 5 states only zero initialisation and Lemma 6 only 'the initialization W_kq^(0)', but "
                          "their proofs use W_kq^(0) = 0, Assumptions 1-3 and the equal-margin premise of Lemma 4 (EQM): "
-                         "with a stage-1 weight whose margins differ (W_kq^(0) = 0) Lemma 5 fails at t = 1 (rows "
-                         "P48, P53 'holds only under EQM'); filled by the paper's setting (Algorithm 1 from zero, "
-                         "Assumptions 1-3), where both lemmas hold on every run",
+                         "with a stage-1 weight whose margins differ (W_kq^(0) = 0) Lemma 5's claims fail from t = 1 "
+                         "(rows P48, P53 'holds only under EQM') and, in another such run, Lemma 6's correlation "
+                         "bound (P61); without W_kq^(0) = 0 P61.2 fails, without Assumption 3 P47 fails at t = 0; filled by the "
+                         "paper's setting (Algorithm 1 from zero, Assumptions 1-3), where both lemmas hold on every run",
                  statement_holds=True,
-                 evidence=("rows P47-P55.2, P61.2 of python -m reference proofs (run 'Example 1, random W_ov')",
-                           "tests/test_proofs_c123.py::test_lemma5_needs_equal_margins"))):
+                 evidence=("rows P47-P55.2, P61, P61.2 of python -m reference proofs (run 'Example 1, unequal margins')",
+                           "tests/test_proofs_c123.py::test_lemma5_needs_equal_margins",
+                           "tests/test_proofs_c123.py::test_lemma6_without_its_unstated_conditions",
+                           "tests/test_proofs_c123.py::test_lemma5_step_needs_assumption3_not_its_statement"))):
     REGISTRY.add_decision(_d)
