@@ -13,8 +13,6 @@ from the attention and output probabilities; its proof is checked step by step i
 :mod:`reference.theory.proofs.lemma4` (docs/proofs.md, "Appendix C.1-C.3").
 """
 
-import math
-
 import numpy as np
 
 from .constants import _positive
