@@ -229,3 +229,14 @@ TRANSCRIPTIONS = {
     "P31": lambda q: (q.cos_ov, _p31_rhs(q), ">="),
     "P32": lambda q: (_p31_rhs(q), 1 - 12 * q.star_norm_ov ** 3 * q.lam * np.log(q.t1) / (q.t1 * q.eta0), ">="),
 }
+
+
+#: step key -> seed -> inputs, for the steps whose quantities random_stage1 / random_stage2 do not give
+#: (tests/test_proofs_steps.py uses them instead of the stage's default).
+INPUTS = {}
+
+# Appendix C.1-C.3 (P33-P63): tests/proof_inputs_c123.py
+from proof_inputs_c123 import INPUTS as _INPUTS_C123, TRANSCRIPTIONS as _TRANSCRIPTIONS_C123  # noqa: E402
+
+INPUTS.update(_INPUTS_C123)
+TRANSCRIPTIONS.update(_TRANSCRIPTIONS_C123)

@@ -18,6 +18,14 @@ Runs (Algorithm 1 with ``record="full"``; each audited by
     ``random_realizable`` (prefix closed) and ``random_realizable_samples`` (not prefix
     closed) with ``|V| = 6``, ``L_max = 5``, 300 + 300 iterations, one from zero and one
     from a random initialisation each.
+``counterexample: Proposition 2``
+    The sample set of ``verify``'s Proposition 2 counterexample (not prefix closed): its
+    non-optimal tokens under one query have different ``W*_kq`` scores, the case P57 excludes
+    (docs/proofs.md, "Appendix C.1-C.3"). Zero initialisation, 100 + 300 iterations.
+``Example 1, unequal margins``
+    Example 1 from a random ``W_ov^(0)`` of norm 1 and ``W_kq^(0) = 0``, with a stage 1 of 3
+    steps: the stage-1 margins differ, so the premise of Lemma 4 (EQM) fails while stage 2
+    starts from zero (Lemma 5's stated condition).
 
 Every dataset and initialisation is drawn from ``numpy.random.default_rng(seed)``.
 """
@@ -31,7 +39,8 @@ from ..audit.proofs import audit_proofs
 from ..errors import ConfigError
 from ..theory.proofs import Measurements, REGISTRY
 
-__all__ = ["PROOFS", "RANDOM", "build_runs", "audit_runs", "run", "run_data", "summary", "decisions", "chain_dict"]
+__all__ = ["PROOFS", "RANDOM", "APPENDIX_C", "build_runs", "audit_runs", "run", "run_data", "summary", "decisions",
+           "chain_dict"]
 
 #: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
 PROOFS = {
@@ -42,6 +51,13 @@ PROOFS = {
                                "init": "zero"},
     "Example 1, random init": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 900, "T1": 900,
                                "init": "random"},
+}
+#: Runs of Appendix C.1-C.3 (after the random ones, so the random draws of the runs above do not change).
+APPENDIX_C = {
+    "counterexample: Proposition 2": {"dataset": "prop2-counterexample", "eta0": 0.2 / math.sqrt(7),
+                                      "eta": 0.05 / math.sqrt(7), "T": 100, "T1": 300, "init": "zero"},
+    "Example 1, unequal margins": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 3, "T1": 300,
+                                   "init": "random W_ov"},
 }
 #: The random datasets: |V|, L_max, steps, horizons, the norm of a random initialisation.
 RANDOM = {"n_tokens": 6, "L_max": 5, "eta0": 0.2 / math.sqrt(6), "eta": 0.05 / math.sqrt(6), "T": 300,
@@ -56,6 +72,10 @@ def _dataset(kind, rng):
         return figure2_dataset(rng=rng)
     if kind == "example1":
         return example1()
+    if kind == "prop2-counterexample":
+        from ..data.dataset import Dataset
+        from .verify import COUNTEREXAMPLES
+        return Dataset.from_samples(COUNTEREXAMPLES["counterexample: Proposition 2"]["samples"])
     if kind == "prefix-closed":
         return random_realizable(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
     return random_realizable_samples(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
@@ -98,11 +118,16 @@ def build_runs(seed=0, progress=None):
         for kind, label in (("prefix-closed", "random prefix-closed"), ("samples", "random samples")):
             specs[f"{label} {k}"] = dict(dataset=kind, eta0=RANDOM["eta0"], eta=RANDOM["eta"], T=RANDOM["T"],
                                          T1=RANDOM["T1"], init="zero" if k == 0 else "random")
+    specs.update(APPENDIX_C)
     for name, c in specs.items():
         ds = ds_paper if c["dataset"] == "paper" else _dataset(c["dataset"], rng)
         while not _has_pair(ds):                               # W*_kq = 0: stage 2 undefined; draw again
             ds = _dataset(c["dataset"], rng)
         init = "zero" if c["init"] == "zero" else ("random", RANDOM["init_norm"])
+        if c["init"] == "random W_ov":                         # stage 1 from random, stage 2 from zero
+            V, d = ds.vocab.n_tokens, ds.vocab.d
+            W0 = rng.standard_normal((V, d))
+            init = (W0 * (RANDOM["init_norm"] / np.linalg.norm(W0)), np.zeros((d, d)))
         traj = two_stage_ngd(ds, c["eta0"], c["eta"], c["T"], c["T1"], init=init, rng=rng, record="full",
                              progress=progress)
         runs[name] = {"ds": ds, "traj": traj, "config": dict(c, N=ds.N, L_max=ds.L_max, n_tokens=ds.vocab.n_tokens)}
