@@ -129,6 +129,10 @@ def statement_needs(statement, quantity, s, T1, dir_err_kq=None):
             out.append(_t_at_least(log_threshold(K, 1), T, 1, "T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0, "
                                                               "read at every stage-1 t"))
         return out
+    if statement == "Lemma 4":
+        return _standing(s, 2, zero_init=False) + [
+            Need("EQM: all stage-1 margins equal", s.equal_margins,
+                 "" if s.equal_margins else "the stage-1 margins of W_ov^(T) differ on this run")]
     if statement in ("Lemma 5", "Lemma 6"):
         return _standing(s, 2, zero_init="upper" not in quantity, a3="upper" not in quantity)
     if statement == "Lemma 7":

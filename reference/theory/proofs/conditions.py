@@ -40,16 +40,14 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...structure.orders import optimal_mask
+from ..setting import EQM_ULPS
 
-__all__ = ["CONDITIONS", "condition", "evaluate", "ALIGN_TOL", "EQM_ULPS"]
+__all__ = ["CONDITIONS", "condition", "evaluate", "ALIGN_TOL"]
 
 #: ``1 - cos(W_ov^(t), W*_ov) <= ALIGN_TOL`` counts as aligned: the cosine of an exactly
 #: aligned iterate is 1 to a few ulps (a sum of |V| d products); 1e-12 leaves a factor ~100,
 #: and a misalignment this small cannot be told from rounding anyway.
 ALIGN_TOL = 1e-12
-#: Stage-1 margins count as equal when they differ by at most EQM_ULPS ulps of ``||W_ov||``
-#: (each margin is a difference of two logits of size <= ||W_ov||).
-EQM_ULPS = 64
 
 _EPS = float(np.finfo(np.float64).eps)
 
