@@ -30,8 +30,14 @@ def lemma7_inputs(W_kq_iter, W_ovT, W_star, E, sentences, y, pi, In, eta=1.0):
     """Every quantity of Lemma 7's steps at the iterates ``W_kq_iter`` (T1+1, d, d), literally.
 
     ``sentences`` (token indices), ``y``, ``pi``, ``In`` describe ``D_0``; ``W_ovT`` is the frozen
-    ``W_ov^(T)``, ``W_star`` = ``W*_kq``. Returns a dict of numpy arrays.
+    ``W_ov^(T)``, ``W_star`` = ``W*_kq``. Returns a dict of numpy arrays (nan where a quantity is
+    undefined, e.g. ``beta`` at ``W_kq^(0) = 0``).
     """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _lemma7_inputs(W_kq_iter, W_ovT, W_star, E, sentences, y, pi, In, eta)
+
+
+def _lemma7_inputs(W_kq_iter, W_ovT, W_star, E, sentences, y, pi, In, eta):
     n_t, N, V = len(W_kq_iter), len(sentences), E.shape[1]
     L = max(len(s) for s in sentences)
     pos = np.zeros((N, L), bool)

@@ -81,7 +81,7 @@ def a_reduced(x, q, ops, over=None):
 @proof_step("P70", page=24, equation="(a), the identity", kind="ID",
             printed="A^(n,*) = sum_{l*} (P_n - 1) phi_l* (sum_{l' notin l(n)} phi_l' (a_l*^(n,*) - a_l'^(n,*)))",
             quantity="A^(n,*) / ((1 - P_n) phi_-)", follows=("P69",),
-            needs=("A_star_hat", "a_star", "opt", "nonopt", "phi", "w_minus", "r"), **_S)
+            needs=("A_star_hat", "a_star", "opt", "nonopt", "phi", "w_minus", "norm_W_kq"), **_S)
 def p70(q, ops):
     """P70, identity (p.24): ``A^(n,*) = sum_{l*} (P_n - 1) phi_l* sum_{l' notin l(n)} phi_l' (a*_l* - a*_l')``.
 
@@ -92,7 +92,7 @@ def p70(q, ops):
 
 @proof_step("P70.2", page=24, equation="(a), the bound", kind="INEQ",
             printed="A^(n,*) <= (P_n - 1) phi_+ phi_- r_t", quantity="A^(n,*) / ((1 - P_n) phi_-)",
-            follows=("P70", "P65"), needs=("A_star_hat", "phi_plus", "r", "log_scale7"), **_S)
+            follows=("P70", "P65"), needs=("A_star_hat", "phi_plus", "r", "log_scale7", "norm_W_kq"), **_S)
 def p70_2(q, ops):
     """P70, bound (p.24): ``A^(n,*) <= (P_n - 1) phi_+ phi_- r_t`` (every margin of ``W*_kq`` is at least 1, ``P_n <= 1``)."""
     m, b = scaled(ops, (q.A_star_hat, q.log_scale7), (-q.phi_plus * q.r[:, None], q.log_scale7))

@@ -158,7 +158,7 @@ def p94(q, ops):
 @proof_step("P94.2", page=27, equation="Type-1 bound, last step", kind="INEQ",
             printed="(1 + 3 beta_t) A^(n,*) + (1 + beta_t) B^(n,*) >= (1 + 3 beta_t)(A^(n,*) + B^(n,*))",
             quantity="(1 + 3 beta) A* + (1 + beta) B* (scaled)", stated=_T1, unstated=("EQ_NONOPT",),
-            follows=("P94", "P79"), needs=("A_star_hat", "B_star_hat", "beta", "type1", "r"), **_S)
+            follows=("P94", "P79"), needs=("A_star_hat", "B_star_hat", "beta", "type1", "norm_W_kq"), **_S)
 def p94_2(q, ops):
     """P94, last step (p.27): ``B^(n,*) <= 0`` (P79)."""
     m = _col(1.0 + 3.0 * q.beta) * q.A_star_hat + _col(1.0 + q.beta) * q.B_star_hat

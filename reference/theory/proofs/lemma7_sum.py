@@ -72,7 +72,7 @@ def _line1(q, ops):
 
 
 _NS = ("pi", "log_scale7")
-_N1 = _NS + ("A_hat", "B_hat", "A_star_hat", "B_star_hat", "beta", "type1", "r")
+_N1 = _NS + ("A_hat", "B_hat", "A_star_hat", "B_star_hat", "beta", "type1", "norm_W_kq")
 
 
 @proof_step("P103", page=28, equation="first line (as printed)", kind="INEQ",
@@ -106,7 +106,7 @@ def p103c(q, ops):
     return attn_check(q, ops, _lhs(q, ops), _line1(q, ops), ">=")
 
 
-_N2 = _NS + ("A_star_hat", "B_star_hat", "beta", "type1", "n0", "r")
+_N2 = _NS + ("A_star_hat", "B_star_hat", "beta", "type1", "n0", "norm_W_kq")
 
 
 @proof_step("P103.2", page=28, equation="second line (as printed)", kind="INEQ",
@@ -144,7 +144,7 @@ def p103_2(q, ops):
             printed="... >= (1 + (N + 3) beta_t) sum_{Type 1} pi^(n) (A^(n,*) + B^(n,*))",
             relation="N beta_t S1 + (1 + 3 beta_t) S1 >= (1 + (N + 3) beta_t) S1 (an equality)",
             quantity="P103.2's bound (scaled)", stated=_ST, follows=("P103.2",), needs=_NS + (
-                "A_star_hat", "B_star_hat", "beta", "type1", "N", "r"), **_S)
+                "A_star_hat", "B_star_hat", "beta", "type1", "N", "norm_W_kq"), **_S)
 def p103_3(q, ops):
     """P103, third line (p.28): collecting the terms (an equality)."""
     S1, _ = _S12(q, ops)
@@ -157,7 +157,7 @@ def p103_3(q, ops):
             relation="(1 + (N + 3) beta_t) S1 >= (1 + alpha_t) S2 + (1 + alpha_t) S1 (needs alpha_t = 2 N beta_t >= "
                      "(N + 3) beta_t and S2 <= 0)",
             quantity="P103.3's bound (scaled)", stated=_ST, unstated=("S5", "EQ_NONOPT") + _HID, follows=("P103.3",),
-            inconsistencies=(4,), needs=_NS + ("A_star_hat", "B_star_hat", "beta", "type1", "N", "alpha_kq", "r"),
+            inconsistencies=(4,), needs=_NS + ("A_star_hat", "B_star_hat", "beta", "type1", "N", "alpha_kq", "norm_W_kq"),
             **_S)
 def p103_4(q, ops):
     """P103, fourth line (p.28): ``alpha_t >= (N + 3) beta_t`` iff ``N >= 3`` (S5); ``(A^(n0,*) + B^(n0,*))``
@@ -168,7 +168,7 @@ def p103_4(q, ops):
 
 @proof_step("P103.5", page=28, equation="last line", kind="ID",
             printed="= (1 + alpha_t) sum_n pi^(n) (A^(n,*) + B^(n,*))", quantity="P103.4's bound (scaled)",
-            stated=_ST, follows=("P103.4",), needs=_NS + ("A_star_hat", "B_star_hat", "type1", "alpha_kq", "r"), **_S)
+            stated=_ST, follows=("P103.4",), needs=_NS + ("A_star_hat", "B_star_hat", "type1", "alpha_kq", "norm_W_kq"), **_S)
 def p103_5(q, ops):
     """P103, last line (p.28): the Type-1 and Type-2 sums make the sum over every sample."""
     S1, S2 = _S12(q, ops)
@@ -195,7 +195,7 @@ def p103_6(q, ops):
             relation="sum_n pi^(n)(A^(n,t) + B^(n,t)) >= (1 + alpha_t) sum_n pi^(n)(A^(n,*) + B^(n,*)): times Delta "
                      "(P69.2) it is Lemma 7",
             quantity="sum_n pi (A + B) (scaled)", stated=_ST, unstated=_HID, follows=("P103.5", "P103.6", "P69.2"),
-            needs=_NS + ("A_hat", "B_hat", "A_star_hat", "B_star_hat", "alpha_kq", "r"), **_S)
+            needs=_NS + ("A_hat", "B_hat", "A_star_hat", "B_star_hat", "alpha_kq", "norm_W_kq"), **_S)
 def p103_7(q, ops):
     """P103's conclusion (p.28): Lemma 7 divided by ``Delta`` and in ``A``, ``B`` (P69.2 turns it into the statement)."""
     w, _ = _sums(q, ops)

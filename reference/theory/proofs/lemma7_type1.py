@@ -120,7 +120,7 @@ def p76_2(q, ops):
 @proof_step("P76.3", page=25, equation="Type 1, last inequality", kind="INEQ",
             printed="(1 + beta_t)(P_n - 1) phi_+ phi_- r_t >= (1 + beta_t) A^(n,*)",
             quantity="(1 + beta_t)(P_n - 1) phi_+ phi_- r_t (scaled)", stated=_T1, follows=("P76.2", "P70.2"),
-            needs=("phi_plus", "beta", "r", "A_star_hat", "log_scale7", "type1"), **_S)
+            needs=("phi_plus", "beta", "r", "A_star_hat", "log_scale7", "type1", "norm_W_kq"), **_S)
 def p76_3(q, ops):
     """P76, last inequality (p.25): P70's bound times ``1 + beta_t > 0``."""
     c = _col(1.0 + q.beta)
@@ -147,8 +147,8 @@ def p77(q, ops):
 
 
 @proof_step("P78", page=25, equation="", kind="ID", printed="B_-^(n,*) = 0 'due to Proposition 4'",
-            quantity="B_-^(n,*) / ((1 - P_n) phi_-^2)", unstated=("EQ_NONOPT",), follows=("Proposition 4",),
-            inconsistencies=(11,), needs=("Bm_star_hat", "r"), **_S)
+            quantity="B_-^(n,*) / ((1 - P_n) phi_-^2)", unstated=("EQ_NONOPT",), follows=("P77",),
+            inconsistencies=(11,), needs=("Bm_star_hat", "norm_W_kq"), **_S)
 def p78(q, ops):
     """P78 (p.25): ``B_-^(n,*) = 0``: true iff every non-optimal token of sentence n has one ``W*_kq`` score.
 
@@ -165,7 +165,7 @@ def _sum_rq_w(q, ops):
 @proof_step("P79", page=25, equation="", kind="INEQ",
             printed="B^(n,*) = B_+^(n,*) <= sum_{l notin l(n)} Q_{n,l} phi_l (-phi_+) r_t <= 0",
             quantity="B^(n,*) (scaled)", unstated=("EQ_NONOPT",), follows=("P77", "P78", "P65"),
-            needs=("B_star_hat", "phi_plus", "r", "rq", "w_minus", "log_scale7"), **_S)
+            needs=("B_star_hat", "phi_plus", "r", "rq", "w_minus", "log_scale7", "norm_W_kq"), **_S)
 def p79(q, ops):
     """P79 (p.25): ``B^(n,*) <= -phi_+ r_t sum_{l notin l(n)} Q_{n,l} phi_l`` (``a*_l - a*_l* <= -r_t``), with P78."""
     m, b = scaled(ops, (q.B_star_hat, q.log_scale7), (-q.phi_plus * _col(q.r) * _sum_rq_w(q, ops), q.log_scale7))
@@ -259,7 +259,8 @@ def p84(q, ops):
 
 @proof_step("P85", page=26, equation="", kind="INEQ", printed=">= 2 L_max exp(-beta_t r_t/2) ||W*_kq|| A^(n,*)",
             quantity="P84's bound (scaled)", stated=_T1, follows=("P84", "P70.2"),
-            needs=("phi_plus", "beta", "r", "L_max", "star_norm_kq", "log_scale7", "type1", "A_star_hat"), **_S)
+            needs=("phi_plus", "beta", "r", "L_max", "star_norm_kq", "log_scale7", "type1", "A_star_hat",
+                   "norm_W_kq"), **_S)
 def p85(q, ops):
     """P85 (p.26): P70's ``A^(n,*) <= (P_n - 1) phi_+ phi_- r_t`` times ``2 L_max exp(-beta r/2) ||W*_kq||``."""
     v, lg = _p84(q, ops)
@@ -280,7 +281,7 @@ def p86(q, ops):
 
 @proof_step("P87", page=26, equation="", kind="INEQ", printed=">= beta_t A^(n,*)",
             quantity="(||W*_kq||/||W_kq^(t)||) A^(n,*) (scaled)", stated=_T1, unstated=("S7",), follows=("P86",),
-            inconsistencies=(30,), needs=("beta", "star_norm_kq", "norm_W_kq", "type1", "A_star_hat", "r"), **_S)
+            inconsistencies=(30,), needs=("beta", "star_norm_kq", "norm_W_kq", "type1", "A_star_hat"), **_S)
 def p87(q, ops):
     """P87 (p.26): needs ``beta_t >= ||W*_kq||/||W_kq^(t)||``, i.e. ``2 L_max^2 ||W*_kq|| (1 + log(2 L_max ||W^(t)||)) >= 1``."""
     m = _col(q.star_norm_kq / q.norm_W_kq) * q.A_star_hat

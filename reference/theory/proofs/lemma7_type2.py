@@ -101,7 +101,7 @@ def _p99(q, ops, corrected):
 
 _P99 = ("A^(n0,*) <= (P_n0 - 1) phi_+^(n0) phi_-^(n0) r_t <= (P_n0 - 1) phi_+^(n0) exp(-r_t) r_t for the Type-1 "
         "sample n0 with phi_-^(n0,t) >= exp(-r_t)")
-_N99 = ("A_star_hat", "phi_plus", "log_scale7", "log_1mP", "n0", "r")
+_N99 = ("A_star_hat", "phi_plus", "log_scale7", "log_1mP", "n0", "r", "norm_W_kq")
 
 
 @proof_step("P99", page=28, equation="(as printed)", kind="INEQ", printed=_P99, quantity="A^(n0,*) (scaled)",
@@ -129,7 +129,7 @@ def p99(q, ops):
             relation="P_n0 <= P_n for every Type-2 sample n (log(1 - P_n) <= log(1 - P_n0))",
             quantity="log(1 - P_n), Type-2 samples", stated=_T2 + ("ZI",) + CASE2, unstated=("EQM", "A3"),
             inconsistencies=(5,),
-            follows=("P99'",), needs=("log_1mP", "n0", "type1"), **_S)
+            follows=("P99'",), needs=("log_1mP", "n0", "type1", "r"), **_S)
 def p100(q, ops):
     """P100 (p.28): ``P_n0 <= P_n`` for the Type-2 samples, checked directly (decision gap-P100). Log space."""
     b = n0_of(q.log_1mP, q)[:, None] + 0.0 * q.log_1mP
@@ -145,7 +145,7 @@ def _p101(q, ops, factor):
 
 _P101 = "A^(n,t) + B^(n,t) >= exp(-beta_t r_t/2)(1 + beta_t + 2||W_kq*||) A^(n0,*)/phi_+^(n0,t)"
 _N101 = ("A_hat", "B_hat", "log_scale7", "A_star_hat", "phi_plus", "n0", "beta", "r", "star_norm_kq", "type1",
-         "norm_W_kq")
+         "norm_W_kq", "log_1mP")
 
 
 @proof_step("P101", page=28, equation="", kind="INEQ", printed=_P101,
@@ -181,7 +181,7 @@ def _p102(q, ops, factor):
     return attn_check(q, ops, m, b, ">=")
 
 
-_N102 = ("A_star_hat", "phi_plus", "log_scale7", "n0", "beta", "r", "star_norm_kq")
+_N102 = ("A_star_hat", "phi_plus", "log_scale7", "n0", "beta", "r", "star_norm_kq", "log_1mP", "norm_W_kq")
 
 
 @proof_step("P102", page=28, equation="(a)", kind="INEQ",
