@@ -103,7 +103,8 @@ def _lemma7_inputs(W_kq_iter, W_ovT, W_star, E, sentences, y, pi, In, eta):
             arr["w_minus"][t, n, :k] = np.where(no, phi / pm, 0.0) if pm > 0 else 0.0
             sc = (1 - P) * pm
             vals = dict(phi_plus=pp, phi_minus=pm, P=P, a_opt=a[o][0] if o.any() else 0.0,
-                        a_star_opt=ast[o][0] if o.any() else 0.0, pg=np.sum(Gn * W), pgs=np.sum(Gn * W_star) * f["r"][t],
+                        a_star_opt=ast[o][0] if o.any() else 0.0, pg=np.sum(Gn * W),
+                        pgs=np.sum(Gn * W_star) * f["r"][t],
                         margin_kq=min(a[o]) - max(a[no]) if o.any() and no.any() else np.inf)
             for key, v in (("A", A), ("B", B), ("As", As), ("Bs", Bs), ("Bp", Bp), ("Bps", Bps), ("pg", vals["pg"]),
                            ("pgs", vals["pgs"])):
@@ -286,7 +287,8 @@ def _dev(q):
 def _taus88(q):
     with np.errstate(divide="ignore"):
         t90 = np.log(2 * q.norm_W_kq)
-    return [_col(np.where(t90 > 0, t90, 1.0)), _col(np.ones_like(t90)), _col(np.where(q.norm_W_kq > 0, q.norm_W_kq, 1.0))]
+    return [_col(np.where(t90 > 0, t90, 1.0)), _col(np.ones_like(t90)),
+            _col(np.where(q.norm_W_kq > 0, q.norm_W_kq, 1.0))]
 
 
 def _bm_terms(q):
@@ -322,7 +324,8 @@ def _p89(q):
     ms, bs = [], []
     for tau in _taus88(q):
         m, b1, b2 = _scale((Bm, lm), (-(Qz * L["pm"][..., None] * q.phi * tau[..., None]).sum(2), lm),
-                           (-(Qz * L["pm"][..., None] * 2 * q.norm_W_kq[:, None, None] * np.exp(-tau[..., None])).sum(2),
+                           (-(Qz * L["pm"][..., None] * 2 * q.norm_W_kq[:, None, None]
+                              * np.exp(-tau[..., None])).sum(2),
                             ls - tau))
         ms.append(m)
         bs.append(b1 + b2)

@@ -13,7 +13,10 @@ import numpy as np
 from ..errors import ConfigError
 from .constants import _positive
 
-__all__ = ["eq11", "lemma7_beta", "lemma7_type1", "lemma7_type2_factor"]
+__all__ = ["eq11", "lemma7_beta", "lemma7_type1", "lemma7_type2_factor", "WEIGHTS_TOL"]
+
+#: Convex weights must sum to 1 within this: a float64 sum of up to ~1e3 weights is exact to ~1e-13.
+WEIGHTS_TOL = 1e-12
 
 
 def eq11(scores, weights=None):
@@ -53,13 +56,15 @@ def eq11(scores, weights=None):
     if weights is None:
         return log_phi, diff
     w = np.asarray(weights, dtype=np.float64)
-    if w.shape != a.shape or np.any(w < 0) or not np.all(np.isfinite(w)) or abs(float(w.sum()) - 1.0) > 1e-12:
+    if w.shape != a.shape or np.any(w < 0) or not np.all(np.isfinite(w)) or abs(float(w.sum()) - 1.0) > WEIGHTS_TOL:
         raise ConfigError("eq11: weights must be non-negative, of the scores' length and sum to 1")
     return log_phi, diff @ w
 
 
 def lemma7_beta(norm_kq, *, L_max, star_norm_kq):
-    """``beta_t = 2 L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (p.23; ``alpha_t = 2 N beta_t``).
+    """Lemma 7's ``beta_t = 2 L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (p.23).
+
+    ``alpha_t = 2 N beta_t`` (:func:`reference.theory.lemma7_alpha`).
 
     Parameters
     ----------
@@ -114,7 +119,9 @@ def lemma7_type1(log_phi_minus, norm_kq, *, L_max, star_norm_kq):
 
 
 def lemma7_type2_factor(norm_kq, *, L_max, star_norm_kq, corrected=True):
-    """P102's factor ``c L_max^k exp(-beta_t r_t/2)(1 + beta_t + 2||W*_kq||) / beta_t``: P102 holds iff it is ``<= phi_+^(n0,t)``.
+    """P102's factor ``L_max^k exp(-beta_t r_t/2)(1 + beta_t + 2||W*_kq||)/beta_t`` (p.28).
+
+    P102 holds iff it is at most ``phi_+^(n0,t)``.
 
     ``k = 1`` with ``corrected`` (the factor ``L_max`` that P99's corrected ``exp(-r_t)/L_max``
     carries), ``k = 0`` as printed. Computed in log space.

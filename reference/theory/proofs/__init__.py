@@ -13,7 +13,8 @@ steps by statement (:mod:`.gradients`: Appendix A, P1-P2; :mod:`.lemma1`: P3, P6
 from . import (conditions, gradients, lemma1, lemma2, proposition3, proposition3_sums, statements,  # noqa: F401
                statements_extra)
 from . import conditions_lemma7, measure_lemma7  # noqa: F401
-from . import lemma7, lemma7_ab, lemma7_type1, lemma7_bminus, lemma7_type2, lemma7_sum  # noqa: F401,I001  (Appendix C.4 in the paper's order)
+# Appendix C.4 (Lemma 7), in the paper's order (registration order is the chain's order)
+from . import lemma7, lemma7_ab, lemma7_type1, lemma7_bminus, lemma7_type2, lemma7_sum  # noqa: F401,I001
 from .conditions import CONDITIONS
 from .measure import Measurements
 from .ops import FLOAT64, Float64Ops

@@ -1,4 +1,4 @@
-"""The conditions of Lemma 7's proof (Appendix C.4), registered in :data:`reference.theory.proofs.conditions.CONDITIONS`.
+"""The conditions of Lemma 7's proof (Appendix C.4), in :data:`reference.theory.proofs.conditions.CONDITIONS`.
 
 ======================  =================================================================
 name                    meaning

@@ -99,7 +99,10 @@ def p64(q, ops):
             relation="phi_l^(n,t) <= exp(a_l - a_l') for every sample and every pair of positions (C = a_l' - a_l)",
             quantity="log phi_l^(n,t)", follows=("P64",), needs=("log_phi", "a", "pos", "norm_W_kq"), **_S)
 def p64_2(q, ops):
-    """P64, the bound (p.23, Eq. 11): ``phi_l <= exp(-C)`` whenever ``a_l <= a_l' - C``, i.e. ``log phi_l <= a_l - a_l'``."""
+    """P64, the bound (p.23, Eq. 11): ``phi_l <= exp(-C)`` whenever ``a_l <= a_l' - C``.
+
+    Checked as ``log phi_l <= a_l - a_l'`` for every pair.
+    """
     m = np.broadcast_to(q.log_phi[..., :, None], q.log_phi.shape + q.log_phi.shape[-1:])
     b = q.a[..., :, None] - q.a[..., None, :]
     pair = _pairs(q)

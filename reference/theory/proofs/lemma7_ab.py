@@ -94,7 +94,10 @@ def p70(q, ops):
             printed="A^(n,*) <= (P_n - 1) phi_+ phi_- r_t", quantity="A^(n,*) / ((1 - P_n) phi_-)",
             follows=("P70", "P65"), needs=("A_star_hat", "phi_plus", "r", "log_scale7", "norm_W_kq"), **_S)
 def p70_2(q, ops):
-    """P70, bound (p.24): ``A^(n,*) <= (P_n - 1) phi_+ phi_- r_t`` (every margin of ``W*_kq`` is at least 1, ``P_n <= 1``)."""
+    """P70, bound (p.24): ``A^(n,*) <= (P_n - 1) phi_+ phi_- r_t``.
+
+    Every margin of ``W*_kq`` is at least 1 and ``P_n <= 1``.
+    """
     m, b = scaled(ops, (q.A_star_hat, q.log_scale7), (-q.phi_plus * q.r[:, None], q.log_scale7))
     return attn_check(q, ops, m, b, "<=")
 
@@ -109,7 +112,7 @@ def p71(q, ops):
 
 
 def taus73(q, ops):
-    """The thresholds P72-P74 are checked at: 0, P75's ``log(2 L_max ||W^(t)||/phi_-)`` (0 if negative), ``||W^(t)||``."""
+    """The thresholds of P72-P74: 0, P75's ``log(2 L_max ||W^(t)||/phi_-)`` (0 if negative), ``||W^(t)||``."""
     t75 = ops.log(2.0 * q.L_max * q.norm_W_kq)[:, None] - q.log_phi_minus
     t75 = ops.where(q.has_nonopt[None, :] & (ops.midpoint(t75) > 0), t75, 0.0)
     return [0.0 * t75, t75, q.norm_W_kq[:, None] + 0.0 * t75]

@@ -30,7 +30,7 @@ def _dev(q, ops):
 
 
 def _taus(q, ops):
-    """The thresholds ``tau > 0`` P88-P89 are checked at: ``log(2||W^(t)||)`` (P90's; 1 where not positive), 1, ``||W^(t)||``."""
+    """The thresholds ``tau > 0`` of P88-P89: ``log(2||W^(t)||)`` (P90's; 1 where not positive), 1, ``||W^(t)||``."""
     t90 = ops.log(2.0 * q.norm_W_kq)
     t90 = ops.where(ops.midpoint(t90) > 0, t90, 1.0)
     one = 0.0 * t90 + 1.0
@@ -38,7 +38,8 @@ def _taus(q, ops):
 
 
 @proof_step("P88", page=26, equation="B_- rewritten", kind="ID",
-            printed="B_-^(n,t) = sum_{l notin l(n)} Q_{n,l} phi_l phi_- (a_l - sum_{l' notin l(n)} (phi_l'/phi_-) a_l')",
+            printed="B_-^(n,t) = sum_{l notin l(n)} Q_{n,l} phi_l phi_- (a_l - sum_{l' notin l(n)} (phi_l'/phi_-) "
+                    "a_l')",
             quantity="B_-^(n,t) / ((1 - P_n) phi_-^2)", follows=("P77",),
             needs=("Bm_hat", "rq", "w_minus", "a", "nonopt", "norm_W_kq"), **_S)
 def p88(q, ops):
@@ -53,13 +54,17 @@ def p88(q, ops):
 
 @proof_step("P88.2", page=26, equation="the split by a threshold", kind="ID",
             printed="B_-^(n,t) = max_{T > 0} {sum_{diff > -T} ... + sum_{diff < -T} ...}",
-            relation="B_-^(n,t) = sum_{l notin l(n), diff >= -tau} Q phi_l phi_- diff + sum_{l notin l(n), diff < -tau} "
+            relation="B_-^(n,t) = sum_{l notin l(n), diff >= -tau} Q phi_l phi_- diff + "
+                     "sum_{l notin l(n), diff < -tau} "
                      "Q phi_l phi_- diff, diff = a_l - sum_{l' notin l(n)} (phi_l'/phi_-) a_l', for every tau > 0 "
                      "(checked at tau = log(2||W^(t)||), 1, ||W^(t)||)",
             quantity="B_-^(n,t) / ((1 - P_n) phi_-^2)", follows=("P88",), inconsistencies=(12,),
             needs=("Bm_hat", "rq", "w_minus", "a", "pos", "nonopt", "norm_W_kq"), **_S)
 def p88_2(q, ops):
-    """P88, the split (p.26): an identity for every threshold; printed as a maximum over it (decision typo-P72-P88-max)."""
+    """P88, the split (p.26): an identity for every threshold.
+
+    Printed as a maximum over it (decision typo-P72-P88-max).
+    """
     dev = _dev(q, ops)
     out = []
     for tau in _taus(q, ops):
@@ -71,7 +76,8 @@ def p88_2(q, ops):
 
 @proof_step("P89", page=27, equation="(a)", kind="INEQ",
             printed="B_-^(n,t) >= sum_{l notin l(n)} Q_{n,l} phi_- (-phi_l T - 2 ||W_kq^(t)|| exp(-T))",
-            relation="B_-^(n,t) >= sum_{l notin l(n)} Q_{n,l} phi_- (-phi_l tau - 2 ||W_kq^(t)|| exp(-tau)) at the three "
+            relation="B_-^(n,t) >= sum_{l notin l(n)} Q_{n,l} phi_- (-phi_l tau - 2 ||W_kq^(t)|| exp(-tau)) at "
+                     "the three "
                      "tau of P88.2",
             quantity="B_-^(n,t) (scaled)", stated=("A2",), follows=("P88.2", "P64.3"),
             needs=("Bm_hat", "rq", "w_minus", "norm_W_kq", "log_scale7", "log_phi_minus"), **_S)
@@ -95,7 +101,8 @@ def _lg2w(q, ops):
 @proof_step("P90", page=27, equation="(b)", kind="INEQ",
             printed="B_-^(n,t) >= -L_max (1 - P_n) phi_- (1 + log(2 ||W_kq^(t)||))",
             quantity="B_-^(n,t) (scaled)", stated=("S4", "A2"), unstated=("S6",), follows=("P89",),
-            inconsistencies=(30,), needs=("Bm_hat", "L_max", "norm_W_kq", "log_scale7", "log_phi_minus", "phi_plus"), **_S)
+            inconsistencies=(30,), needs=("Bm_hat", "L_max", "norm_W_kq", "log_scale7", "log_phi_minus", "phi_plus"),
+            **_S)
 def p90(q, ops):
     """P90 (p.27, (b)): P89 at ``tau = log(2||W_kq^(t)||)``, which must be ``>= 0``: ``||W_kq^(t)|| >= 1/2`` (S6)."""
     m, b = scaled(ops, (q.Bm_hat, q.log_scale7 + q.log_phi_minus), (-q.L_max * _lg2w(q, ops) + 0.0 * q.phi_plus,
@@ -124,12 +131,17 @@ def p91(q, ops):
 
 @proof_step("P92", page=27, equation="(c)", kind="INEQ",
             printed=">= (L_max^2 ||W*_kq||/||W_kq^(t)||) (1 + log(2 ||W_kq^(t)||)) A^(n,*)",
-            quantity="P91's bound (scaled)", stated=("S4", "ZI"), unstated=("S6", "A3", "EQM"), follows=("P91", "Lemma 5"),
+            quantity="P91's bound (scaled)", stated=("S4", "ZI"), unstated=("S6", "A3", "EQM"),
+            follows=("P91", "Lemma 5"),
             needs=("L_max", "norm_W_kq", "star_norm_kq", "phi_plus", "A_star_hat", "has_opt"), **_S)
 def p92(q, ops):
-    """P92 (p.27, (c)): Lemma 5's ``phi_+ >= 1/L_max`` (zero initialisation; Assumptions 1-3 and equal stage-1 margins hidden)."""
+    """P92 (p.27, (c)): Lemma 5's ``phi_+ >= 1/L_max``.
+
+    Lemma 5 states zero initialisation; Assumptions 1-3 and equal stage-1 margins are its hidden hypotheses.
+    """
     inv = ops.where(q.has_opt[None, :], 1.0 / q.phi_plus, 0.0)
-    return attn_check(q, ops, *only(q.has_opt[None, :], _p91(q, ops, inv), _p91(q, ops, q.L_max + 0.0 * q.phi_plus), ops=ops),
+    m, b = _p91(q, ops, inv), _p91(q, ops, q.L_max + 0.0 * q.phi_plus)
+    return attn_check(q, ops, *only(q.has_opt[None, :], m, b, ops=ops),
                  ">=")
 
 
@@ -150,7 +162,10 @@ def p93(q, ops):
             unstated=("EQ_NONOPT", "S6", "S7", "A3", "EQM"), follows=("P76.3", "P87.2", "P93", "P78"),
             needs=("A_hat", "B_hat", "A_star_hat", "B_star_hat", "beta", "type1", "norm_W_kq"), **_S)
 def p94(q, ops):
-    """P94 (p.27): ``A + B = A + B_+ + B_- >= (1 + beta) A* + (1 + beta) B_+* + beta A* + beta A*`` and ``B_+* = B*`` (P78)."""
+    """P94 (p.27): ``A + B = A + B_+ + B_- >= (1 + beta) A* + (1 + beta) B_+* + beta A* + beta A*``.
+
+    With ``B_+* = B*`` (P78).
+    """
     b = _col(1.0 + 3.0 * q.beta) * q.A_star_hat + _col(1.0 + q.beta) * q.B_star_hat
     return attn_check(q, ops, *only(q.type1, q.A_hat + q.B_hat, b, ops=ops), ">=")
 

@@ -80,8 +80,8 @@ _N1 = _NS + ("A_hat", "B_hat", "A_star_hat", "B_star_hat", "beta", "type1", "nor
                     "((1 + 3 beta_t) A^(n,*) + (1 + beta_1) B^(n,*))",
             relation="sum_n pi^(n)(A^(n,t) + B^(n,t)) >= max_{n Type 1} beta_t A^(n,*) + sum_{Type 1} pi^(n) "
                      "((1 + 3 beta_t) A^(n,*) + (1 + beta_t) B^(n,*))",
-            quantity="sum_n pi (A + B) (scaled)", stated=_ST, unstated=_HID, inconsistencies=(4,), follows=("P94", "P102"),
-            needs=_N1, **_S)
+            quantity="sum_n pi (A + B) (scaled)", stated=_ST, unstated=_HID, inconsistencies=(4,),
+            follows=("P94", "P102"), needs=_N1, **_S)
 def p103(q, ops):
     """P103, first line (p.28), with the maximum over the Type-1 samples as printed (decision gap-P103-max).
 
@@ -97,12 +97,16 @@ def p103(q, ops):
 @proof_step("P103'", page=28, equation="first line (n0 of P99)", kind="INEQ",
             printed="sum_n pi^(n)(A^(n,t) + B^(n,t)) >= max_{n0 Type 1} beta_t A^(n0,*) + sum_{Type 1} pi^(n) "
                     "((1 + 3 beta_t) A^(n,*) + (1 + beta_1) B^(n,*))",
-            relation="sum_n pi^(n)(A^(n,t) + B^(n,t)) >= beta_t A^(n0,*) + sum_{Type 1} pi^(n) ((1 + 3 beta_t) A^(n,*) + "
+            relation="sum_n pi^(n)(A^(n,t) + B^(n,t)) >= beta_t A^(n0,*) + sum_{Type 1} pi^(n) ((1 + 3 beta_t) "
+                     "A^(n,*) + "
                      "(1 + beta_t) B^(n,*)), n0 P67's sample (Type-2 samples: P102, sum_{Type 2} pi <= 1)",
-            quantity="sum_n pi (A + B) (scaled)", stated=_ST, unstated=_HID, inconsistencies=(4,), follows=("P94", "P102"),
-            needs=_N1 + ("n0",), **_S)
+            quantity="sum_n pi (A + B) (scaled)", stated=_ST, unstated=_HID, inconsistencies=(4,),
+            follows=("P94", "P102"), needs=_N1 + ("n0",), **_S)
 def p103c(q, ops):
-    """P103, first line for the one ``n0`` of P99-P102 (p.28): each Type-2 sample has ``A + B >= beta A^(n0,*) <= 0``."""
+    """P103, first line for the one ``n0`` of P99-P102 (p.28).
+
+    Each Type-2 sample has ``A + B >= beta A^(n0,*)``, which is ``<= 0``.
+    """
     return attn_check(q, ops, _lhs(q, ops), _line1(q, ops), ">=")
 
 
@@ -157,7 +161,8 @@ def p103_3(q, ops):
             relation="(1 + (N + 3) beta_t) S1 >= (1 + alpha_t) S2 + (1 + alpha_t) S1 (needs alpha_t = 2 N beta_t >= "
                      "(N + 3) beta_t and S2 <= 0)",
             quantity="P103.3's bound (scaled)", stated=_ST, unstated=("S5", "EQ_NONOPT") + _HID, follows=("P103.3",),
-            inconsistencies=(4,), needs=_NS + ("A_star_hat", "B_star_hat", "beta", "type1", "N", "alpha_kq", "norm_W_kq"),
+            inconsistencies=(4,),
+            needs=_NS + ("A_star_hat", "B_star_hat", "beta", "type1", "N", "alpha_kq", "norm_W_kq"),
             **_S)
 def p103_4(q, ops):
     """P103, fourth line (p.28): ``alpha_t >= (N + 3) beta_t`` iff ``N >= 3`` (S5); ``(A^(n0,*) + B^(n0,*))``
@@ -168,7 +173,8 @@ def p103_4(q, ops):
 
 @proof_step("P103.5", page=28, equation="last line", kind="ID",
             printed="= (1 + alpha_t) sum_n pi^(n) (A^(n,*) + B^(n,*))", quantity="P103.4's bound (scaled)",
-            stated=_ST, follows=("P103.4",), needs=_NS + ("A_star_hat", "B_star_hat", "type1", "alpha_kq", "norm_W_kq"), **_S)
+            stated=_ST, follows=("P103.4",),
+            needs=_NS + ("A_star_hat", "B_star_hat", "type1", "alpha_kq", "norm_W_kq"), **_S)
 def p103_5(q, ops):
     """P103, last line (p.28): the Type-1 and Type-2 sums make the sum over every sample."""
     S1, S2 = _S12(q, ops)
@@ -182,7 +188,8 @@ def p103_5(q, ops):
                     "+ (1 + alpha_t) sum_{Type 1} pi (A* + B*)",
             relation="(beta_t/pi^(n0)) S1 + (1 + 3 beta_t) S1 >= (1 + alpha_t)(S1 + S2) (needs alpha_t >= (3 + "
                      "1/pi^(n0)) beta_t, i.e. pi^(n0) >= 1/(2N - 3), and S2 <= 0)",
-            quantity="P103.2''s bound (scaled)", stated=_ST, unstated=("PI_N0", "EQ_NONOPT") + _HID, follows=("P103.2'",),
+            quantity="P103.2''s bound (scaled)", stated=_ST, unstated=("PI_N0", "EQ_NONOPT") + _HID,
+            follows=("P103.2'",),
             inconsistencies=(4,), needs=_N2 + ("alpha_kq",), **_S)
 def p103_6(q, ops):
     """P103 corrected, lines 3-4 (p.28): the end of the corrected chain; ``pi^(n0) >= 1/(2N - 3)`` (PI_N0) suffices."""
@@ -197,7 +204,7 @@ def p103_6(q, ops):
             quantity="sum_n pi (A + B) (scaled)", stated=_ST, unstated=_HID, follows=("P103.5", "P103.6", "P69.2"),
             needs=_NS + ("A_hat", "B_hat", "A_star_hat", "B_star_hat", "alpha_kq", "norm_W_kq"), **_S)
 def p103_7(q, ops):
-    """P103's conclusion (p.28): Lemma 7 divided by ``Delta`` and in ``A``, ``B`` (P69.2 turns it into the statement)."""
+    """P103's conclusion (p.28): Lemma 7 divided by ``Delta``, in ``A`` and ``B`` (P69.2 makes it the statement)."""
     w, _ = _sums(q, ops)
     total = ops.sum(w * (q.A_star_hat + q.B_star_hat), axis=1)
     return attn_check(q, ops, _lhs(q, ops), (1.0 + q.alpha_kq) * total, ">=")

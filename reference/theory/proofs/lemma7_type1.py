@@ -58,7 +58,8 @@ def p73(q, ops):
 
 @proof_step("P74", page=25, equation="", kind="INEQ",
             printed=">= sum_{l in l(n)} (P_n - 1) phi_l (phi_- T + 2 L_max exp(-T) ||W_kq^(t)||)",
-            relation="(P_n - 1) phi_+ (phi_- tau + 2 (L^(n) - |l(n)|) e^{-tau} ||W^(t)||) >= (P_n - 1) phi_+ (phi_- tau + "
+            relation="(P_n - 1) phi_+ (phi_- tau + 2 (L^(n) - |l(n)|) e^{-tau} ||W^(t)||) >= (P_n - 1) phi_+ "
+                     "(phi_- tau + "
                      "2 L_max e^{-tau} ||W^(t)||) at the three tau of P73",
             quantity="P73's bound (scaled)", follows=("P73",),
             needs=("log_scale7", "log_1mP", "phi_plus", "norm_W_kq", "n_nonopt", "L_max", "log_phi_minus",
@@ -83,7 +84,7 @@ def _p75(q, ops):
             quantity="A^(n,t) (scaled)", stated=("S4", "A2"), follows=("P74",),
             needs=("A_hat", "phi_plus", "L_max", "norm_W_kq", "log_phi_minus", "log_scale7"), **_S)
 def p75(q, ops):
-    """P75 (p.25, (b)): P74 at ``tau = log(2 L_max ||W_kq^(t)||/phi_-)`` (which needs ``tau >= 0``: true for ``t >= t0``)."""
+    """P75 (p.25, (b)): P74 at ``tau = log(2 L_max ||W_kq^(t)||/phi_-)``, ``tau >= 0`` for ``t >= t0``."""
     m, b = scaled(ops, (q.A_hat, q.log_scale7), (_p75(q, ops), q.log_scale7))
     return attn_check(q, ops, m, b, ">=")
 
@@ -129,7 +130,8 @@ def p76_3(q, ops):
 
 
 @proof_step("P77", page=25, equation="B = B_+ + B_-", kind="ID",
-            printed="B_+ = sum_{l notin l(n)} Q_{n,l} phi_l (phi_+ a_l - sum_{l' in l(n)} phi_l' a_l'), B_- = sum_{l notin "
+            printed="B_+ = sum_{l notin l(n)} Q_{n,l} phi_l (phi_+ a_l - sum_{l' in l(n)} phi_l' a_l'), "
+                    "B_- = sum_{l notin "
                     "l(n)} Q_{n,l} phi_l (phi_- a_l - sum_{l' notin l(n)} phi_l' a_l'), B = B_+ + B_-",
             relation="B^(n,t) = B_+^(n,t) + B_-^(n,t) and B^(n,*) = B_+^(n,*) + B_-^(n,*) (phi_+ + phi_- = 1)",
             quantity="B (scaled)", follows=("P69",),
@@ -195,7 +197,7 @@ _NEED80 = ("a", "a_opt", "a_star", "a_star_opt", "beta", "nonopt", "rq", "w_minu
             quantity="B_+ - (1 + beta) B_+^* (scaled)", follows=("P77",),
             needs=("Bp_hat", "Bp_star_hat", "norm_W_kq") + _NEED80, **_S)
 def p80(q, ops):
-    """P80 (p.26): the optimal positions hold one token, so ``phi_+ a_l - sum_{l* in l(n)} phi_l* a_l* = phi_+ b_{t,l}``."""
+    """P80 (p.26): the optimal positions hold one token, ``phi_+ a_l - sum_{l*} phi_l* a_l* = phi_+ b_{t,l}``."""
     return attn_check(q, ops, q.Bp_hat - _col(1.0 + q.beta) * q.Bp_star_hat, _p80_rhs(q, ops), "==")
 
 
@@ -219,8 +221,10 @@ def _p82(q, ops):
             quantity="P81's right side (scaled)", stated=("S4", "A2"), follows=("P81", "P64.2"),
             needs=("norm_W_kq", "log_scale7", "log_1mP", "r") + _NEED80, **_S)
 def p82(q, ops):
-    """P82 (p.26, (a)): where ``b_t < b_* <= -(1 + beta_t) r_t``, ``phi_l <= exp(b_t) <= exp(-(1 + beta_t) r_t)`` (Eq. 11)
-    and ``b_t - b_* >= -2||W_kq^(t)||``."""
+    """P82 (p.26, (a)): where ``b_t < b_* <= -(1 + beta_t) r_t``, ``phi_l <= exp(-(1 + beta_t) r_t)`` (Eq. 11).
+
+    And ``b_t - b_* >= -2||W_kq^(t)||`` (Assumption 2).
+    """
     bt, bs = _bdiff(q, ops)
     low = ops.midpoint(bt) < ops.midpoint(bs)
     m, b = scaled(ops, (_p80_rhs(q, ops, low), q.log_scale7), _p82(q, ops))
@@ -283,7 +287,10 @@ def p86(q, ops):
             quantity="(||W*_kq||/||W_kq^(t)||) A^(n,*) (scaled)", stated=_T1, unstated=("S7",), follows=("P86",),
             inconsistencies=(30,), needs=("beta", "star_norm_kq", "norm_W_kq", "type1", "A_star_hat"), **_S)
 def p87(q, ops):
-    """P87 (p.26): needs ``beta_t >= ||W*_kq||/||W_kq^(t)||``, i.e. ``2 L_max^2 ||W*_kq|| (1 + log(2 L_max ||W^(t)||)) >= 1``."""
+    """P87 (p.26): needs ``beta_t >= ||W*_kq||/||W_kq^(t)||``.
+
+    That is ``2 L_max^2 ||W*_kq|| (1 + log(2 L_max ||W^(t)||)) >= 1``.
+    """
     m = _col(q.star_norm_kq / q.norm_W_kq) * q.A_star_hat
     return attn_check(q, ops, *only(q.type1, m, _col(q.beta) * q.A_star_hat, ops=ops), ">=")
 
@@ -293,6 +300,6 @@ def p87(q, ops):
             unstated=("S7",), follows=("P80", "P81", "P82", "P83", "P84", "P85", "P86", "P87"),
             needs=("Bp_hat", "Bp_star_hat", "A_star_hat", "beta", "type1", "norm_W_kq"), **_S)
 def p87_2(q, ops):
-    """P87, net (p.26): ``B_+^(n,t) >= (1 + beta_t) B_+^(n,*) + beta_t A^(n,*)`` (P80-P87). Scaled by ``(1 - P_n) phi_-``."""
+    """P87, net (p.26): ``B_+^(n,t) >= (1 + beta_t) B_+^(n,*) + beta_t A^(n,*)`` (P80-P87), scaled."""
     b = _col(1.0 + q.beta) * q.Bp_star_hat + _col(q.beta) * q.A_star_hat
     return attn_check(q, ops, *only(q.type1, q.Bp_hat, b, ops=ops), ">=")

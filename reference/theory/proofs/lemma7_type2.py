@@ -72,7 +72,10 @@ def p96(q, ops):
             stated=_T2, unstated=("S7",), follows=("P96",), inconsistencies=(30,),
             needs=("L_max", "norm_W_kq", "type1", "beta", "r", "log_1mP"), **_S)
 def p97(q, ops):
-    """P97 (p.27): ``1 + log(L_max ||W_kq^(t)||) <= beta_t r_t/2`` (as P76.2). Both sides on the scale ``(1 - P_n) e^{-(1+beta/2) r}``."""
+    """P97 (p.27): ``1 + log(L_max ||W_kq^(t)||) <= beta_t r_t/2`` (as P76.2).
+
+    Both sides on the scale ``(1 - P_n) e^{-(1+beta/2) r}``.
+    """
     b = -_col((1.0 + q.beta) * q.r) + 0.0 * q.log_1mP
     return attn_check(q, ops, *only(_type2(q), _p96(q, ops), b, ops=ops), ">=")
 
@@ -150,8 +153,9 @@ _N101 = ("A_hat", "B_hat", "log_scale7", "A_star_hat", "phi_plus", "n0", "beta",
 
 @proof_step("P101", page=28, equation="", kind="INEQ", printed=_P101,
             relation="A^(n,t) + B^(n,t) >= exp(-beta_t r_t/2)(1 + beta_t + 2||W*_kq||) A^(n0,*)/phi_+^(n0,t) for every "
-                     "Type-2 sample n", quantity="A^(n,t) + B^(n,t) (scaled), Type-2 samples", stated=_T2 + ("ZI",) + CASE2,
-            unstated=("N0_PREMISE", "EQM", "A3"), inconsistencies=(5, 22), follows=("P97", "P98", "P99", "P100"), needs=_N101, **_S)
+                     "Type-2 sample n", quantity="A^(n,t) + B^(n,t) (scaled), Type-2 samples",
+            stated=_T2 + ("ZI",) + CASE2, unstated=("N0_PREMISE", "EQM", "A3"), inconsistencies=(5, 22),
+            follows=("P97", "P98", "P99", "P100"), needs=_N101, **_S)
 def p101(q, ops):
     """P101 (p.28): P97 + P98, with ``P_n0 <= P_n`` (P100) and P99 divided by ``phi_+^(n0,t)``.
 
@@ -216,7 +220,8 @@ for _d in (
                          "2 phi_-^(n), which the Types give for t >= t0 (phi_-^(n0) >= exp(-r_t)/L_max > 2 exp(-(1 + "
                          "beta_t/2) r_t)); row P100 checks it directly and it holds on every run",
                  evidence=("row P100 of python -m reference proofs",
-                           "tests/test_proofs_lemma7.py::test_p100_implication_counterexample_and_sufficient_condition")),
+                           "tests/test_proofs_lemma7.py::test_p100_implication_counterexample_and_sufficient_"
+                           "condition")),
         Decision("gap-P102-phi-plus", items=(5,), steps=("P101", "P101.2", "P102", "P102.2"), category="gap",
                  summary="P102's justifications ignore the factor 1/phi_+^(n0,t) (up to L_max) of P101: the step "
                          "needs exp(-beta_t r_t/2)(1 + beta_t + 2||W*_kq||) <= beta_t phi_+^(n0,t) (and L_max times "
