@@ -50,7 +50,7 @@ def _lemma7_inputs(W_kq_iter, W_ovT, W_star, E, sentences, y, pi, In, eta):
     nonopt = pos & ~opt
     f = dict(pos=pos, opt=opt, nonopt=nonopt, N=N, L_max=L, pi=np.asarray(pi, float), eta=eta, t0=0,
              t2=np.arange(n_t, dtype=float), W_kq=np.asarray(W_kq_iter), W_kq_star=np.asarray(W_star), W_ovT=W_ovT,
-             has_opt=opt.any(1), has_nonopt=nonopt.any(1), n_nonopt=nonopt.sum(1), opt_first=np.argmax(opt, 1))
+             has_opt=opt.any(1), has_nonopt=nonopt.any(1), n_nonopt=nonopt.sum(1), l_star=np.argmax(opt, 1))
     sn = float(np.linalg.norm(W_star))
     norms = np.linalg.norm(W_kq_iter, axis=(1, 2))
     f.update(star_norm_kq=sn, norm_W_kq=norms, r=norms / sn, Delta_act=_margin_min_ov(W_ovT, E, In))
@@ -479,7 +479,7 @@ def _p65(q):
 def _p68p(q):
     t = np.arange(len(q.n0))
     lw = q.log_phi[t, q.n0, q.l0]
-    lo = q.log_phi[t, q.n0, q.opt_first[q.n0]]
+    lo = q.log_phi[t, q.n0, q.l_star[q.n0]]
     return np.stack([lw, lo - q.r], -1), np.stack([lo - q.r, -q.r - math.log(q.L_max)], -1), ">="
 
 

@@ -196,7 +196,7 @@ def p68_printed(q, ops):
             relation="phi_l0^(n0,t) >= phi_l*^(n0,t) exp(-r_t) >= exp(-r_t)/L_max at P67's witness (n0, l0)",
             quantity="log phi_l0^(n0,t)", stated=("S4", "ZI") + CASE2, unstated=("A3", "EQM"), corrects="P68",
             follows=("P67", "P64"), inconsistencies=(5,),
-            needs=("log_phi", "n0", "l0", "opt_first", "r", "L_max", "norm_W_kq"), **_S)
+            needs=("log_phi", "n0", "l0", "l_star", "r", "L_max", "norm_W_kq"), **_S)
 def p68(q, ops):
     """P68 corrected (p.23): ``phi_l >= phi_l* exp(-r_t) >= exp(-r_t)/L_max`` (P67, Eq. 11, Lemma 5).
 
@@ -205,7 +205,7 @@ def p68(q, ops):
     stage-1 margins are Lemma 5's hidden hypotheses). Log space.
     """
     t = np.arange(len(q.n0))
-    lw, lo = q.log_phi[t, q.n0, q.l0], q.log_phi[t, q.n0, q.opt_first[q.n0]]
+    lw, lo = q.log_phi[t, q.n0, q.l0], q.log_phi[t, q.n0, q.l_star[q.n0]]
     m = np.stack([lw, lo - q.r], axis=-1)
     b = np.stack([lo - q.r, -q.r - ops.log(1.0 * q.L_max)], axis=-1)
     return Check(m, b, ">=", space="log", scale=q.norm_W_kq)

@@ -35,7 +35,7 @@ _F = dict(stage=2, full=True)
 
 # ---------------------------------------------------------------- structure (no arithmetic)
 
-@quantity("opt_first", stage=0, shape="(N,)", doc="the first optimal position of sentence n (0 without one)")
+@quantity("l_star", stage=0, shape="(N,)", doc="the first optimal position of sentence n (0 without one)")
 def _opt_first(q, ops):
     return np.argmax(np.asarray(q.opt), axis=1)
 
@@ -58,12 +58,12 @@ def _n_nonopt(q, ops):
 @quantity("a_opt", shape="(t, N)", doc="``a_{l*}^(n,t)``: the score of the optimal token (every optimal position holds "
           "it; 0 without one)", scale="norm_W_kq", **_F)
 def _a_opt(q, ops):
-    return ops.where(q.has_opt[None, :], q.a[:, np.arange(q.N), q.opt_first], 0.0)
+    return ops.where(q.has_opt[None, :], q.a[:, np.arange(q.N), q.l_star], 0.0)
 
 
 @quantity("a_star_opt", shape="(t, N)", doc="``a_{l*}^(n,*) = s*_{l*} r_t`` (0 without an optimal position)", **_F)
 def _a_star_opt(q, ops):
-    return ops.where(q.has_opt[None, :], q.a_star[:, np.arange(q.N), q.opt_first], 0.0)
+    return ops.where(q.has_opt[None, :], q.a_star[:, np.arange(q.N), q.l_star], 0.0)
 
 
 # ---------------------------------------------------------------- weights relative to phi_-
