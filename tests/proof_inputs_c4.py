@@ -122,6 +122,9 @@ def _lemma7_inputs(W_kq_iter, W_ovT, W_star, E, sentences, y, pi, In, eta):
         f["log_1mP"] = np.log(1 - per["P"])
         f["log_scale7"] = f["log_1mP"] + f["log_phi_minus"]
     f["type1"] = f["log_phi_minus"] >= f["log_type_threshold"][:, None]
+    pair = (pos[:, :, None] & pos[:, None, :])[None]
+    f["da"] = np.where(pair, f["a"][..., :, None] - f["a"][..., None, :], 0.0)
+    f["da_star"] = np.where(pair, f["a_star"][..., :, None] - f["a_star"][..., None, :], 0.0)
     f["margin_min_kq"] = per["margin_kq"].min(axis=1)
     f["n0"] = np.argmin(per["margin_kq"], axis=1)
     f["l0"] = np.array([int(np.argmax(np.where(nonopt[n0], f["a"][t, n0], -np.inf))) for t, n0 in enumerate(f["n0"])])
@@ -455,6 +458,15 @@ def _p69(q):
     return np.stack(xs, -1), q.Delta_act * rhs, "=="
 
 
+def _p64(q):
+    """``log phi_l = log phi_L + a_l - a_L``, ``L`` the query's (last) position of each sentence."""
+    b = np.zeros(q.a.shape)
+    for n in range(q.N):
+        L = int(q.pos[n].sum()) - 1
+        b[:, n, :L + 1] = q.log_phi[:, n, L:L + 1] + q.a[:, n, :L + 1] - q.a[:, n, L:L + 1]
+    return np.where(q.pos[None], q.log_phi, 0), b, "=="
+
+
 def _p64_3(q):
     pair = _pairs(q)
     d = np.where(pair, q.a[..., :, None] - q.a[..., None, :], 0)
@@ -559,10 +571,10 @@ def _p92(q):
 
 #: step key -> q -> (measured, bound, sense), from the printed (or corrected) relation.
 TRANSCRIPTIONS_C4 = {
-    "P64": lambda q: (np.where(_pairs(q), q.log_phi[..., :, None] + 0 * q.a[..., None, :], 0),
-                      np.where(_pairs(q), q.log_phi[..., None, :] + q.a[..., :, None] - q.a[..., None, :], 0), "=="),
-    "P64.2": lambda q: (np.where(_pairs(q), q.log_phi[..., :, None] + 0 * q.a[..., None, :], 0),
-                        np.where(_pairs(q), q.a[..., :, None] - q.a[..., None, :], 0), "<="),
+    "P64": _p64,
+    "P64.2": lambda q: (np.where(q.pos[None], q.log_phi, 0),
+                        np.where(q.pos[None], q.a - np.array([[[max(q.a[t, n][q.pos[n]])] for n in range(q.N)]
+                                                              for t in range(len(q.t2))]), 0), "<="),
     "P64.3": _p64_3,
     "P65": _p65,
     "P66": lambda q: (np.sum(q.g * q.W_kq_star, axis=(1, 2)), 0 * q.t2, "<="),

@@ -75,38 +75,43 @@ def n0_of(x, q):
     return x[np.arange(len(q.n0)), q.n0]
 
 
-def _pairs(q):
-    return (q.pos[:, :, None] & q.pos[:, None, :])[None]
+def _query_pos(q):
+    """The query's position ``L^(n)`` of every sentence (its last real position)."""
+    return q.pos.sum(axis=1) - 1
 
 
 @proof_step("P64", page=23, equation="Eq. (11)", kind="ID",
             printed="if a_l <= a_l' - C then phi_l = phi_l' exp(a_l - a_l') <= exp(-C)",
-            relation="phi_l^(n,t) = phi_l'^(n,t) exp(a_l - a_l') for every sample and every pair of positions",
-            quantity="log phi_l^(n,t)", needs=("log_phi", "a", "pos", "norm_W_kq"), **_S)
+            relation="phi_l^(n,t) = phi_L^(n,t) exp(a_l - a_L) for every position l of every sample, L its query's "
+                     "position (every pair l, l' follows: phi_l/phi_l' = (phi_l/phi_L)(phi_L/phi_l'))",
+            quantity="log phi_l^(n,t)", needs=("log_phi", "a", "pos", "norm_W_kq", "N"), **_S)
 def p64(q, ops):
-    """P64 (p.23, Eq. 11): ``phi_l = phi_l' exp(a_l - a_l')`` for every pair of positions of every sample, in log space.
+    """P64 (p.23, Eq. 11): ``phi_l = phi_l' exp(a_l - a_l')``, in log space, for every position against the query's.
 
-    Any attention vector, any t: ``log phi_l = log phi_l' + a_l - a_l'``. Rounding: scores of size ``||W_kq^(t)||``.
+    Any attention vector, any t. Rounding: scores of size ``||W_kq^(t)||``.
     """
-    m = np.broadcast_to(q.log_phi[..., :, None], q.log_phi.shape + q.log_phi.shape[-1:])
-    b = q.log_phi[..., None, :] + q.a[..., :, None] - q.a[..., None, :]
-    pair = _pairs(q)
-    return Check(ops.where(pair, m, 0.0), ops.where(pair, b, 0.0), "==", space="log", scale=q.norm_W_kq)
+    n = np.arange(q.N)
+    L = _query_pos(q)
+    b = q.log_phi[:, n, L][..., None] + q.a - q.a[:, n, L][..., None]
+    return Check(ops.where(q.pos[None], q.log_phi, 0.0), ops.where(q.pos[None], b, 0.0), "==", space="log",
+                 scale=q.norm_W_kq)
 
 
 @proof_step("P64.2", page=23, equation="Eq. (11), the bound", kind="INEQ",
             printed="if a_l <= a_l' - C then phi_l <= exp(-C)",
-            relation="phi_l^(n,t) <= exp(a_l - a_l') for every sample and every pair of positions (C = a_l' - a_l)",
+            relation="phi_l^(n,t) <= exp(a_l - max_l' a_l') for every position of every sample (the largest C = "
+                     "a_l' - a_l; every pair follows)",
             quantity="log phi_l^(n,t)", follows=("P64",), needs=("log_phi", "a", "pos", "norm_W_kq"), **_S)
 def p64_2(q, ops):
     """P64, the bound (p.23, Eq. 11): ``phi_l <= exp(-C)`` whenever ``a_l <= a_l' - C``.
 
-    Checked as ``log phi_l <= a_l - a_l'`` for every pair.
+    Checked as ``log phi_l <= a_l - a_l'`` for the largest score ``a_l'`` of the sentence, which gives it for
+    every ``l'``.
     """
-    m = np.broadcast_to(q.log_phi[..., :, None], q.log_phi.shape + q.log_phi.shape[-1:])
-    b = q.a[..., :, None] - q.a[..., None, :]
-    pair = _pairs(q)
-    return Check(ops.where(pair, m, 0.0), ops.where(pair, b, 0.0), "<=", space="log", scale=q.norm_W_kq)
+    top = ops.max(ops.where(q.pos[None], q.a, -math.inf), axis=2)
+    b = q.a - top[..., None]
+    return Check(ops.where(q.pos[None], q.log_phi, 0.0), ops.where(q.pos[None], b, 0.0), "<=", space="log",
+                 scale=q.norm_W_kq)
 
 
 @proof_step("P64.3", page=23, equation="Eq. (11), convex combination", kind="INEQ",
@@ -114,15 +119,14 @@ def p64_2(q, ops):
             relation="phi_l^(n,t) <= exp(a_l - sum_l' w_l' a_l') for w = phi^(n,t) and for w = phi_l'/phi_- on the "
                      "non-optimal positions (the weights P88-P89 use)",
             quantity="log phi_l^(n,t)", follows=("P64",),
-            needs=("log_phi", "a", "pos", "phi", "w_minus", "has_nonopt", "norm_W_kq"), **_S)
+            needs=("log_phi", "da", "pos", "phi", "w_minus", "has_nonopt", "norm_W_kq"), **_S)
 def p64_3(q, ops):
     """P64, convex-combination variant (p.23): ``log phi_l <= a_l - sum_l' w_l' a_l'`` for two weightings ``w``.
 
     ``a_l - sum w a`` is computed as ``sum_l' w_l' (a_l - a_l')`` (no cancellation). Weights:
     the attention itself, and ``phi_l'/phi_-`` over the non-optimal positions (sentences with one).
     """
-    pair = _pairs(q)
-    d = ops.where(pair, q.a[..., :, None] - q.a[..., None, :], 0.0)
+    d = q.da
     c_all = ops.sum(q.phi[..., None, :] * d, axis=3)
     c_neg = ops.sum(q.w_minus[..., None, :] * d, axis=3)
     real = q.pos[None]

@@ -86,22 +86,38 @@ def _log_scale7(q, ops):
     return q.log_1mP + q.log_phi_minus
 
 
-def _pair_diffs(x, q):
+def _pair_diffs(x, q, ops):
     """``x[..., l] - x[..., l']`` at ``[t, n, l, l']`` (0 off real pairs)."""
     pair = q.pos[:, :, None] & q.pos[:, None, :]
-    return np.where(pair[None], x[..., :, None] - x[..., None, :], 0.0)
+    return ops.where(pair[None], x[..., :, None] - x[..., None, :], 0.0)
+
+
+@quantity("da", shape="(t, N, L_max, L_max)", doc="``a_l - a_l'`` at ``[t, n, l, l']`` (0 off real pairs)",
+          scale="norm_W_kq", **_F)
+def _da(q, ops):
+    return _pair_diffs(q.a, q, ops)
+
+
+@quantity("da_star", shape="(t, N, L_max, L_max)", doc="``a*_l - a*_l'`` at ``[t, n, l, l']`` (0 off real pairs)",
+          **_F)
+def _da_star(q, ops):
+    return _pair_diffs(q.a_star, q, ops)
+
+
+_D = {"a": "da", "a_star": "da_star"}
 
 
 def _centred(x, q, ops, over):
-    """``sum_{l' in over} phi_l' (x_l - x_l')`` at ``[t, n, l]`` (``over``: boolean (N, L))."""
-    d = _pair_diffs(x, q)
+    """``sum_{l' in over} phi_l' (x_l - x_l')`` at ``[t, n, l]`` for the scores ``x`` (``"a"`` or ``"a_star"``;
+    ``over``: boolean (N, L))."""
+    d = q[_D[x]]
     return ops.sum(ops.where(over[None, :, None, :], q.phi[:, :, None, :] * d, 0.0), axis=3)
 
 
 def _a_hat(x, q, ops):
     """``A/((1 - P_n) phi_-)`` from P69's definition: ``-sum_{l*} phi_l* (x_l* - xbar)/phi_-``, with
     ``(x_l* - xbar)/phi_- = sum_{l': x_l' != x_l*} exp(log phi_l' - log phi_-) (x_l* - x_l')``."""
-    d = _pair_diffs(x, q)
+    d = q[_D[x]]
     live = q.pos[None, :, None, :] & (ops.midpoint(d) != 0.0)
     lpm = ops.where(q.has_nonopt[None, :], q.log_phi_minus, 0.0)
     e = ops.where(live, ops.exp(q.log_phi[:, :, None, :] - lpm[..., None, None]) * d, 0.0)
@@ -110,12 +126,12 @@ def _a_hat(x, q, ops):
 
 @quantity("A_hat", shape="(t, N)", doc="``A^(n,t) / ((1 - P_n) phi_-^(n,t))`` (P69's definition)", **_F)
 def _A_hat(q, ops):
-    return _a_hat(q.a, q, ops)
+    return _a_hat("a", q, ops)
 
 
 @quantity("A_star_hat", shape="(t, N)", doc="``A^(n,*) / ((1 - P_n) phi_-^(n,t))`` (scores ``a^(n,*)``)", **_F)
 def _A_star_hat(q, ops):
-    return _a_hat(q.a_star, q, ops)
+    return _a_hat("a_star", q, ops)
 
 
 def _b_hat(x, q, ops, over):
@@ -124,27 +140,27 @@ def _b_hat(x, q, ops, over):
 
 @quantity("B_hat", shape="(t, N)", doc="``B^(n,t) / ((1 - P_n) phi_-^(n,t))`` (P69's definition)", **_F)
 def _B_hat(q, ops):
-    return _b_hat(q.a, q, ops, q.pos)
+    return _b_hat("a", q, ops, q.pos)
 
 
 @quantity("B_star_hat", shape="(t, N)", doc="``B^(n,*) / ((1 - P_n) phi_-^(n,t))``", **_F)
 def _B_star_hat(q, ops):
-    return _b_hat(q.a_star, q, ops, q.pos)
+    return _b_hat("a_star", q, ops, q.pos)
 
 
 @quantity("Bp_hat", shape="(t, N)", doc="``B_+^(n,t) / ((1 - P_n) phi_-^(n,t))`` (P77)", **_F)
 def _Bp_hat(q, ops):
-    return _b_hat(q.a, q, ops, q.opt)
+    return _b_hat("a", q, ops, q.opt)
 
 
 @quantity("Bp_star_hat", shape="(t, N)", doc="``B_+^(n,*) / ((1 - P_n) phi_-^(n,t))`` (P77)", **_F)
 def _Bp_star_hat(q, ops):
-    return _b_hat(q.a_star, q, ops, q.opt)
+    return _b_hat("a_star", q, ops, q.opt)
 
 
 def _bm_hat(x, q, ops):
     """``B_-/((1 - P_n) phi_-^2) = sum_{l notin l(n)} (Q_l/(1 - P_n)) w_l sum_{l' notin l(n)} w_l' (x_l - x_l')``."""
-    d = _pair_diffs(x, q)
+    d = q[_D[x]]
     inner = ops.sum(ops.where(q.nonopt[None, :, None, :], q.w_minus[:, :, None, :] * d, 0.0), axis=3)
     return ops.sum(q.rq * q.w_minus * inner, axis=2)
 
@@ -152,16 +168,16 @@ def _bm_hat(x, q, ops):
 @quantity("Bm_hat", shape="(t, N)", doc="``B_-^(n,t) / ((1 - P_n) (phi_-^(n,t))^2)`` (P77; ``B_-`` is of second order "
           "in ``phi_-``)", **_F)
 def _Bm_hat(q, ops):
-    return _bm_hat(q.a, q, ops)
+    return _bm_hat("a", q, ops)
 
 
 @quantity("Bm_star_hat", shape="(t, N)", doc="``B_-^(n,*) / ((1 - P_n) (phi_-^(n,t))^2)`` (P77, P78)", **_F)
 def _Bm_star_hat(q, ops):
-    return _bm_hat(q.a_star, q, ops)
+    return _bm_hat("a_star", q, ops)
 
 
 def _grad_proj(x, q, ops):
-    d = _pair_diffs(x, q)
+    d = q[_D[x]]
     live = q.pos[None, :, :, None] & q.pos[None, :, None, :] & (ops.midpoint(d) != 0.0)
     lpm = ops.where(q.has_nonopt[None, :], q.log_phi_minus, 0.0)
     lw = q.log_phi[:, :, :, None] + q.log_phi[:, :, None, :] - lpm[..., None, None]
@@ -172,7 +188,7 @@ def _grad_proj(x, q, ops):
 @quantity("proj_grad_n", shape="(t, N, 2)", doc="``<grad L_n, W_kq^(t)>`` and ``<grad L_n, W*_kq> r_t``, each divided "
           "by ``(1 - P_n) phi_-^(n,t)``, from Eq. (6): ``sum_{l,l'} (phi_l phi_l'/phi_-) uhat_l (a_l - a_l')``", **_F)
 def _proj_grad_n(q, ops):
-    return np.stack([_grad_proj(q.a, q, ops), _grad_proj(q.a_star, q, ops)], axis=-1)
+    return np.stack([_grad_proj("a", q, ops), _grad_proj("a_star", q, ops)], axis=-1)
 
 
 # ---------------------------------------------------------------- Types, n0 (structural choices in float64)
