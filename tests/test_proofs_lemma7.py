@@ -22,7 +22,7 @@ from reference.audit.proofs import audit_proofs
 from reference.data.dataset import Dataset
 from reference.data.vocabulary import Vocabulary
 from reference.errors import ConfigError
-from reference.experiments.proofs import CORPORA, PROOFS
+from reference.experiments.proofs import CORPORA, LEMMA7
 from reference.maxmargin import max_margin_kq
 from reference.model.transformer import attention
 from reference.structure.generate import example1, random_realizable
@@ -159,7 +159,7 @@ def test_every_step_is_checked_on_some_run(proofs_result):
     assert r.verdict == "holds-unstated" and r.unstated_needed == ("PI_N0",)
     r = by[("random samples 1", "P78")]
     assert r.verdict == "holds-unstated" and r.unstated_needed == ("EQ_NONOPT",)
-    for run in ("Example 1, eta = 0.5", "Example 1, large steps"):                # everything holds there
+    for run in ("Example 1, t >= t_0", "Example 1, large steps"):                # everything holds there
         assert all(by[(run, k)].verdict == "holds" for k in KEYS if REGISTRY.step(k).decides), run
     statement = [r for r in rows if r.kind == "S"]
     assert statement and all(r.holds is not False for r in statement)
@@ -169,7 +169,7 @@ def test_every_step_is_checked_on_some_run(proofs_result):
 # ---------------------------------------------------------------- 3. the decisions
 
 def _corpus_run(name):
-    c = PROOFS[name]
+    c = LEMMA7[name]
     ds = Dataset.from_corpus(CORPORA[c["dataset"]])
     tr, q = _run(ds, c["eta0"], c["eta"], c["T"], c["T1"])
     return ds, tr, q

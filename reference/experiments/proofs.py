@@ -14,16 +14,16 @@ Runs (Algorithm 1 with ``record="full"``; each audited by
 ``Example 1, random init``
     As Example 1 from a random initialisation of norm 1: stage 1 is then not aligned,
     so the second case of Lemma 2's proof (P15-P20) is exercised.
-``Example 1, eta = 0.5``
-    ``eta = 0.5``, ``T1 = 400``: Lemma 7's ``t >= t_0 = 105`` with moderate scores, so every step
-    of its proof (P64-P103) is checked outside the saturated regime.
-``two tokens, repeated optimal token``, ``two tokens, unequal frequencies``
-    The corpora :data:`CORPORA` (``eta = 0.5`` and ``5``): the smallest runs on which P68 and
-    P99, and P103's second line, fail as printed.
 ``random prefix-closed k``, ``random samples k``
     ``random_realizable`` (prefix closed) and ``random_realizable_samples`` (not prefix
     closed) with ``|V| = 6``, ``L_max = 5``, 300 + 300 iterations, one from zero and one
     from a random initialisation each.
+``Example 1, t >= t_0``
+    ``eta0 = 0.1``, ``eta = 0.5``, ``T = 900``, ``T1 = 600``: Lemma 7's ``t >= t_0 = 105`` with
+    moderate scores, so every step of its proof (P64-P103) is checked outside the saturated regime.
+``two tokens, repeated optimal token``, ``two tokens, unequal frequencies``
+    The corpora :data:`CORPORA` (``eta = 0.5`` and ``5``): the smallest runs on which P68 and
+    P99, and P103's second line, fail as printed.
 
 Every dataset and initialisation is drawn from ``numpy.random.default_rng(seed)``.
 """
@@ -37,7 +37,7 @@ from ..audit.proofs import audit_proofs
 from ..errors import ConfigError
 from ..theory.proofs import Measurements, REGISTRY
 
-__all__ = ["PROOFS", "RANDOM", "CORPORA", "build_runs", "audit_runs", "run", "summary", "decisions", "chain_dict"]
+__all__ = ["PROOFS", "RANDOM", "LEMMA7", "CORPORA", "build_runs", "audit_runs", "run", "summary", "decisions", "chain_dict"]
 
 #: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
 PROOFS = {
@@ -48,16 +48,20 @@ PROOFS = {
                                "init": "zero"},
     "Example 1, random init": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 900, "T1": 900,
                                "init": "random"},
-    "Example 1, eta = 0.5": {"dataset": "example1", "eta0": 0.1, "eta": 0.5, "T": 900, "T1": 400, "init": "zero"},
-    "two tokens, repeated optimal token": {"dataset": "repeated optimal token", "eta0": 0.1, "eta": 0.5, "T": 100,
-                                           "T1": 200, "init": "zero"},
-    "two tokens, unequal frequencies": {"dataset": "unequal frequencies", "eta0": 0.1, "eta": 5.0, "T": 100,
-                                        "T1": 120, "init": "zero"},
 }
 #: The small corpora of the Lemma 7 runs (docs/proofs.md, "Appendix C.4: Lemma 7"): a sentence that repeats
 #: its optimal token (P68, P99 fail as printed), and unequal frequencies (P103's second line fails as printed).
 CORPORA = {"repeated optimal token": ["a b a b", "b a"],
            "unequal frequencies": ["a b b", "a b", "b a a", "b a a", "b a a", "b a a"]}
+#: The runs of Lemma 7's proof (Appendix C.4), after the random ones (their draws unchanged): Example 1 where
+#: ``t >= t_0`` with moderate scores, and the two-token corpora :data:`CORPORA`.
+LEMMA7 = {
+    "Example 1, t >= t_0": {"dataset": "example1", "eta0": 0.1, "eta": 0.5, "T": 900, "T1": 600, "init": "zero"},
+    "two tokens, repeated optimal token": {"dataset": "repeated optimal token", "eta0": 0.1, "eta": 0.5, "T": 100,
+                                           "T1": 200, "init": "zero"},
+    "two tokens, unequal frequencies": {"dataset": "unequal frequencies", "eta0": 0.1, "eta": 5.0, "T": 100,
+                                        "T1": 120, "init": "zero"},
+}
 #: The random datasets: |V|, L_max, steps, horizons, the norm of a random initialisation.
 RANDOM = {"n_tokens": 6, "L_max": 5, "eta0": 0.2 / math.sqrt(6), "eta": 0.05 / math.sqrt(6), "T": 300,
           "T1": 300, "init_norm": 1.0}
@@ -116,6 +120,7 @@ def build_runs(seed=0, progress=None):
         for kind, label in (("prefix-closed", "random prefix-closed"), ("samples", "random samples")):
             specs[f"{label} {k}"] = dict(dataset=kind, eta0=RANDOM["eta0"], eta=RANDOM["eta"], T=RANDOM["T"],
                                          T1=RANDOM["T1"], init="zero" if k == 0 else "random")
+    specs.update(LEMMA7)
     for name, c in specs.items():
         ds = ds_paper if c["dataset"] == "paper" else _dataset(c["dataset"], rng)
         while not _has_pair(ds):                               # W*_kq = 0: stage 2 undefined; draw again
