@@ -37,7 +37,8 @@ from ..audit.proofs import audit_proofs
 from ..errors import ConfigError
 from ..theory.proofs import Measurements, REGISTRY
 
-__all__ = ["PROOFS", "RANDOM", "LEMMA7", "CORPORA", "build_runs", "audit_runs", "run", "summary", "decisions", "chain_dict"]
+__all__ = ["PROOFS", "RANDOM", "LEMMA7", "CORPORA", "build_runs", "audit_runs", "run", "summary", "decisions",
+           "chain_dict"]
 
 #: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
 PROOFS = {

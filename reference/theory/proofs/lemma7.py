@@ -224,7 +224,8 @@ for _d in (
                          "phi_l >= exp(-r_t)/L_max (Lemma 5) and A^(n0,*) <= (P_n0 - 1) phi_+^(n0) exp(-r_t) r_t/L_max "
                          "(rows P68', P99'); the later steps carry the factor L_max and Lemma 7 holds",
                  statement_holds=True,
-                 evidence=("rows P68, P68', P99, P99' of python -m reference proofs (run 'repeated optimal token')",
+                 evidence=("rows P68, P68', P99, P99' of python -m reference proofs (run 'two tokens, repeated "
+                           "optimal token')",
                            "tests/test_proofs_lemma7.py::test_p68_counterexample")),
 ):
     REGISTRY.add_decision(_d)

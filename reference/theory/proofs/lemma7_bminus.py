@@ -8,7 +8,6 @@ adds the three bounds of a Type-1 sample. The threshold ``T`` of p.26-27 is ``ta
 
 import numpy as np
 
-from .entries import Check
 from .lemma7 import attn_check, only, scaled
 from .registry import proof_step
 

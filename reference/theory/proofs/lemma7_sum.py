@@ -17,7 +17,7 @@ P103.6 (which needs ``pi^(n0) >= 1/(2N - 3)``), P103.7 (the conclusion). Every s
 
 import numpy as np
 
-from .entries import Check, Decision
+from .entries import Decision
 from .lemma7 import attn_check, CASE2, n0_of
 from .registry import proof_step, REGISTRY
 

@@ -10,7 +10,6 @@ for Type-1 samples only are 0 on the others. The paper's threshold ``T`` is ``ta
 
 import numpy as np
 
-from .entries import Check
 from .lemma7 import attn_check, only, scaled
 from .lemma7_ab import taus73
 from .registry import proof_step
