@@ -26,6 +26,12 @@ Runs (Algorithm 1 with ``record="full"``; each audited by
     Example 1 from a random ``W_ov^(0)`` of norm 1 and ``W_kq^(0) = 0``, with a stage 1 of 3
     steps: the stage-1 margins differ, so the premise of Lemma 4 (EQM) fails while stage 2
     starts from zero (Lemma 5's stated condition).
+``Example 1, t >= t_0``
+    ``eta0 = 0.1``, ``eta = 0.5``, ``T = 900``, ``T1 = 600``: Lemma 7's ``t >= t_0 = 105`` with
+    moderate scores, so every step of its proof (P64-P103) is checked outside the saturated regime.
+``two tokens, repeated optimal token``, ``two tokens, unequal frequencies``
+    The corpora :data:`CORPORA` (``eta = 0.5`` and ``5``): the smallest runs on which P68 and
+    P99, and P103's second line, fail as printed.
 
 Every dataset and initialisation is drawn from ``numpy.random.default_rng(seed)``.
 """
@@ -39,7 +45,8 @@ from ..audit.proofs import audit_proofs
 from ..errors import ConfigError
 from ..theory.proofs import Measurements, REGISTRY
 
-__all__ = ["PROOFS", "RANDOM", "APPENDIX_C", "build_runs", "audit_runs", "run", "run_data", "summary", "decisions",
+__all__ = ["PROOFS", "RANDOM", "APPENDIX_C", "LEMMA7", "CORPORA", "build_runs", "audit_runs", "run", "run_data",
+           "summary", "decisions",
            "chain_dict"]
 
 #: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
@@ -59,6 +66,19 @@ APPENDIX_C = {
     "Example 1, unequal margins": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 3, "T1": 300,
                                    "init": "random W_ov"},
 }
+#: The small corpora of the Lemma 7 runs (docs/proofs.md, "Appendix C.4: Lemma 7"): a sentence that repeats
+#: its optimal token (P68, P99 fail as printed), and unequal frequencies (P103's second line fails as printed).
+CORPORA = {"repeated optimal token": ["a b a b", "b a"],
+           "unequal frequencies": ["a b b", "a b", "b a a", "b a a", "b a a", "b a a"]}
+#: The runs of Lemma 7's proof (Appendix C.4), after the random ones (their draws unchanged): Example 1 where
+#: ``t >= t_0`` with moderate scores, and the two-token corpora :data:`CORPORA`.
+LEMMA7 = {
+    "Example 1, t >= t_0": {"dataset": "example1", "eta0": 0.1, "eta": 0.5, "T": 900, "T1": 600, "init": "zero"},
+    "two tokens, repeated optimal token": {"dataset": "repeated optimal token", "eta0": 0.1, "eta": 0.5, "T": 100,
+                                           "T1": 200, "init": "zero"},
+    "two tokens, unequal frequencies": {"dataset": "unequal frequencies", "eta0": 0.1, "eta": 5.0, "T": 100,
+                                        "T1": 120, "init": "zero"},
+}
 #: The random datasets: |V|, L_max, steps, horizons, the norm of a random initialisation.
 RANDOM = {"n_tokens": 6, "L_max": 5, "eta0": 0.2 / math.sqrt(6), "eta": 0.05 / math.sqrt(6), "T": 300,
           "T1": 300, "init_norm": 1.0}
@@ -76,6 +96,9 @@ def _dataset(kind, rng):
         from ..data.dataset import Dataset
         from .verify import COUNTEREXAMPLES
         return Dataset.from_samples(COUNTEREXAMPLES["counterexample: Proposition 2"]["samples"])
+    if kind in CORPORA:
+        from ..data.dataset import Dataset
+        return Dataset.from_corpus(CORPORA[kind])
     if kind == "prefix-closed":
         return random_realizable(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
     return random_realizable_samples(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
@@ -119,6 +142,7 @@ def build_runs(seed=0, progress=None):
             specs[f"{label} {k}"] = dict(dataset=kind, eta0=RANDOM["eta0"], eta=RANDOM["eta"], T=RANDOM["T"],
                                          T1=RANDOM["T1"], init="zero" if k == 0 else "random")
     specs.update(APPENDIX_C)
+    specs.update(LEMMA7)
     for name, c in specs.items():
         ds = ds_paper if c["dataset"] == "paper" else _dataset(c["dataset"], rng)
         while not _has_pair(ds):                               # W*_kq = 0: stage 2 undefined; draw again
