@@ -283,7 +283,7 @@ def test_ci_runs_readme_test_line(tmp_path):
     assert out.returncode == 0, out.stderr
     ran = [ln[4:] for ln in out.stdout.splitlines() if ln.startswith("RUN:")]
     extras = [ln[7:] for ln in out.stdout.splitlines() if ln.startswith("EXTRAS:")]
-    assert all(e.endswith('pip install -e ".[dask,certified]" && deactivate') for e in extras), extras
+    assert all(e.endswith('pip install -e ".[dask,certified,plot]" && deactivate') for e in extras), extras
     browsers = [ln[8:] for ln in out.stdout.splitlines() if ln.startswith("BROWSER:")]
     assert all("apt-get install -y -qq chromium" in b for b in browsers), browsers
     tests = [ln for ln in _setup_lines() if ln.endswith("&& python -m pytest")]

@@ -9,7 +9,7 @@ from ..audit.report_files import write_reports
 from ..audit.report_text import to_text
 from ..errors import ConfigError
 from ..experiments import sweep
-from ..experiments.plotting import have_matplotlib, jsonable
+from ..experiments.plotting import NO_FIGURE, have_matplotlib, jsonable
 from ..experiments.sweep_journal import JOURNAL
 from . import _options as opt
 
@@ -127,5 +127,5 @@ def run(args):
         if p and k != "figures":
             print(f"  wrote {p}")
     if args.out and not have_matplotlib():
-        print("  (matplotlib is not installed: no PNG; pip install matplotlib to draw the figure)")
+        print(NO_FIGURE)
     return 1 if bad else 0
