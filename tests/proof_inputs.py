@@ -13,6 +13,7 @@
 import math
 
 import numpy as np
+from proof_inputs_c4 import random_lemma7, TRANSCRIPTIONS_C4
 
 
 class Q(dict):
@@ -103,11 +104,13 @@ def random_stage1(rng, T=7, V=3, d=5, scale=1.0):
 
 
 def random_stage2(rng, T1=5, d=4, V=3):
-    """Random inputs of the stage-2 steps of Appendix A (P2)."""
-    return Q(Gs=rng.standard_normal((T1 + 1, d, d)), g_engine=rng.standard_normal((T1 + 1, d, d)),
-             log_norm_G_engine=rng.normal(size=T1 + 1), c2=rng.normal(size=T1 + 1),
-             norm_W_kq=rng.uniform(0, 5, size=T1 + 1), W_ovT=rng.standard_normal((V, d)),
-             t2=np.arange(T1 + 1, dtype=float))
+    """Random inputs of the stage-2 steps of Appendix A (P2), and of Lemma 7's steps (tests/proof_inputs_c4.py)."""
+    q = Q(Gs=rng.standard_normal((T1 + 1, d, d)), g_engine=rng.standard_normal((T1 + 1, d, d)),
+          log_norm_G_engine=rng.normal(size=T1 + 1), c2=rng.normal(size=T1 + 1),
+          norm_W_kq=rng.uniform(0, 5, size=T1 + 1), W_ovT=rng.standard_normal((V, d)),
+          t2=np.arange(T1 + 1, dtype=float))
+    q.update(random_lemma7(rng, T1))
+    return q
 
 
 def _partial(f):
@@ -161,9 +164,6 @@ def _p31_rhs(q):
 def _proj(q):
     return np.sum(q.dW_ov * q.W_ov_star, axis=(1, 2)) / q.star_norm_ov
 
-
-#: step key -> rng -> inputs, for steps whose inputs random_stage1 / random_stage2 do not build.
-INPUTS = {}
 
 #: step key -> q -> (measured, bound, sense), written from the printed (or corrected) relation.
 TRANSCRIPTIONS = {
@@ -233,8 +233,21 @@ TRANSCRIPTIONS = {
     "P32": lambda q: (_p31_rhs(q), 1 - 12 * q.star_norm_ov ** 3 * q.lam * np.log(q.t1) / (q.t1 * q.eta0), ">="),
 }
 
-# Appendix C.5-D (Theorems 1-3, Proposition 4)
-from proof_inputs_theorems import INPUTS as _INPUTS_THM, TRANSCRIPTIONS as _TRANS_THM  # noqa: E402
 
-TRANSCRIPTIONS.update(_TRANS_THM)
+#: step key -> seed -> inputs, for the steps whose quantities random_stage1 / random_stage2 do not give
+#: (tests/test_proofs_steps.py uses them instead of the stage's default).
+INPUTS = {}
+
+# Appendix C.1-C.3 (P33-P63): tests/proof_inputs_c123.py
+from proof_inputs_c123 import INPUTS as _INPUTS_C123, TRANSCRIPTIONS as _TRANSCRIPTIONS_C123  # noqa: E402
+
+INPUTS.update(_INPUTS_C123)
+TRANSCRIPTIONS.update(_TRANSCRIPTIONS_C123)
+
+TRANSCRIPTIONS.update(TRANSCRIPTIONS_C4)
+
+# Appendix C.5-D (Theorems 1-3, Proposition 4): tests/proof_inputs_theorems.py
+from proof_inputs_theorems import INPUTS as _INPUTS_THM, TRANSCRIPTIONS as _TRANSCRIPTIONS_THM  # noqa: E402
+
 INPUTS.update(_INPUTS_THM)
+TRANSCRIPTIONS.update(_TRANSCRIPTIONS_THM)

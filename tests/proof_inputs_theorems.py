@@ -9,7 +9,7 @@
 - :data:`TRANSCRIPTIONS` gives, for every registered step of these statements, the two sides and
   the sense of its relation written out again from the printed formula (or its correction),
   never through the library's checks or its theory functions.
-- :data:`INPUTS` maps each of those keys to :func:`theorem_inputs` (tests/proof_inputs.py merges both).
+- :data:`INPUTS` maps each of those keys to :func:`theorem_inputs` of a seed (tests/proof_inputs.py merges both).
 """
 
 import math
@@ -408,5 +408,5 @@ TRANSCRIPTIONS = {
     "P134.2": lambda q: (_p134_rhs(q), -np.log1p(q.n_tokens * np.exp(-q.Delta_act * (1 - 2 * q.unseen_phi_rest))), ">="),
 }
 
-#: step key -> rng -> inputs (tests/test_proofs_steps.py draws the inputs of these steps here).
-INPUTS = {k: theorem_inputs for k in TRANSCRIPTIONS}
+#: step key -> seed -> inputs (tests/test_proofs_steps.py draws the inputs of these steps here).
+INPUTS = {k: (lambda seed: theorem_inputs(np.random.default_rng(seed))) for k in TRANSCRIPTIONS}

@@ -40,9 +40,9 @@ _CI = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
 
 
 def _inputs(s, seed):
-    rng = np.random.default_rng(seed)
     if s.key in INPUTS:
-        return INPUTS[s.key](rng)
+        return INPUTS[s.key](seed)
+    rng = np.random.default_rng(seed)
     return random_stage1(rng) if s.stage == 1 else random_stage2(rng)
 
 
@@ -145,25 +145,25 @@ def test_random_init_exercises_case_two_of_lemma2(ex1_random):
         assert rows[k].verdict == "n/a" and "ZI" in rows[k].why
 
 
-def _number(key):
-    """The step number of ``"P18.3'"`` (18); keys of other forms (``"FN3"``) sort after the appendix."""
-    head = key.split(".")[0].rstrip("'")
-    return int(head[1:]) if head[:1] == "P" and head[1:].isdigit() else 10 ** 6
+#: Statements some of whose printed relations recorded false hold on Example 1 (they fail elsewhere).
+_HOLD_SOMEWHERE = ("Theorem 2", "Theorem 3", "Proposition 4")
 
 
 def test_recorded_typos_fail_and_their_corrections_hold(ex1_zero, ex1_random):
-    appendix_b = {"P16", "P18", "P18.3", "P21", "P26", "P29"}      # the printed relations of P1-P32 recorded false
     for rows in (ex1_zero, ex1_random):
         for r in rows.values():
             if r.erratum:
-                assert not r.decides, r.key
-                assert r.key not in appendix_b or r.verdict in ("fails", "n/a"), r.key   # n/a: its conditions fail
+                # a printed relation recorded false never decides; it may hold on a given run (P117, P128, P131 of
+                # Appendix C.5-D fail on other runs or by a counterexample that is not a run)
+                assert not r.decides and (r.verdict in ("fails", "n/a") or r.statement in _HOLD_SOMEWHERE), r.key
                 REGISTRY.decision(r.erratum)
-            if r.corrects and r.key.rstrip("'") in appendix_b:
-                assert rows[r.corrects].erratum and r.decides and r.verdict in ("holds", "n/a"), r.key
-    recorded = {s.key for s in STEPS if s.recorded and _number(s.key) <= 32}
-    assert recorded == appendix_b
-    assert all(ex1_zero[k].verdict == "fails" for k in recorded)
+            if r.corrects:
+                # a correction may still need a condition its statement omits (holds-unstated names it)
+                assert rows[r.corrects].erratum and r.decides and r.verdict in ("holds", "holds-unstated", "n/a"), r.key
+    recorded = {s.key for s in STEPS if s.recorded}
+    appendix_b = {"P16", "P18", "P18.3", "P21", "P26", "P29"}          # later appendices record their own
+    assert appendix_b <= recorded
+    assert all(ex1_zero[k].verdict == "fails" for k in appendix_b)
 
 
 def _p32_holds(V, eta0, t):

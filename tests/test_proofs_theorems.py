@@ -23,7 +23,7 @@ from strategies import realizable_datasets
 import reference.theory as th
 from reference.data.dataset import Dataset
 from reference.errors import ConfigError
-from reference.experiments.proofs import PROP4_SAMPLES, THEOREMS
+from reference.experiments.proofs import LEMMA7, PROP4_SAMPLES
 from reference.maxmargin import max_margin_kq, max_margin_ov
 from reference.model.loss import log_loss
 from reference.structure.generate import example1
@@ -196,8 +196,8 @@ def test_recorded_steps_fail_and_corrections_hold(proofs_result):
 def test_theorem1_proof_is_checked_past_t0(proofs_result):
     """Decision gap-theorem1-range: on 'Example 1, t >= t_0' (eta = 0.5, t_0 = 104) every step of C.5 holds
     where Lemma 7 applies, under the step sizes the proof uses."""
-    c = THEOREMS["Example 1, t >= t_0"]
-    assert math.ceil(8 * 3 * 13 / 6 / c["eta"]) == 104 and c["eta"] <= math.sqrt(13 / 6) / math.e
+    c = LEMMA7["Example 1, t >= t_0"]
+    assert math.ceil(8 * 3 * EX1["s2"] / F(c["eta"])) == 104 and c["eta"] <= math.sqrt(13 / 6) / math.e
     for key in ("P105", "P107", "P108", "P109", "P109.2", "P110", "P110.2", "P110.3", "P111", "P112", "P113", "P114",
                 "SKETCH"):
         r = _rows(proofs_result, key)["Example 1, t >= t_0"]

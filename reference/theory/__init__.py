@@ -25,6 +25,8 @@ from .constants import (
                         THM2_C_t,
 )
 from .appendix_b import lemma2, lemma2_alpha, proposition3
+from .gradient_projection import lemma4
+from .appendix_c4 import eq11, lemma7_beta, lemma7_type1, lemma7_type2_factor
 from .rates import DIR_ERR_FLOOR, fit_slope, RATE_WINDOW, rate_window
 from .section6 import proposition2_closed_form, theorem3_gap
 from .setting import assumption3_holds, Setting, setting_of
@@ -45,8 +47,10 @@ __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "T
            "corollary1", "lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1",
            "theorem2_conditions", "theorem2", "theorem2_direction_form", "THM2_DIR_ERR",
            "proposition2_closed_form", "lemma2", "lemma2_alpha", "proposition3", "theorem3_gap", "fit_slope",
-           "rate_window", "RATE_WINDOW", "DIR_ERR_FLOOR", "Setting", "setting_of", "assumption3_holds",
-           "eq13", "eq13_printed_chain", "eq13_theorem1", "theorem1_direction_bound", "theorem2_t_condition",
-           "theorem3_C_proof", "theorem3_t_condition", "THM2_C_t_ARITHMETIC", "THM2_C_t_SHARP", "footnote3_L_star",
-           "footnote3_log_L_star", "log_loss_infimum_eqm", "loss_limit_along", "sketch_alpha", "sketch_C0_needed",
-           "proposition4", "proposition4_direct_result", "proposition4_dual_sums", "proofs"]
+           "rate_window", "RATE_WINDOW", "DIR_ERR_FLOOR", "Setting", "setting_of", "assumption3_holds", "proofs",
+           "eq11", "lemma7_beta", "lemma7_type1", "lemma7_type2_factor"]
+__all__ += ["lemma4"]                                           # Appendix C.1 (reference.theory.gradient_projection)
+__all__ += ["eq13", "eq13_printed_chain", "eq13_theorem1", "theorem1_direction_bound", "theorem2_t_condition",
+            "theorem3_C_proof", "theorem3_t_condition", "THM2_C_t_ARITHMETIC", "THM2_C_t_SHARP", "footnote3_L_star",
+            "footnote3_log_L_star", "log_loss_infimum_eqm", "loss_limit_along", "sketch_alpha", "sketch_C0_needed",
+            "proposition4", "proposition4_direct_result", "proposition4_dual_sums"]   # Appendix C.5-D

@@ -70,7 +70,7 @@ _P122 = "= log(1 + sum_{v != y_n} exp(-Delta sum_{l* in l(n)} phi_l* + Delta sum
 
 
 @proof_step("P122", page=31, equation="fourth line (as printed)", kind="ID", printed=_P122,
-            quantity="log L_n(theta^(t))", stated=_EQM, recorded="typo-P122-P134-equality", inconsistencies=(12,),
+            quantity="log L_n(theta^(t))", stated=SETTING, recorded="typo-P122-P134-equality", inconsistencies=(12,),
             needs=("log_Ln", "n_tokens", "Delta_act", "phi_minus", "phi_plus", "loss_scale"), **_S)
 def p122_printed(q, ops):
     """P122 as printed (p.31): "=". Recorded false (decision typo-P122-P134-equality): it is an inequality.
@@ -84,19 +84,21 @@ def p122_printed(q, ops):
 
 @proof_step("P122'", page=31, equation="fourth line (corrected)", kind="INEQ", printed=_P122,
             relation="L_n <= log(1 + (|V| - 1) exp(Delta (phi_- - phi_+))), for Delta = Delta_act and Delta = T C_0",
-            quantity="log L_n(theta^(t))", stated=_EQM, corrects="P122", follows=("P121'", "P115'"), inconsistencies=(12,),
+            quantity="log L_n(theta^(t))", stated=SETTING, corrects="P122", follows=("P121'", "P115'"),
+            inconsistencies=(12,),
             needs=("log_Ln", "n_tokens", "Delta_act", "Delta_paper", "phi_minus", "phi_plus", "loss_scale"), **_S)
 def p122(q, ops):
     """P122 corrected (p.31): ``L_n <= log(1 + (|V| - 1) e^{Delta (phi_- - phi_+)})`` (``h_v <= phi_-``), with the
     run's margin ``Delta_act`` (P115') and with the paper's ``Delta = T C_0`` (P115 as printed): a trailing axis of
-    every sentence and both values. Log space."""
+    every sentence and both values. Log space. The paper's (smaller) ``Delta`` needs ``h_v <= phi_+`` for every
+    ``v``, which Assumption 3 and Lemma 5 give (without Assumption 3 it fails: ``a b b -> n(a)``)."""
     D = _both(q, ops)
     b = ops.log_softplus(math.log(q.n_tokens - 1) + D * (q.phi_minus - q.phi_plus)[..., None])
     return Check(q.log_Ln[..., None] + 0.0 * D, b, "<=", space="log", scale=q.loss_scale)
 
 
 @proof_step("P123", page=31, equation="fifth line", kind="INEQ", printed="L_n <= |V| exp(-Delta (2 phi_+^(n,t) - 1))",
-            quantity="log L_n(theta^(t))", stated=_EQM, follows=("P122'",),
+            quantity="log L_n(theta^(t))", stated=SETTING, follows=("P122'",),
             needs=("log_Ln", "n_tokens", "Delta_act", "Delta_paper", "phi_minus", "phi_plus", "loss_scale"), **_S)
 def p123(q, ops):
     """P123 (p.31): ``log(1 + x) <= x`` and ``|V| - 1 <= |V|``; ``2 phi_+ - 1 = phi_+ - phi_-`` (no subtraction
