@@ -4,11 +4,11 @@ Records of :class:`reference.training.engine.Engine`; their fields are the quant
 Algorithm 1 and the audit of the paper's statements read at every iterate.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Stage1Eval", "Stage2Eval"]
+__all__ = ["Stage1Eval", "Stage2Eval", "PATHS"]
 
 
 @dataclass
@@ -39,11 +39,16 @@ class Stage1Eval:
     log_grad_norm: float = np.nan
 
 
-@dataclass
+#: The engine's stage-2 paths (docs/performance.md): two fast ones and the careful fallback.
+PATHS = ("structured", "general", "careful")
+
+
 class Stage2Eval:
     """``L`` (Eq. 1) at ``(W_ov, W_kq)``, attention, predictions and gradient directions.
 
     Group arrays describe each distinct token of each sentence (``n_groups`` rows).
+    ``pred`` and ``group_log_w`` are computed on first access when the path that
+    produced the record did not need them.
 
     Attributes
     ----------
@@ -52,7 +57,7 @@ class Stage2Eval:
     phi_plus : (N,) array or None
         ``phi_+^(n)``, total attention on optimal positions (None without a collocation).
     pred : (N,) int array
-        ``argmax_v T(X^(n))_v``.
+        ``argmax_v T(X^(n))_v`` (ties to the smallest index).
     accuracy : float
         Fraction of the samples of ``D_0`` (pi-weighted sentences) with ``pred == y``,
         computed from the integer counts so that it is exactly 1.0 when every one is right.
@@ -64,18 +69,37 @@ class Stage2Eval:
         ``{"A": ..., "B": ...}`` for the requested blocks: the joint unit-norm direction.
     log_grad_norm : float
         log of the joint Frobenius norm of the requested gradient blocks.
+    path : str
+        Which evaluation produced the record: ``"structured"`` (Lemma 3 structure of
+        ``W_ov``), ``"general"`` or ``"careful"`` (the log-space fallback; see
+        docs/performance.md for when it is taken).
     """
 
-    loss: float
-    log_loss: float
-    phi_plus: np.ndarray
-    pred: np.ndarray
-    accuracy: float
-    group_att: np.ndarray
-    group_log_w: np.ndarray
-    engine: "Engine" = field(repr=False, default=None)
-    grad_dir: dict = field(default_factory=dict)
-    log_grad_norm: float = np.nan
+    def __init__(self, loss, log_loss, phi_plus, accuracy, group_att, engine=None, *, pred=None,
+                 group_log_w=None, grad_dir=None, log_grad_norm=np.nan, path="careful", lazy=None):
+        self.loss, self.log_loss, self.phi_plus, self.accuracy = loss, log_loss, phi_plus, accuracy
+        self.group_att, self.engine, self.path = group_att, engine, path
+        self._pred, self._group_log_w, self._lazy = pred, group_log_w, lazy or {}
+        self.grad_dir = {} if grad_dir is None else grad_dir
+        self.log_grad_norm = log_grad_norm
+
+    def __repr__(self):
+        return (f"Stage2Eval(loss={self.loss!r}, log_loss={self.log_loss!r}, accuracy={self.accuracy!r}, "
+                f"log_grad_norm={self.log_grad_norm!r}, path={self.path!r})")
+
+    @property
+    def pred(self):
+        """``(N,)`` predictions ``argmax_v T(X^(n))_v`` (ties to the smallest index)."""
+        if self._pred is None:
+            self._pred = self._lazy["pred"]()
+        return self._pred
+
+    @property
+    def group_log_w(self):
+        """``(n_groups,)`` log of the total attention on each group."""
+        if self._group_log_w is None:
+            self._group_log_w = self._lazy["group_log_w"]()
+        return self._group_log_w
 
     @property
     def att(self):

@@ -1,0 +1,86 @@
+"""Index arrays of the engine's fast paths, built once per dataset.
+
+A sentence is a set of *groups* (its distinct tokens, with multiplicities; see
+:mod:`reference.training.engine`). All groups holding token ``k`` in a sentence
+with query ``q`` share the score ``A[k, q]``, so the engine exponentiates once
+per distinct *pair* ``(k, q)`` and gathers. Per-sentence sums (the softmax
+denominators, the means of Eq. (6)) and the sum of group terms into pairs (the
+gradient) are sparse matrix-vector products with fixed patterns, built here.
+
+=================  ===========  ==================================================
+name               shape        meaning
+=================  ===========  ==================================================
+``p_flat``         ``(P,)``     flat index ``k |V| + q`` of pair p in ``A``
+``p_qstart``       ``(Q,)``     pairs are sorted by query: start of each query's run
+``p_qrun``         ``(P,)``     index of the pair's run in ``p_qstart``
+``g_pair``         ``(G,)``     pair of group g
+``Z_mat``          ``(N, P)``   ``Z_n = sum_{g in n} count_g e_{pair(g)}``
+``sum_mat``        ``(N, G)``   sum of a group array over each sentence
+``pair_mat``       ``(P, G)``   sum of a group array over each pair
+=================  ===========  ==================================================
+"""
+
+import numpy as np
+
+__all__ = ["FastLayout"]
+
+#: Mean number of groups per sentence from which ``np.repeat`` spreads a per-sentence array to the
+#: groups faster than a gather (measured: 1.7x faster at 12 groups, 2x slower at 3.7).
+_REPEAT_FROM = 6
+
+
+class FastLayout:
+    """Pairs, sparse sum patterns and the structured path's per-group constants of one engine.
+
+    Parameters
+    ----------
+    eng : reference.training.engine.Engine
+        Its group arrays (``g_sent``, ``g_tok``, ``g_query``, ``g_indptr``, ...) are read.
+    """
+
+    def __init__(self, eng):
+        from scipy.sparse import csr_matrix          # scipy only where the fast paths need it
+        ds, V = eng.ds, eng.n_tokens
+        N, G = ds.N, len(eng.g_sent)
+        self.N, self.G, self.V = N, G, V
+        self.g_sent, self.g_start = eng.g_sent, eng.g_start
+        self.count = eng.g_count
+        self.unit_counts = bool(np.all(self.count == 1.0))
+        # pairs (k, q), sorted by query then token
+        pkey = eng.g_query * V + eng.g_tok
+        uniq, self.g_pair = np.unique(pkey, return_inverse=True)
+        self.g_pair = self.g_pair.astype(np.intp).ravel()
+        p_q, p_tok = uniq // V, uniq % V
+        self.P = len(uniq)
+        self.p_flat = p_tok * V + p_q
+        self.p_qstart = np.flatnonzero(np.r_[True, p_q[1:] != p_q[:-1]])
+        self.p_qrun = np.cumsum(np.r_[0, (p_q[1:] != p_q[:-1]).astype(np.intp)])
+        ones = np.ones(G)
+        self.Z_mat = csr_matrix((self.count, self.g_pair, eng.g_indptr), shape=(N, self.P))
+        self.sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))
+        by_pair = np.argsort(self.g_pair, kind="stable")
+        p_indptr = np.searchsorted(self.g_pair[by_pair], np.arange(self.P + 1))
+        self.pair_mat = csr_matrix((ones, by_pair, p_indptr), shape=(self.P, G))
+        self.n_groups = np.diff(eng.g_indptr)
+        # x[g_sent] by np.repeat is faster when sentences have many groups, by a gather otherwise
+        self._repeat = G >= _REPEAT_FROM * N
+        self.first = eng.g_start.copy()               # the first group of every sentence
+        self.multi = np.diff(eng.g_indptr) > 1        # sentences with two distinct tokens or more
+        self.any_multi = bool(self.multi.any())
+        self.log_pi = eng.log_pi
+        self.counts_total = float(np.sum(ds.counts))
+        self.counts = ds.counts.astype(np.float64)
+        if eng.g_opt is not None:
+            self.opt = np.flatnonzero(eng.g_opt)      # at most one optimal group per sentence (In is injective)
+            self.opt_sent = eng.g_sent[self.opt]
+            self.nonopt_mat = csr_matrix(((~eng.g_opt).astype(np.float64), np.arange(G), eng.g_indptr),
+                                         shape=(N, G))
+            self.n_rest = eng.n_rest
+            # accuracy: group g beats the next token iff w_g > w_y, or w_g == w_y and its class is
+            # smaller (ties go to the smallest index); w_g - w_y > -5e-324 is w_g - w_y >= 0
+            lower = eng.g_cls < eng.y[eng.g_sent]
+            self.beat_threshold = np.where(lower, -np.finfo(np.float64).smallest_subnormal, 0.0)
+
+    def spread(self, x):
+        """``x[g_sent]``: a per-sentence array at every group."""
+        return np.repeat(x, self.n_groups) if self._repeat else x[self.g_sent]
