@@ -273,8 +273,7 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
         plain = variant == "plain_gd"
         for t in range(n1 + 1):
             last = t == n1
-            with np.errstate(invalid="ignore", divide="ignore"):
-                e0 = eng.stage1(B, grad=not last)
+            e0 = eng.stage1(B, grad=not last)
             put(s1, t, met.stage1(e0, B))
             if track_L:
                 e = eng.stage2(B, A, grad=())
@@ -286,10 +285,10 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
                 u = _direction(e0, f"stage 1, t={t}", "grad L_0")
                 B = B - (eta0 * np.exp(e0.log_grad_norm) if plain else eta0) * u
             prog.tick(t, f"stage 1 L_0={e0.loss0:.3e}")
+        frozen = eng.freeze(B)                    # W_ov^(T): checked once for the whole of stage 2
         for t in range(n2 + 1):
             last = t == n2
-            with np.errstate(invalid="ignore", divide="ignore"):
-                e = eng.stage2(B, A, grad=() if last else ("A",))
+            e = eng.stage2(frozen, A, grad=() if last else ("A",))
             gA = None
             if not last and not (plain and e.log_grad_norm == -np.inf):
                 gA = _direction(e, f"stage 2, t={t}", "grad_W_kq L (W_ov^(T) = 0, or no sentence "

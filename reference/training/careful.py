@@ -42,7 +42,12 @@ def careful_stage2(eng, B, A, grad, ab):
     Stage2Eval
         With ``path = "careful"``.
     """
-    from scipy import sparse                       # scipy only where it is used
+    with np.errstate(invalid="ignore", divide="ignore"):    # 0/0 only where the gradient is exactly 0
+        return _careful_stage2(eng, B, A, grad, ab)
+
+
+def _careful_stage2(eng, B, A, grad, ab):
+    from scipy import sparse                       # SciPy only where it is used
     N, V = eng.ds.N, eng.n_tokens
     log_w, log_att = _attention(eng, A)
     w = _exp(log_w)

@@ -39,62 +39,20 @@ weights above ~600 in token coordinates) the *careful* path in log space
 structure and bounds are checked once (:meth:`Engine.freeze`).
 """
 
-import math
-
 import numpy as np
 
 from ..data.validate import check_weights
 from ..errors import AssumptionError, WeightsError
-from ..numerics import _exp, _frobenius, _logsumexp, log_softplus, softplus
+from ..numerics import log_softplus, softplus  # noqa: F401 (re-exported: the engine's building blocks)
 from ..structure.orders import collocation
 from .careful import careful_stage2
-from .evaluation import Stage1Eval
-from .fastpath import fast_stage2, LOGIT_BOUND
-from .general import ChunkPlan, general_blocks
+from .fastpath import fast_stage2
+from .frozen import COORD_LIMIT, FrozenOV
+from .general import ChunkPlan
 from .layout import FastLayout
+from .loss0 import loss0_eval
 
-__all__ = ["Engine", "FrozenOV", "COORD_LIMIT"]
-
-#: Largest magnitude of a token coordinate (entry of ``B`` or ``A``): logit gaps, scores and the
-#: gradient terms of Eq. (6) reach 8 times it, which must stay below float64's 1.8e308.
-COORD_LIMIT = 1e307
-
-
-class FrozenOV:
-    """``B = W_ov E`` checked once: its Lemma 3 structure, its bound, the general path's blocks.
-
-    Built by :meth:`Engine.freeze`; pass it to :meth:`Engine.stage2` in place of ``B``
-    while ``W_ov`` does not change (stage 2 of Algorithm 1).
-
-    Attributes
-    ----------
-    B : (abs(V), abs(V)) array
-        A private, read-only copy.
-    lemma3 : (a, beta) or None
-        :meth:`Engine.lemma3_structure` of ``B``.
-    path : {"structured", "general", "careful"}
-        The path stage 2 tries first (the careful one when ``B`` exceeds :data:`LOGIT_BOUND`).
-    """
-
-    def __init__(self, eng, B):
-        self.B = B.copy()
-        self.B.flags.writeable = False
-        self.lemma3 = eng.lemma3_structure(self.B)
-        bmax = float(np.max(np.abs(self.B), initial=0.0))
-        if eng.n_tokens < 2 or not eng.fast:
-            self.path = "careful"
-        elif self.lemma3 is not None:
-            self.path = "structured" if self.lemma3[0] <= LOGIT_BOUND else "careful"
-        else:
-            self.path = "general" if bmax <= LOGIT_BOUND else "careful"
-        self.structure = self.lemma3 if self.path == "structured" else None
-        self._eng, self._general = eng, None
-
-    def general(self):
-        """``(B[:, U]^T per chunk, B[y, k] per group)`` of the general path, computed once."""
-        if self._general is None:
-            self._general = general_blocks(self._eng.chunk_plan(), self.B, self._eng)
-        return self._general
+__all__ = ["Engine"]
 
 
 class Engine:
@@ -154,6 +112,7 @@ class Engine:
             for i in range(V):
                 self.perm[0, i] = self.In[i]
                 self.perm[1:, i] = rows[rows != self.In[i]]
+            self.perm_flat = (self.perm * V + rows[None, :]).ravel()     # flat index of B[perm, cols]
 
     # ------------------------------------------------------------------ coordinates
     def to_coords(self, W_ov, W_kq):
@@ -282,33 +241,7 @@ class Engine:
         """
         self._need_In()
         self._check(B, "B")
-        V = self.n_tokens
-        cols = np.arange(V)
-        Bp = B[self.perm, cols]
-        D = Bp[1:] - Bp[0]                                   # wrong minus correct logits, (V-1, V)
-        u = _logsumexp(D, axis=0) if V > 1 else np.full(V, -np.inf)
-        loss_i = softplus(u)
-        out = Stage1Eval(loss0=float(np.sum(loss_i)), log_loss0=_logsumexp(log_softplus(u)),
-                         margins=B[self.In, cols][None, :] - B,
-                         accuracy=float(np.mean(np.max(D, axis=0, initial=-np.inf) < 0)))
-        if grad:
-            s = -softplus(-u)                                # log(1 - p_y) per column
-            M = np.max(s)
-            if not np.isfinite(M):
-                out.grad_dir, out.log_grad_norm = np.zeros((V, V)), -np.inf
-                return out
-            Gp = np.empty((V, V))
-            scale = _exp(s - M)
-            Gp[0] = -scale
-            Gp[1:] = _exp(D - u) * scale
-            G = np.empty((V, V))
-            G[self.perm, cols] = Gp
-            nrm = _frobenius(G)
-            if nrm == 0.0:                                   # every column already exact: no direction
-                out.grad_dir, out.log_grad_norm = np.zeros((V, V)), -np.inf
-                return out
-            out.grad_dir, out.log_grad_norm = G / nrm, float(M + np.log(nrm))
-        return out
+        return loss0_eval(self, B, grad)
 
     # ------------------------------------------------------------------ stage 2
     def lemma3_structure(self, B):

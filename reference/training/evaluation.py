@@ -29,6 +29,9 @@ class Stage1Eval:
         ``grad_B L_0 / ||grad_B L_0||``.
     log_grad_norm : float
         ``log ||grad L_0||`` (``-inf`` when the gradient is exactly zero).
+    gap_max, gap_min : (|V|,) arrays
+        Largest and smallest wrong-minus-correct logit of every token, ``max_v (-margins[v, i])``
+        and ``min_v`` over ``v != In(x_i)`` (``-inf``/``inf`` when ``abs(V) = 1``).
     """
 
     loss0: float
@@ -37,6 +40,8 @@ class Stage1Eval:
     accuracy: float
     grad_dir: np.ndarray = None
     log_grad_norm: float = np.nan
+    gap_max: np.ndarray = None
+    gap_min: np.ndarray = None
 
 
 #: The engine's stage-2 paths (docs/performance.md): two fast ones and the careful fallback.

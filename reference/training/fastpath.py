@@ -26,7 +26,7 @@ import numpy as np
 from ..numerics import _softplus_both, log_softplus
 from .evaluation import Stage2Eval
 
-__all__ = ["fast_stage2", "structured_logits", "SCORE_SPAN", "TERM_FLOOR", "LOGIT_BOUND"]
+__all__ = ["fast_stage2", "SCORE_SPAN", "TERM_FLOOR", "LOGIT_BOUND"]
 
 #: Largest spread of the scores of one query's pairs: every ``e_p`` is then >= e^-700, a normal
 #: float64 (above ~e^-708) with full relative precision, and so are ``Z_n`` and every weight.
@@ -52,11 +52,15 @@ def _attention(lay, A):
     sp -= m[lay.p_qrun]
     if sp.min() < -SCORE_SPAN:
         return None, None, False
-    ep = np.exp(sp, out=sp)
-    Z = lay.Z_mat @ ep
-    att = ep[lay.g_pair]
-    att *= lay.spread(1.0 / Z)
-    w = att if lay.unit_counts else att * lay.count
+    np.exp(sp, out=sp)
+    att = sp[lay.g_pair]
+    if lay.unit_counts:
+        att *= lay.spread(1.0 / lay.sent_sum(att))
+        return att, att, True
+    w = att * lay.count
+    inv = lay.spread(1.0 / lay.sent_sum(w))
+    att *= inv
+    w *= inv
     return att, w, True
 
 
@@ -73,12 +77,12 @@ def structured_logits(lay, a, w):
     pp[lay.opt_sent] = w[lay.opt]
     h = np.multiply(w, a)
     np.exp(h, out=h)
-    S = lay.nonopt_mat @ h
+    S = lay.nonopt_sum(h)
     S += lay.n_rest
     u = np.log(S) - a * pp
     h[lay.opt] = -S[lay.opt_sent]
     beaten = np.greater(w - lay.spread(pp), lay.beat_threshold).astype(np.float64)
-    wrong = (lay.sum_mat @ beaten) > 0.0           # some token's class beats the next token
+    wrong = lay.sent_sum(beaten) > 0.0           # some token's class beats the next token
     acc = float(lay.counts_total - np.dot(lay.counts, wrong)) / lay.counts_total
     return u, h, S, pp, acc
 
@@ -96,11 +100,12 @@ def _grad_A(lay, w, h, s, S=None):
     ref = lay.first.copy()
     ref[lay.g_sent[big]] = big
     c = h - lay.spread(h[ref])
-    cbar = lay.sum_mat @ (w * c)
+    cbar = lay.sent_sum(w * c)
     lps = lay.log_pi + s
     M1 = float(np.max(lps[lay.multi]))
-    P = lps - M1
-    np.clip(P, _CLIP, 0.0, out=P)
+    P = lps - M1                                   # <= 0 except on one-group sentences (no term)
+    np.minimum(P, 0.0, out=P)
+    np.maximum(P, _CLIP, out=P)
     np.exp(P, out=P)
     if S is not None:
         P /= S
@@ -115,7 +120,7 @@ def _grad_A(lay, w, h, s, S=None):
     wp[ref] = w_ref
     c -= lay.spread(cbar)
     c *= wp
-    return M1, lay.pair_mat @ c
+    return M1, lay.pair_sum(c)
 
 
 def fast_stage2(eng, frozen, A, want_grad):

@@ -14,16 +14,19 @@ name               shape        meaning
 ``p_qstart``       ``(Q,)``     pairs are sorted by query: start of each query's run
 ``p_qrun``         ``(P,)``     index of the pair's run in ``p_qstart``
 ``g_pair``         ``(G,)``     pair of group g
-``Z_mat``          ``(N, P)``   ``Z_n = sum_{g in n} count_g e_{pair(g)}``
-``sum_mat``        ``(N, G)``   sum of a group array over each sentence
-``pair_mat``       ``(P, G)``   sum of a group array over each pair
 =================  ===========  ==================================================
+
+Sums over sentences and pairs are CSR mat-vecs on large datasets and ``np.bincount``
+on small ones (:data:`_SPARSE_FROM`), whichever costs less per call.
 """
 
 import numpy as np
 
 __all__ = ["FastLayout"]
 
+#: Number of groups from which sums go through CSR mat-vecs (2.5 us of SciPy overhead per call,
+#: 2x faster per element) rather than ``np.bincount`` (0.7 us per call).
+_SPARSE_FROM = 4096
 #: Mean number of groups per sentence from which ``np.repeat`` spreads a per-sentence array to the
 #: groups faster than a gather (measured: 1.7x faster at 12 groups, 2x slower at 3.7).
 _REPEAT_FROM = 6
@@ -39,7 +42,7 @@ class FastLayout:
     """
 
     def __init__(self, eng):
-        from scipy.sparse import csr_matrix          # scipy only where the fast paths need it
+        from scipy.sparse import csr_matrix          # SciPy only where it is used
         ds, V = eng.ds, eng.n_tokens
         N, G = ds.N, len(eng.g_sent)
         self.N, self.G, self.V = N, G, V
@@ -55,12 +58,13 @@ class FastLayout:
         self.p_flat = p_tok * V + p_q
         self.p_qstart = np.flatnonzero(np.r_[True, p_q[1:] != p_q[:-1]])
         self.p_qrun = np.cumsum(np.r_[0, (p_q[1:] != p_q[:-1]).astype(np.intp)])
-        ones = np.ones(G)
-        self.Z_mat = csr_matrix((self.count, self.g_pair, eng.g_indptr), shape=(N, self.P))
-        self.sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))
-        by_pair = np.argsort(self.g_pair, kind="stable")
-        p_indptr = np.searchsorted(self.g_pair[by_pair], np.arange(self.P + 1))
-        self.pair_mat = csr_matrix((ones, by_pair, p_indptr), shape=(self.P, G))
+        self._sparse = G >= _SPARSE_FROM
+        if self._sparse:
+            ones = np.ones(G)
+            self._sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))
+            by_pair = np.argsort(self.g_pair, kind="stable")
+            p_indptr = np.searchsorted(self.g_pair[by_pair], np.arange(self.P + 1))
+            self._pair_mat = csr_matrix((ones, by_pair, p_indptr), shape=(self.P, G))
         self.n_groups = np.diff(eng.g_indptr)
         # x[g_sent] by np.repeat is faster when sentences have many groups, by a gather otherwise
         self._repeat = G >= _REPEAT_FROM * N
@@ -73,8 +77,11 @@ class FastLayout:
         if eng.g_opt is not None:
             self.opt = np.flatnonzero(eng.g_opt)      # at most one optimal group per sentence (In is injective)
             self.opt_sent = eng.g_sent[self.opt]
-            self.nonopt_mat = csr_matrix(((~eng.g_opt).astype(np.float64), np.arange(G), eng.g_indptr),
-                                         shape=(N, G))
+            nonopt = (~eng.g_opt).astype(np.float64)
+            if self._sparse:
+                self._nonopt_mat = csr_matrix((nonopt, np.arange(G), eng.g_indptr), shape=(N, G))
+            else:
+                self._nonopt = nonopt
             self.n_rest = eng.n_rest
             # accuracy: group g beats the next token iff w_g > w_y, or w_g == w_y and its class is
             # smaller (ties go to the smallest index); w_g - w_y > -5e-324 is w_g - w_y >= 0
@@ -84,3 +91,17 @@ class FastLayout:
     def spread(self, x):
         """``x[g_sent]``: a per-sentence array at every group."""
         return np.repeat(x, self.n_groups) if self._repeat else x[self.g_sent]
+
+    def sent_sum(self, x):
+        """``(N,)`` sums of a group array over each sentence."""
+        return self._sum_mat @ x if self._sparse else np.bincount(self.g_sent, x, minlength=self.N)
+
+    def nonopt_sum(self, x):
+        """``(N,)`` sums of a group array over the non-optimal groups of each sentence."""
+        if self._sparse:
+            return self._nonopt_mat @ x
+        return np.bincount(self.g_sent, x * self._nonopt, minlength=self.N)
+
+    def pair_sum(self, x):
+        """``(P,)`` sums of a group array over the groups of each pair."""
+        return self._pair_mat @ x if self._sparse else np.bincount(self.g_pair, x, minlength=self.P)

@@ -65,29 +65,36 @@ class Metrics:
         self.has_opt = optimal_mask(ds, eng.In).any(axis=1)
         self.att0 = self.phi_plus_prev = None
         orders = query_orders(ds, eng.In)
-        masks = {k: np.zeros((V, V), dtype=bool) for k in ("O", "N", "M")}
-        for q, o in orders.items():
-            masks["O"][list(o.optimal), q] = True
-            masks["N"][list(o.non_optimal), q] = True
-            masks["M"][list(o.non_comparable), q] = True
-        self.masks = masks
-        # gaps in one pass: min over key tokens of [A | O, A | M, -A | M, -A | N] per query
-        self.gap_mask = np.stack([masks["O"], masks["M"], masks["M"], masks["N"]])
-        self.gap_sign = np.array([1.0, 1.0, -1.0, -1.0])[:, None, None]
-        self.q_OM = masks["O"].any(0) & masks["M"].any(0)
-        self.q_MN = masks["M"].any(0) & masks["N"].any(0)
+        # Theorem 3 gaps: per query, the min over key tokens of A | O, A | M, -A | M, -A | N, by index
+        # lists (one gather and one reduceat over the listed entries, no abs(V) x abs(V) masks)
+        kinds = (("optimal", 1.0), ("non_comparable", 1.0), ("non_comparable", -1.0), ("non_optimal", -1.0))
+        idx, sign, slot = [], [], []
+        for k, (attr, sg) in enumerate(kinds):
+            for q in sorted(orders):
+                keys = sorted(getattr(orders[q], attr))
+                idx += [key * V + q for key in keys]
+                sign += [sg] * len(keys)
+                slot += [k * V + q] * len(keys)
+        self.gap_idx = np.array(idx, dtype=np.intp)
+        self.gap_sign = np.array(sign)
+        slot = np.array(slot, dtype=np.intp)
+        first = np.r_[True, slot[1:] != slot[:-1]] if slot.size else np.zeros(0, dtype=bool)
+        self.gap_starts, self.gap_slots = np.flatnonzero(first), slot[first]
+        has = np.zeros(4 * V, dtype=bool)
+        has[self.gap_slots] = True
+        has = has.reshape(4, V)
+        self.q_OM, self.q_MN = has[0] & has[1], has[1] & has[3]
         self.any_OM, self.any_MN = bool(self.q_OM.any()), bool(self.q_MN.any())
         self.both = self.has_nonopt & self.has_opt
         self.any_both = bool(self.both.any())
-        # n is injective, so all optimal positions of a sentence hold one token: one optimal group
-        # per sentence, whose attention is the min over optimal positions; the non-optimal groups
-        # of the sentences in `both`, laid end to end, give the max by one reduceat
+        # In is injective, so all optimal positions of a sentence hold one token: one optimal group
+        # per sentence, whose attention is the min over optimal positions. min_n (optimal minus the
+        # largest non-optimal attention) is the min over the non-optimal groups g of sentences in
+        # `both` of att[optimal group of n(g)] - att[g] (float subtraction is monotone).
         opt_of = np.full(ds.N, -1, dtype=np.intp)
         opt_of[eng.g_sent[self.opt]] = self.opt
-        self.both_opt = opt_of[self.both]
-        sel = self.nonopt[self.both[eng.g_sent[self.nonopt]]]
-        self.both_nonopt = sel
-        self.both_start = np.searchsorted(eng.g_sent[sel], np.flatnonzero(self.both))
+        self.both_nonopt = self.nonopt[self.both[eng.g_sent[self.nonopt]]]
+        self.both_opt = opt_of[eng.g_sent[self.both_nonopt]]
         self.n_opt, self.n_nonopt = self.opt.size, self.nonopt.size
 
     def _norm_cos(self, X, perp2, X_star, sn):
@@ -116,9 +123,12 @@ class Metrics:
                "accuracy0": e0.accuracy,
                "log_grad_norm": e0.log_grad_norm if e0.grad_dir is not None else np.nan}
         if self.eng.n_tokens > 1:
-            Mp = e0.margins[self.eng.perm[1:], self.cols]          # (|V|-1, |V|): wrong rows only
-            lo, hi = Mp.min(axis=0), Mp.max(axis=0)
-            row.update(margin_min=float(lo.min()), margin_max=float(hi.max()),
+            # margins are minus the wrong-minus-correct logits: their min is -max(gap), etc.
+            hi, lo = e0.gap_max, e0.gap_min
+            if hi is None:
+                Mp = e0.margins[self.eng.perm[1:], self.cols]
+                hi, lo = -Mp.min(axis=0), -Mp.max(axis=0)
+            row.update(margin_min=-float(hi.max()), margin_max=-float(lo.min()),
                        wrong_spread=float((hi - lo).max()))
         else:
             row.update(margin_min=np.nan, margin_max=np.nan, wrong_spread=np.nan)
@@ -163,8 +173,7 @@ class Metrics:
             row["opt_att_min"] = row["opt_drop_max"] = nan
         row["nonopt_max"] = float(att[self.nonopt].max()) if self.n_nonopt else nan
         if self.any_both:
-            mx = np.maximum.reduceat(att[self.both_nonopt], self.both_start)
-            row["opt_minus_nonopt_min"] = float((att[self.both_opt] - mx).min())
+            row["opt_minus_nonopt_min"] = float((att[self.both_opt] - att[self.both_nonopt]).min())
         else:
             row["opt_minus_nonopt_min"] = nan
         if gA is None:
@@ -177,7 +186,11 @@ class Metrics:
                 row["ugrad_Wstar"] = float(_dot(gA, self.A_star))
                 row["ugrad_star"] = row["ugrad_Wstar"] / self.sn_kq
         if self.any_OM or self.any_MN:
-            m = np.where(self.gap_mask, self.gap_sign * A, np.inf).min(axis=1)   # (4, |V|)
+            vals = A.ravel()[self.gap_idx]
+            vals *= self.gap_sign
+            m = np.full(4 * self.eng.n_tokens, np.inf)
+            m[self.gap_slots] = np.minimum.reduceat(vals, self.gap_starts)
+            m = m.reshape(4, -1)                                                 # (4, |V|)
             row["gap_opt_noncomp"] = float((m[0] + m[2])[self.q_OM].min()) if self.any_OM else nan
             row["gap_noncomp_nonopt"] = float((m[1] + m[3])[self.q_MN].min()) if self.any_MN else nan
         else:
