@@ -30,6 +30,19 @@ def _frobenius(G):
     return float(np.sqrt(np.einsum("ij,ij->", G, G)))
 
 
+def _norm(X):
+    """``||X||_F`` of any array without overflow or underflow of the squares (entries up to 1.8e308)."""
+    x = np.ravel(X)
+    s = float(np.einsum("i,i->", x, x))
+    if 1e-290 < s < math.inf:
+        return math.sqrt(s)
+    m = float(np.max(np.abs(x), initial=0.0))
+    if m == 0.0 or not math.isfinite(m):
+        return m
+    y = x / m
+    return m * math.sqrt(float(np.einsum("i,i->", y, y)))
+
+
 def _unit(blocks):
     """``(log ||G||, G / ||G||)`` of a dict of arrays under their joint Frobenius norm, without overflow.
 

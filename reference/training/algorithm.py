@@ -39,6 +39,7 @@ import numpy as np
 
 from ..data.dataset import Dataset
 from ..errors import ConfigError, WeightsError
+from ..numerics import _norm
 from .engine import Engine
 from .metrics import Metrics
 from .progress import Progress
@@ -221,7 +222,7 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     Ws_ov, Ws_kq = _stars(ds, W_star)
     B_star = None if Ws_ov is None else eng.to_coords(Ws_ov, np.zeros((d, d)))[0]
     A_star = None if Ws_kq is None else eng.to_coords(np.zeros((V, d)), Ws_kq)[1]
-    met = Metrics(eng, B_star, A_star, float(np.sum(perp_ov ** 2)), float(np.sum(perp_kq ** 2)))
+    met = Metrics(eng, B_star, A_star, _norm(perp_ov), _norm(perp_kq))
 
     config = {"eta0": eta0, "eta": eta, "T": T, "T1": T1, "init": kind, "init_norm": init_norm,
               "seed": None, "variant": variant, "record": record, "N": ds.N, "L_max": ds.L_max,

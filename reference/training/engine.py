@@ -164,7 +164,7 @@ class Engine:
                 raise WeightsError(f"{name}[{i}, {j}] = {M[i, j]!r}: token coordinates must be finite")
             i, j = np.argwhere(np.abs(M) > COORD_LIMIT)[0]
             raise WeightsError(
-                f"{name}[{i}, {j}] = {M[i, j]!r}: token coordinates above {COORD_LIMIT:g} in magnitude "
+                f"{name}[{i}, {j}] = {float(M[i, j])!r}: token coordinates above {COORD_LIMIT:g} in magnitude "
                 "make the logit gaps and gradient terms overflow float64")
 
     def fast_layout(self):

@@ -10,8 +10,11 @@ products, and the Theorem 3 gaps. Everything is O(groups + abs(V)^2) per
 iterate: no ``(N, L_max)`` attention matrix is built.
 """
 
+import math
+
 import numpy as np
 
+from ..numerics import _norm
 from ..structure.orders import optimal_mask, query_orders
 
 __all__ = ["Metrics"]
@@ -27,7 +30,7 @@ class Metrics:
     """Computes one row of :class:`reference.training.trajectory.Trajectory` metrics per iterate, in token coordinates.
 
     With ``B = W_ov E`` and ``A = E^T W_kq E`` (E orthonormal, Assumption 2):
-    ``||W|| = sqrt(||A||^2 + ||W_perp||^2)`` and ``<W, W*> = <A, A*>`` (``W*`` lies in the span of E).
+    ``||W|| = hypot(||A||, ||W_perp||)`` and ``<W, W*> = <A, A*>`` (``W*`` lies in the span of E).
 
     Parameters
     ----------
@@ -35,9 +38,9 @@ class Metrics:
         The engine of the training set (its groups, collocation and orders are used).
     B_star, A_star : arrays of shape (abs(V), abs(V)), or None
         ``W*_ov E`` and ``E^T W*_kq E`` (Eq. 2 and Eq. 3); None gives nan cosines.
-    perp_ov2, perp_kq2 : float
-        Squared norms of the parts of the initial weights outside the span of
-        ``E`` (constant during training: every gradient lies in the span).
+    perp_ov, perp_kq : float
+        Norms of the parts of the initial weights outside the span of ``E``
+        (constant during training: every gradient lies in the span).
 
     Raises
     ------
@@ -50,13 +53,13 @@ class Metrics:
     Theorems 1-3 (docs/paper.md section 7); the keys are listed in :mod:`reference.training.trajectory`.
     """
 
-    def __init__(self, eng, B_star, A_star, perp_ov2=0.0, perp_kq2=0.0):
+    def __init__(self, eng, B_star, A_star, perp_ov=0.0, perp_kq=0.0):
         self.eng = eng
         V = eng.n_tokens
         self.B_star, self.A_star = B_star, A_star
         self.sn_ov = float(np.linalg.norm(B_star)) if B_star is not None else np.nan
         self.sn_kq = float(np.linalg.norm(A_star)) if A_star is not None else np.nan
-        self.perp_ov2, self.perp_kq2 = perp_ov2, perp_kq2
+        self.perp_ov, self.perp_kq = float(perp_ov), float(perp_kq)
         self.cols = np.arange(V)
         ds = eng.ds
         opt = eng.g_opt
@@ -97,8 +100,8 @@ class Metrics:
         self.both_opt = opt_of[eng.g_sent[self.both_nonopt]]
         self.n_opt, self.n_nonopt = self.opt.size, self.nonopt.size
 
-    def _norm_cos(self, X, perp2, X_star, sn):
-        nrm = float(np.sqrt(_dot(X, X) + perp2))
+    def _norm_cos(self, X, perp, X_star, sn):
+        nrm = _norm(X) if perp == 0.0 else math.hypot(_norm(X), perp)     # no overflow above 1e154
         if X_star is None or nrm == 0.0:
             return nrm, np.nan
         return nrm, float(_dot(X, X_star) / (nrm * sn))
@@ -118,7 +121,7 @@ class Metrics:
         dict of str -> float
             Every key of ``STAGE1_KEYS`` (margins and spread nan when ``abs(V) = 1``).
         """
-        norm, cos = self._norm_cos(B, self.perp_ov2, self.B_star, self.sn_ov)
+        norm, cos = self._norm_cos(B, self.perp_ov, self.B_star, self.sn_ov)
         row = {"loss0": e0.loss0, "log_loss0": e0.log_loss0, "norm": norm, "cos": cos,
                "accuracy0": e0.accuracy,
                "log_grad_norm": e0.log_grad_norm if e0.grad_dir is not None else np.nan}
@@ -154,7 +157,7 @@ class Metrics:
             ``phi_plus_decrease_max``, so rows must be computed in order of ``t``.
         """
         nan = np.nan
-        norm, cos = self._norm_cos(A, self.perp_kq2, self.A_star, self.sn_kq)
+        norm, cos = self._norm_cos(A, self.perp_kq, self.A_star, self.sn_kq)
         att = e.group_att
         if self.att0 is None:
             self.att0 = att.copy()
