@@ -52,8 +52,8 @@ class Stage2Eval:
     """``L`` (Eq. 1) at ``(W_ov, W_kq)``, attention, predictions and gradient directions.
 
     Group arrays describe each distinct token of each sentence (``n_groups`` rows).
-    ``pred`` and ``group_log_w`` are computed on first access when the path that
-    produced the record did not need them.
+    ``pred``, ``accuracy`` and ``group_log_w`` are computed on first access when the
+    path that produced the record did not need them for the gradient.
 
     Attributes
     ----------
@@ -82,7 +82,7 @@ class Stage2Eval:
 
     def __init__(self, loss, log_loss, phi_plus, accuracy, group_att, engine=None, *, pred=None,
                  group_log_w=None, grad_dir=None, log_grad_norm=np.nan, path="careful", lazy=None):
-        self.loss, self.log_loss, self.phi_plus, self.accuracy = loss, log_loss, phi_plus, accuracy
+        self.loss, self.log_loss, self.phi_plus, self._accuracy = loss, log_loss, phi_plus, accuracy
         self.group_att, self.engine, self.path = group_att, engine, path
         self._pred, self._group_log_w, self._lazy = pred, group_log_w, lazy or {}
         self.grad_dir = {} if grad_dir is None else grad_dir
@@ -91,6 +91,13 @@ class Stage2Eval:
     def __repr__(self):
         return (f"Stage2Eval(loss={self.loss!r}, log_loss={self.log_loss!r}, accuracy={self.accuracy!r}, "
                 f"log_grad_norm={self.log_grad_norm!r}, path={self.path!r})")
+
+    @property
+    def accuracy(self):
+        """pi-weighted fraction of the samples of ``D_0`` predicted right (from the integer counts)."""
+        if self._accuracy is None:
+            self._accuracy = self._lazy["accuracy"]()
+        return self._accuracy
 
     @property
     def pred(self):

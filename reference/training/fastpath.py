@@ -43,6 +43,7 @@ _CLIP = -700.0
 #: Below this ``L`` is summed in log space: a sum of positive terms above it is exact to a few
 #: ulps, and ``log`` of it as well.
 _LOSS_NORMAL = 1e-280
+_TOP_OK = math.exp(TERM_FLOOR)
 
 
 def _attention(lay, A):
@@ -65,7 +66,7 @@ def _attention(lay, A):
 
 
 def structured_logits(lay, a, w):
-    """``(u, h, S, phi_plus, accuracy)`` when ``B = beta 1 1^T + a P_In`` (Lemma 3), with ``g_hat = a h / S``.
+    """``(u, h, S, phi_plus)`` when ``B = beta 1 1^T + a P_In`` (Lemma 3), with ``g_hat = a h / S``.
 
     ``Tbar_v - Tbar_y = a (W_v - w_y)`` with ``W_v`` the attention on tokens of class ``v``, so
     ``u = log S - a w_y`` with ``S = sum_{nonopt g} e^{a w_g} + n_rest``, and ``g_hat`` of a group
@@ -81,46 +82,55 @@ def structured_logits(lay, a, w):
     S += lay.n_rest
     u = np.log(S) - a * pp
     h[lay.opt] = -S[lay.opt_sent]
+    return u, h, S, pp
+
+
+def _structured_accuracy(lay, w, pp):
+    """Accuracy of ``argmax_v (beta + a W_v)``: a sentence is wrong iff a token's class beats the next
+    token's, ``w_g > w_y`` or ``w_g == w_y`` with a smaller class (ties go to the smallest index)."""
     beaten = np.greater(w - lay.spread(pp), lay.beat_threshold).astype(np.float64)
-    wrong = lay.sent_sum(beaten) > 0.0           # some token's class beats the next token
-    acc = float(lay.counts_total - np.dot(lay.counts, wrong)) / lay.counts_total
-    return u, h, S, pp, acc
+    wrong = lay.sent_sum(beaten) > 0.0
+    return float(lay.counts_total - np.dot(lay.counts, wrong)) / lay.counts_total
 
 
 def _grad_A(lay, w, h, s, S=None):
     """``(log c, G_pairs)`` with ``grad_A L = c G`` on the pairs, or None if a weight is too small.
 
-    ``g_hat = h`` (general path) or ``h / S_n`` (structured path, up to the factor ``a``).
-
-    ``dl/ds_g = w_g (g_hat_g - sum_l w_l g_hat_l)`` (Eq. 6) is unchanged when a constant is
-    subtracted from ``g_hat``: with ``c = h - h[ref]`` the reference group's own term is
-    ``-w_ref cbar``, a product of accurately computed numbers even when ``w_ref`` rounds to 1.
+    ``g_hat = h`` (general path) or ``h / S_n`` (structured path, up to the factor ``a``). The term
+    of group g is ``pi_n (1 - p_y) w_g (g_hat_g - sum_l w_l g_hat_l)`` (Eq. 6), taken as
+    ``P_n w_g (h_g - hbar_n)`` with ``P_n = pi_n (1 - p_y) / S_n`` scaled by its largest value.
+    That difference is accurate except for a group holding more than half of the attention,
+    where it nearly cancels when the attention saturates; that group's term is taken as minus
+    the sum of the others (the terms of a sentence sum to 0), which are accurate.
     """
-    big = np.flatnonzero(w > 0.5)
-    ref = lay.first.copy()
-    ref[lay.g_sent[big]] = big
-    c = h - lay.spread(h[ref])
-    cbar = lay.sent_sum(w * c)
     lps = lay.log_pi + s
-    M1 = float(np.max(lps[lay.multi]))
+    k = int(np.argmax(np.where(lay.multi, lps, -np.inf)))
+    M1 = float(lps[k])
     P = lps - M1                                   # <= 0 except on one-group sentences (no term)
     np.minimum(P, 0.0, out=P)
     np.maximum(P, _CLIP, out=P)
     np.exp(P, out=P)
+    P *= lay.multi                                 # a one-token sentence has no term (its sum is 0)
     if S is not None:
         P /= S
     wp = w * lay.spread(P)
-    w_ref = wp[ref]
-    wp[ref] = 0.0
-    top = float(wp.max())                          # the largest weight of a non-reference term
-    if top == 0.0:                                 # no second token anywhere: Eq. (6) is 0
-        return -np.inf, np.zeros(lay.P)
-    if math.log(top) < TERM_FLOOR:
-        return None
-    wp[ref] = w_ref
-    c -= lay.spread(cbar)
-    c *= wp
-    return M1, lay.pair_sum(c)
+    coef = h - lay.spread(lay.weighted_sum(w, h))
+    coef *= wp
+    big = np.flatnonzero(w > lay.big_threshold)
+    if big.size:
+        coef[big] = 0.0
+        coef[big] = -lay.sent_sum(coef)[lay.g_sent[big]]
+    # the largest weight of a term that is not minus the others: in sentence k (P = 1) first
+    g0, g1 = lay.g_indptr[k], lay.g_indptr[k + 1]
+    top = float(np.max(wp[g0:g1], where=w[g0:g1] <= 0.5, initial=0.0))
+    if top < _TOP_OK:
+        wp[big] = 0.0
+        top = float(wp.max())
+        if top == 0.0:                             # no second token anywhere: Eq. (6) is 0
+            return -np.inf, np.zeros(lay.P)
+        if math.log(top) < TERM_FLOOR:
+            return None
+    return M1, lay.pair_sum(coef)
 
 
 def fast_stage2(eng, frozen, A, want_grad):
@@ -145,8 +155,8 @@ def fast_stage2(eng, frozen, A, want_grad):
         return None
     if frozen.structure is not None:
         a = frozen.structure[0]
-        u, h, S, pp, acc = structured_logits(lay, a, w)
-        log_scale, pred, path = math.log(a), None, "structured"
+        u, h, S, pp = structured_logits(lay, a, w)
+        log_scale, pred, acc, path = math.log(a), None, None, "structured"
     else:
         from .general import general_logits
         u, h, pp, acc, pred = general_logits(eng, frozen, lay, w)
@@ -154,6 +164,7 @@ def fast_stage2(eng, frozen, A, want_grad):
     lazy = {"group_log_w": lambda: np.log(w)}
     if pred is None:
         lazy["pred"] = lambda: _structured_pred(eng, w)
+        lazy["accuracy"] = lambda: _structured_accuracy(lay, w, pp)
     sp, s = _softplus_both(u)                      # -log p_y and log(1 - p_y) per sentence
     loss = float(np.dot(eng.ds.pi, sp))
     out = Stage2Eval(loss=loss, log_loss=_log_loss(lay, loss, u), phi_plus=pp, accuracy=acc,

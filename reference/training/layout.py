@@ -62,14 +62,17 @@ class FastLayout:
         if self._sparse:
             ones = np.ones(G)
             self._sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))
+            self._wsum_mat = csr_matrix((ones.copy(), np.arange(G), eng.g_indptr), shape=(N, G))
             by_pair = np.argsort(self.g_pair, kind="stable")
             p_indptr = np.searchsorted(self.g_pair[by_pair], np.arange(self.P + 1))
             self._pair_mat = csr_matrix((ones, by_pair, p_indptr), shape=(self.P, G))
         self.n_groups = np.diff(eng.g_indptr)
         # x[g_sent] by np.repeat is faster when sentences have many groups, by a gather otherwise
         self._repeat = G >= _REPEAT_FROM * N
-        self.first = eng.g_start.copy()               # the first group of every sentence
+        self.g_indptr = eng.g_indptr
         self.multi = np.diff(eng.g_indptr) > 1        # sentences with two distinct tokens or more
+        # a group "holds more than half" of a sentence with two groups or more (1/2 < w), never alone
+        self.big_threshold = np.where(self.multi[self.g_sent], 0.5, 2.0)
         self.any_multi = bool(self.multi.any())
         self.log_pi = eng.log_pi
         self.counts_total = float(np.sum(ds.counts))
@@ -95,6 +98,13 @@ class FastLayout:
     def sent_sum(self, x):
         """``(N,)`` sums of a group array over each sentence."""
         return self._sum_mat @ x if self._sparse else np.bincount(self.g_sent, x, minlength=self.N)
+
+    def weighted_sum(self, w, x):
+        """``(N,)`` sums of ``w_g x_g`` over each sentence (one CSR pass: ``w`` is the matrix's data)."""
+        if self._sparse:
+            self._wsum_mat.data = w
+            return self._wsum_mat @ x
+        return np.bincount(self.g_sent, w * x, minlength=self.N)
 
     def nonopt_sum(self, x):
         """``(N,)`` sums of a group array over the non-optimal groups of each sentence."""
