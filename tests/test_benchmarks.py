@@ -23,4 +23,4 @@ def test_engine_benchmark_quick_mode_prints_every_section_and_target():
     inline = re.findall(r"\[target: (.*): (?:met|NOT MET)\]", out)
     summary = re.findall(r"^   (?:met|NOT MET) +(.*): \S", out.split("5. Targets")[1], re.M)
     assert inline and inline == summary
-    assert "fit t = c0 + c_G groups" in out
+    assert "fit of the median: t = c0 + c_G groups" in out
