@@ -23,13 +23,14 @@ import math
 
 import numpy as np
 
-from ..numerics import _softplus_both, log_softplus
+from ..numerics import _norm, _softplus_both, log_softplus
 from .evaluation import Stage2Eval
 
 __all__ = ["fast_stage2", "SCORE_SPAN", "TERM_FLOOR", "LOGIT_BOUND"]
 
 #: Largest spread of the scores of one query's pairs: every ``e_p`` is then >= e^-700, a normal
-#: float64 (above ~e^-708) with full relative precision, and so are ``Z_n`` and every weight.
+#: float64 (above ~e^-708) with full relative precision, and so are ``Z_n`` and every weight
+#: (``e_p / Z_n >= e^-700 / L_max``; sentences longer than ~150 lower the spread by ``log L_max``).
 SCORE_SPAN = 700.0
 #: Smallest allowed log of the largest gradient weight ``pi_n (1 - p_y) w_g``: terms lost to
 #: underflow (below e^-708) are then below e^-108 relative to it, far under float64 resolution.
@@ -51,7 +52,7 @@ def _attention(lay, A):
     sp = A.ravel()[lay.p_flat]
     m = np.maximum.reduceat(sp, lay.p_qstart)
     sp -= m[lay.p_qrun]
-    if sp.min() < -SCORE_SPAN:
+    if sp.min() < -lay.score_span:
         return None, None, False
     np.exp(sp, out=sp)
     att = sp[lay.g_pair]
@@ -175,7 +176,7 @@ def fast_stage2(eng, frozen, A, want_grad):
             return None
         M, gp = r
         G = np.zeros(lay.V * lay.V)
-        nrm = math.sqrt(float(np.dot(gp, gp))) if np.isfinite(M) else 0.0
+        nrm = _norm(gp) if np.isfinite(M) else 0.0
         if nrm == 0.0:
             out.grad_dir, out.log_grad_norm = {"A": G.reshape(lay.V, lay.V)}, -np.inf
         else:

@@ -20,7 +20,11 @@ Sums over sentences and pairs are CSR mat-vecs on large datasets and ``np.bincou
 on small ones (:data:`_SPARSE_FROM`), whichever costs less per call.
 """
 
+import math
+
 import numpy as np
+
+from .fastpath import SCORE_SPAN
 
 __all__ = ["FastLayout"]
 
@@ -46,6 +50,8 @@ class FastLayout:
         ds, V = eng.ds, eng.n_tokens
         N, G = ds.N, len(eng.g_sent)
         self.N, self.G, self.V = N, G, V
+        # every weight e_p / Z_n >= e^-span / L_max must stay a normal float64 (> e^-708)
+        self.score_span = min(SCORE_SPAN, 705.0 - math.log(ds.L_max))
         self.g_sent, self.g_start = eng.g_sent, eng.g_start
         self.count = eng.g_count
         self.unit_counts = bool(np.all(self.count == 1.0))
