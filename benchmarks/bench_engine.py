@@ -7,14 +7,16 @@ Sections (docs/performance.md explains every figure):
 1. start-up: ``import reference`` and ``python -m reference figure2`` (subprocesses);
 2. the paper's experiment (abs(V) = d = 20, 900 + 900 iterations, every metric), zero and random init;
 3. abs(V) = d = 256: a prefix-closed dataset (N = 5,000, L_max = 40) and a sample set
-   (N = 10,000, L_max = 12): one stage-2 step (evaluation, unit direction, update) on the
+   (N = 10,000, L_max = 12): one stage-2 step (evaluation, unit direction, update as
+   two_stage_ngd does it) on the
    structured path (W_ov after a zero-initialised stage 1) and on the general path (random
    init), against the *floor* (reading the score of every position, ``A[tokens, queries]``),
    the careful path, the PyTorch peer (when torch is installed), every metric, peak memory;
 4. scaling of the structured step with N, L_max, abs(V) and d, one at a time, with a fit;
 5. every target with its measured value.
 
-Every figure is min/median over interleaved rounds (one call of each workload in turn).
+Every figure is min/median over interleaved rounds (each workload in turn: one untimed call,
+then the timed ones).
 """
 
 import argparse
@@ -149,15 +151,23 @@ def large(quick, rounds):
         ft, fq = ds.flat_tokens, ds.queries[ds.flat_sentence]
         key = eng.g_key_A
 
+        def update(e, X):
+            """As two_stage_ngd: the fast paths' direction moves only the (token, query) pairs."""
+            if e.grad_pairs is not None:
+                X.reshape(-1)[e.grad_pairs[0]] -= eta * e.grad_pairs[1]
+                return e.grad_pairs
+            X -= eta * e.grad_dir["A"]
+            return e.grad_dir["A"]
+
         def step(frozen, k, engine=eng):
             e = engine.stage2(frozen, A[k])
-            A[k] -= eta * e.grad_dir["A"]
+            update(e, A[k])
             return e
 
         def full():
             e = eng.stage2(fs, A["m"])
-            met.stage2(e, A["m"], e.grad_dir["A"])
-            A["m"] -= eta * e.grad_dir["A"]
+            met.stage2(e, A["m"], e.grad_pairs if e.grad_pairs is not None else e.grad_dir["A"])
+            update(e, A["m"])
 
         fns = {"floor": lambda: A["s"][ft, fq], "take": lambda: A["s"].ravel().take(key),
                "structured": lambda: step(fs, "s"), "general": lambda: step(fg, "g"),
@@ -168,7 +178,7 @@ def large(quick, rounds):
             fns.update(torch_s=ts, torch_g=tg)
             ts(), tg()                                             # warm-up
         paths = (step(fs, "s").path, step(fg, "g").path)
-        r = interleaved(fns, rounds, inner={"floor": 20, "take": 20})
+        r = interleaved(fns, rounds, inner={"floor": 20, "take": 20, "structured": 3, "general": 2, "full": 3})
         G, P = len(eng.g_sent), len(np.unique(key))
         print(f"   {label}, |V| = d = {V}: N = {ds.N}, L_max = {ds.L_max}, positions = {ft.size}, "
               f"groups = {G}, (token, query) pairs = {P}; paths taken: {paths[0]}, {paths[1]}")
@@ -224,7 +234,7 @@ def scaling(quick, rounds):
 
         def step():
             e = eng.stage2(fz, A)
-            A[...] -= 0.05 / math.sqrt(V) * e.grad_dir["A"]
+            A.reshape(-1)[e.grad_pairs[0]] -= 0.05 / math.sqrt(V) * e.grad_pairs[1]
 
         r = interleaved({"floor": lambda: A[ft, fq], "step": step}, rounds, inner={"floor": 10})
         G, f, t = len(eng.g_sent), r["floor"], r["step"]
@@ -249,7 +259,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     q = args.quick
     print(f"numpy {np.__version__}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start, "
-          f"torch {'installed' if peer_torch.available() else 'not installed'}\n")
+          f"torch {'installed' if peer_torch.available() else 'not installed'} "
+          f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')})\n")
     if not args.skip_startup:
         startup(1 if q else 5)
     paper(1 if q else 7)

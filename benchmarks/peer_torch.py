@@ -5,9 +5,17 @@ Algorithm 1), written the way a PyTorch user would: dense padded ``X`` of shape
 ``(N, L_max, d)``, masked softmax attention, logits ``W_ov X phi``, the
 pi-weighted cross-entropy, ``torch.autograd.grad`` and a manual normalised
 update. float64, PyTorch's default threads. Used only when torch is importable.
+
+Its OpenMP threads wait passively between calls (``OMP_WAIT_POLICY=PASSIVE``, set before
+torch is imported unless already set): spinning threads would otherwise keep a core of
+a 2-core machine busy while the engine is timed. PyTorch's own calls are long (~0.1 s),
+so the wake-up of its threads costs it nothing measurable.
 """
 
 import math
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 

@@ -41,15 +41,16 @@ class Timed:
 
 
 def interleaved(fns, reps, inner=None):
-    """Run every callable of ``fns`` (name -> f) once per round, ``reps`` rounds; return name -> Timed.
+    """Run every callable of ``fns`` (name -> f) in turn, ``reps`` rounds; return name -> Timed.
 
-    ``inner`` (name -> int) repeats a call that many times inside one timing, for
-    calls too short for the clock; the figure is then per call.
+    In each round a workload is first called once untimed (its data back in the caches after
+    the others ran), then timed over ``inner[name]`` calls (default 1); the figure is per call.
     """
     out = {k: Timed(k) for k in fns}
     inner = inner or {}
     for _ in range(reps):
         for k, f in fns.items():
+            f()
             n = inner.get(k, 1)
             t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(n):

@@ -103,6 +103,7 @@ def test_sum_and_spread_variants_agree(monkeypatch, sparse, repeat):
     B, A = rng.standard_normal((2, 7, 7))
     ref = Engine(ds, fast=False)
     monkeypatch.setattr(layout, "_SPARSE_FROM", 0 if sparse else 10**9)
+    monkeypatch.setattr(layout, "_SPARSE_GROUPS_PER_SENTENCE", 0)
     monkeypatch.setattr(layout, "_REPEAT_FROM", 0 if repeat else 10**9)
     for eng in (Engine(ds), _general_engine(ds)):
         for BB in (B, _structured_B(eng, 2.0)):

@@ -123,7 +123,11 @@ def _direction(e, where, what):
     """
     if e.log_grad_norm == -np.inf:
         raise ConfigError(f"{where}: {what} is exactly zero; the normalised step is undefined")
-    G = e.grad_dir
+    G = e.grad_dir if getattr(e, "grad_pairs", None) is None else {"A": e.grad_pairs}
+    if G is not e.grad_dir:                                 # the fast paths' sparse form (index, value)
+        if not np.isfinite(e.log_grad_norm) or not np.isfinite(np.add.reduce(e.grad_pairs[1])):
+            raise WeightsError(f"{where}: the gradient of {what} is not finite (numerical failure)")
+        return G
     # entries of a unit-norm direction are at most 1, so a sum is finite iff every entry is
     if not np.isfinite(e.log_grad_norm) or not all(np.isfinite(np.add.reduce(g, axis=None)) for g in
                                                    (G.values() if isinstance(G, dict) else (G,))):
@@ -287,6 +291,7 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
                 B = B - (eta0 * np.exp(e0.log_grad_norm) if plain else eta0) * u
             prog.tick(t, f"stage 1 L_0={e0.loss0:.3e}")
         frozen = eng.freeze(B)                    # W_ov^(T): checked once for the whole of stage 2
+        A = np.array(A, order="C")                # updated in place on the fast paths (a private copy)
         for t in range(n2 + 1):
             last = t == n2
             e = eng.stage2(frozen, A, grad=() if last else ("A",))
@@ -298,7 +303,11 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
             if full:
                 it_kq[t] = eng.to_weights(B, A)[1] + perp_kq
             if gA is not None:
-                A = A - (eta * np.exp(e.log_grad_norm) if plain else eta) * gA
+                step = eta * np.exp(e.log_grad_norm) if plain else eta
+                if isinstance(gA, tuple):             # only the (token, query) pairs of the data move
+                    A.reshape(-1)[gA[0]] -= step * gA[1]
+                else:
+                    A = A - step * gA
             prog.tick(n1 + t, f"stage 2 L={e.loss:.3e}")
     prog.close()
     W_ov, W_kq = eng.to_weights(B, A)

@@ -72,6 +72,10 @@ class Stage2Eval:
         log of the total attention on the group (all its positions).
     grad_dir : dict
         ``{"A": ..., "B": ...}`` for the requested blocks: the joint unit-norm direction.
+    grad_pairs : (flat index array, value array) or None
+        The fast paths' ``grad_dir["A"]`` in sparse form: its only non-zero entries are the
+        (token, query) pairs of the data, at these flat indices of ``A`` (``grad_dir`` is
+        built from it when first read). None on the careful path.
     log_grad_norm : float
         log of the joint Frobenius norm of the requested gradient blocks.
     path : str
@@ -85,8 +89,23 @@ class Stage2Eval:
         self.loss, self.log_loss, self.phi_plus, self._accuracy = loss, log_loss, phi_plus, accuracy
         self.group_att, self.engine, self.path = group_att, engine, path
         self._pred, self._group_log_w, self._lazy = pred, group_log_w, lazy or {}
-        self.grad_dir = {} if grad_dir is None else grad_dir
+        self._grad_dir = {} if grad_dir is None else grad_dir
+        self.grad_pairs = None
         self.log_grad_norm = log_grad_norm
+
+    @property
+    def grad_dir(self):
+        """``{"A": ..., "B": ...}``: the joint unit-norm direction of the requested blocks."""
+        if not self._grad_dir and self.grad_pairs is not None:
+            V = self.engine.n_tokens
+            G = np.zeros(V * V)
+            G[self.grad_pairs[0]] = self.grad_pairs[1]
+            self._grad_dir = {"A": G.reshape(V, V)}
+        return self._grad_dir
+
+    @grad_dir.setter
+    def grad_dir(self, value):
+        self._grad_dir = value
 
     def __repr__(self):
         return (f"Stage2Eval(loss={self.loss!r}, log_loss={self.log_loss!r}, accuracy={self.accuracy!r}, "

@@ -91,7 +91,7 @@ def _structured_accuracy(lay, w, pp):
     token's, ``w_g > w_y`` or ``w_g == w_y`` with a smaller class (ties go to the smallest index)."""
     beaten = np.greater(w - lay.spread(pp), lay.beat_threshold).astype(np.float64)
     wrong = lay.sent_sum(beaten) > 0.0
-    return float(lay.counts_total - np.dot(lay.counts, wrong)) / lay.counts_total
+    return float(lay.counts_total - np.sum(lay.counts[wrong])) / lay.counts_total
 
 
 def _grad_A(lay, w, h, s, S=None):
@@ -167,7 +167,7 @@ def fast_stage2(eng, frozen, A, want_grad):
         lazy["pred"] = lambda: _structured_pred(eng, w)
         lazy["accuracy"] = lambda: _structured_accuracy(lay, w, pp)
     sp, s = _softplus_both(u)                      # -log p_y and log(1 - p_y) per sentence
-    loss = float(np.dot(eng.ds.pi, sp))
+    loss = float(np.einsum("i,i->", eng.ds.pi, sp))          # no BLAS: its threads cost ms to wake
     out = Stage2Eval(loss=loss, log_loss=_log_loss(lay, loss, u), phi_plus=pp, accuracy=acc,
                      group_att=att, engine=eng, pred=pred, path=path, lazy=lazy)
     if want_grad:
@@ -175,14 +175,12 @@ def fast_stage2(eng, frozen, A, want_grad):
         if r is None:
             return None
         M, gp = r
-        G = np.zeros(lay.V * lay.V)
         nrm = _norm(gp) if np.isfinite(M) else 0.0
         if nrm == 0.0:
-            out.grad_dir, out.log_grad_norm = {"A": G.reshape(lay.V, lay.V)}, -np.inf
+            out.grad_pairs, out.log_grad_norm = (lay.p_flat, np.zeros(lay.P)), -np.inf
         else:
-            G[lay.p_flat] = gp / nrm
-            out.grad_dir = {"A": G.reshape(lay.V, lay.V)}
-            out.log_grad_norm = M + log_scale + math.log(nrm)
+            gp /= nrm
+            out.grad_pairs, out.log_grad_norm = (lay.p_flat, gp), M + log_scale + math.log(nrm)
     return out
 
 

@@ -156,5 +156,5 @@ def general_logits(eng, frozen, lay, w):
     if eng.g_opt is not None:
         pp = np.zeros(eng.ds.N)
         pp[lay.opt_sent] = w[lay.opt]
-    acc = float(np.dot(lay.counts, pred == eng.y)) / lay.counts_total
+    acc = float(np.sum(lay.counts[pred == eng.y])) / lay.counts_total
     return u, ghat, pp, acc, pred

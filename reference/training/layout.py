@@ -17,7 +17,7 @@ name               shape        meaning
 =================  ===========  ==================================================
 
 Sums over sentences and pairs are CSR mat-vecs on large datasets and ``np.bincount``
-on small ones (:data:`_SPARSE_FROM`), whichever costs less per call.
+on small ones or short sentences (:data:`_SPARSE_FROM`), whichever costs less.
 """
 
 import math
@@ -29,8 +29,12 @@ from .fastpath import SCORE_SPAN
 __all__ = ["FastLayout"]
 
 #: Number of groups from which sums go through CSR mat-vecs (2.5 us of SciPy overhead per call,
-#: 2x faster per element) rather than ``np.bincount`` (0.7 us per call).
+#: 2x faster per element) rather than ``np.bincount`` (0.7 us per call)...
 _SPARSE_FROM = 4096
+#: ... provided sentences have this many groups on average: with fewer, the mat-vec's per-row
+#: work dominates and ``np.bincount`` is faster (measured: 3x slower at 12 groups per sentence,
+#: 1.2x faster at 3.7).
+_SPARSE_GROUPS_PER_SENTENCE = 5
 #: Mean number of groups per sentence from which ``np.repeat`` spreads a per-sentence array to the
 #: groups faster than a gather (measured: 1.7x faster at 12 groups, 2x slower at 3.7).
 _REPEAT_FROM = 6
@@ -62,9 +66,10 @@ class FastLayout:
         p_q, p_tok = uniq // V, uniq % V
         self.P = len(uniq)
         self.p_flat = p_tok * V + p_q
+        self.p_flat.flags.writeable = False               # handed out in Stage2Eval.grad_pairs
         self.p_qstart = np.flatnonzero(np.r_[True, p_q[1:] != p_q[:-1]])
         self.p_qrun = np.cumsum(np.r_[0, (p_q[1:] != p_q[:-1]).astype(np.intp)])
-        self._sparse = G >= _SPARSE_FROM
+        self._sparse = G >= _SPARSE_FROM and G >= _SPARSE_GROUPS_PER_SENTENCE * N
         if self._sparse:
             ones = np.ones(G)
             self._sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))

@@ -146,8 +146,9 @@ class Metrics:
             ``eng.stage2(B, A, ...)``.
         A : array of shape (abs(V), abs(V))
             The iterate in token coordinates.
-        gA : array of shape (abs(V), abs(V)), or None
-            The unit direction of ``grad_A L`` (None at the last iterate: ``ugrad_*`` are nan).
+        gA : array of shape (abs(V), abs(V)), (flat indices, values), or None
+            The unit direction of ``grad_A L``, dense or in the sparse form of
+            ``Stage2Eval.grad_pairs`` (None at the last iterate: ``ugrad_*`` are nan).
 
         Returns
         -------
@@ -182,11 +183,16 @@ class Metrics:
         if gA is None:
             row.update(ugrad_star=nan, ugrad_Wstar=nan, ugrad_W=nan)
         else:
-            row["ugrad_W"] = float(_dot(gA, A))
+            if isinstance(gA, tuple):
+                idx, g = gA
+                dot = lambda X: float(np.einsum("i,i->", g, X.reshape(-1)[idx]))   # noqa: E731
+            else:
+                dot = lambda X: float(_dot(gA, X))                         # noqa: E731
+            row["ugrad_W"] = dot(A)
             if self.A_star is None:
                 row.update(ugrad_star=nan, ugrad_Wstar=nan)
             else:
-                row["ugrad_Wstar"] = float(_dot(gA, self.A_star))
+                row["ugrad_Wstar"] = dot(self.A_star)
                 row["ugrad_star"] = row["ugrad_Wstar"] / self.sn_kq
         if self.any_OM or self.any_MN:
             vals = A.ravel()[self.gap_idx]
