@@ -95,21 +95,23 @@ def test_structured_general_careful_and_literal_agree(data, seed, scale):
                                    atol=PATH_ATOL)
 
 
-@pytest.mark.parametrize("sparse, repeat", [(True, True), (True, False), (False, True)])
-def test_sum_and_spread_variants_agree(monkeypatch, sparse, repeat):
-    """CSR mat-vec or bincount sums, repeat or gather spreads: the same numbers (large-data variants on small data)."""
+@pytest.mark.parametrize("sums, repeat", [("csr", True), ("csr", False), ("mixed", False), ("bincount", True)])
+def test_sum_and_spread_variants_agree(monkeypatch, sums, repeat):
+    """CSR mat-vec or bincount sums (or both), repeat or gather spreads: the same numbers (large-data
+    variants forced on small data)."""
     ds = _random_dataset(5, 7, 40, 6)
     rng = np.random.default_rng(1)
     B, A = rng.standard_normal((2, 7, 7))
     ref = Engine(ds, fast=False)
-    monkeypatch.setattr(layout, "_SPARSE_FROM", 0 if sparse else 10**9)
-    monkeypatch.setattr(layout, "_SPARSE_GROUPS_PER_SENTENCE", 0)
+    monkeypatch.setattr(layout, "_SPARSE_FROM", 10**9 if sums == "bincount" else 0)
+    monkeypatch.setattr(layout, "_SPARSE_GROUPS_PER_SENTENCE", 10**9 if sums == "mixed" else 0)
     monkeypatch.setattr(layout, "_REPEAT_FROM", 0 if repeat else 10**9)
     for eng in (Engine(ds), _general_engine(ds)):
         for BB in (B, _structured_B(eng, 2.0)):
             e = eng.stage2(BB, A)
             assert e.path in ("structured", "general")
-            assert eng.fast_layout()._sparse is sparse and eng.fast_layout()._repeat is repeat
+            lay = eng.fast_layout()
+            assert (lay._sparse, lay._sparse_sum, lay._repeat) == (sums != "bincount", sums == "csr", repeat)
             _agree(e, ref.stage2(BB, A))
 
 

@@ -31,9 +31,10 @@ __all__ = ["FastLayout"]
 #: Number of groups from which sums go through CSR mat-vecs (2.5 us of SciPy overhead per call,
 #: 2x faster per element) rather than ``np.bincount`` (0.7 us per call)...
 _SPARSE_FROM = 4096
-#: ... provided sentences have this many groups on average: with fewer, the mat-vec's per-row
-#: work dominates and ``np.bincount`` is faster (measured: 3x slower at 12 groups per sentence,
-#: 1.2x faster at 3.7).
+#: ... and plain sums over sentences too, provided sentences have this many groups on average:
+#: with fewer, the mat-vec's per-row work dominates and ``np.bincount`` is faster (measured: 3x
+#: slower at 12 groups per sentence, 1.1x faster at 3.7; a weighted sum, which the mat-vec fuses
+#: with its multiplication, stays faster as a mat-vec).
 _SPARSE_GROUPS_PER_SENTENCE = 5
 #: Mean number of groups per sentence from which ``np.repeat`` spreads a per-sentence array to the
 #: groups faster than a gather (measured: 1.7x faster at 12 groups, 2x slower at 3.7).
@@ -69,7 +70,8 @@ class FastLayout:
         self.p_flat.flags.writeable = False               # handed out in Stage2Eval.grad_pairs
         self.p_qstart = np.flatnonzero(np.r_[True, p_q[1:] != p_q[:-1]])
         self.p_qrun = np.cumsum(np.r_[0, (p_q[1:] != p_q[:-1]).astype(np.intp)])
-        self._sparse = G >= _SPARSE_FROM and G >= _SPARSE_GROUPS_PER_SENTENCE * N
+        self._sparse = G >= _SPARSE_FROM
+        self._sparse_sum = self._sparse and G >= _SPARSE_GROUPS_PER_SENTENCE * N
         if self._sparse:
             ones = np.ones(G)
             self._sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))
@@ -108,7 +110,7 @@ class FastLayout:
 
     def sent_sum(self, x):
         """``(N,)`` sums of a group array over each sentence."""
-        return self._sum_mat @ x if self._sparse else np.bincount(self.g_sent, x, minlength=self.N)
+        return self._sum_mat @ x if self._sparse_sum else np.bincount(self.g_sent, x, minlength=self.N)
 
     def weighted_sum(self, w, x):
         """``(N,)`` sums of ``w_g x_g`` over each sentence (one CSR pass: ``w`` is the matrix's data)."""
