@@ -55,6 +55,8 @@ VARIANTS = {
     "short_stage1": "NOT the paper's schedule: Algorithm 1 with a short stage 1 (T_short)",
 }
 RECORDS = ("summary", "full")
+#: Largest number of iterates whose metrics are computed together.
+_BATCH = 64
 
 
 # ---------------------------------------------------------------------- validation
@@ -247,6 +249,19 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
         for k, v in row.items():
             dic[k][t] = v
 
+    # the metrics of K iterates are computed together (the same numbers as row by row, see
+    # Metrics.stage2_rows), K bounded so that the stacked attention and W_kq stay below ~16 MB
+    K = int(max(1, min(_BATCH, 2**21 // (len(eng.g_sent) + V * V + ds.N))))
+    batch = []
+
+    def flush(dic, rows_of):
+        if batch:
+            rows = rows_of(*zip(*(b[1:] for b in batch)))
+            t0 = batch[0][0]
+            for k, v in rows.items():
+                dic[k][t0:t0 + len(batch)] = v
+            batch.clear()
+
     if variant == "joint":
         for t in range(n1 + 1):
             last = t == n1
@@ -279,7 +294,9 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
         for t in range(n1 + 1):
             last = t == n1
             e0 = eng.stage1(B, grad=not last)
-            put(s1, t, met.stage1(e0, B))
+            batch.append((t, e0, B))                # B is a new array at every step
+            if len(batch) == K or last:
+                flush(s1, met.stage1_rows)
             if track_L:
                 e = eng.stage2(B, A, grad=())
                 put(s1, t, {"loss_L": e.loss, "log_loss_L": e.log_loss, "accuracy_L": e.accuracy})
@@ -299,7 +316,9 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
             if not last and not (plain and e.log_grad_norm == -np.inf):
                 gA = _direction(e, f"stage 2, t={t}", "grad_W_kq L (W_ov^(T) = 0, or no sentence "
                                 "depends on attention)")["A"]
-            put(s2, t, met.stage2(e, A, gA))
+            batch.append((t, e, A.copy(), gA))
+            if len(batch) == K or last:
+                flush(s2, met.stage2_rows)
             if full:
                 it_kq[t] = eng.to_weights(B, A)[1] + perp_kq
             if gA is not None:

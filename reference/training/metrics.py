@@ -20,10 +20,11 @@ from ..structure.orders import optimal_mask, query_orders
 __all__ = ["Metrics"]
 
 
-def _dot(X, Y):
-    """``<X, Y> = trace(X Y^T)`` without BLAS: a threaded BLAS call on a small matrix can cost
-    milliseconds of thread wake-up on a loaded machine, far more than the arithmetic."""
-    return np.einsum("ij,ij->", X, Y)
+def _rowdot(X, Y):
+    """Row-wise ``<X_k, Y_k>`` of (K, n) arrays (Y may have one row), without BLAS: a threaded BLAS call
+    can cost milliseconds of thread wake-up on a loaded machine. Each row is summed on its own,
+    so a row gives the same number whether it comes alone or with others."""
+    return np.multiply(X, Y).sum(axis=1)
 
 
 class Metrics:
@@ -101,10 +102,21 @@ class Metrics:
         self.n_opt, self.n_nonopt = self.opt.size, self.nonopt.size
 
     def _norm_cos(self, X, perp, X_star, sn):
-        nrm = _norm(X) if perp == 0.0 else math.hypot(_norm(X), perp)     # no overflow above 1e154
-        if X_star is None or nrm == 0.0:
-            return nrm, np.nan
-        return nrm, float(_dot(X, X_star) / (nrm * sn))
+        """``(||W||, cos(W, W*))`` of K iterates ``X`` (K, abs(V), abs(V)) in one pass each."""
+        X2 = X.reshape(len(X), -1)
+        with np.errstate(over="ignore", under="ignore"):   # rows out of range are redone below
+            sq = _rowdot(X2, X2)
+        nrm = np.sqrt(sq)
+        bad = ~((sq > 1e-290) & (sq < np.inf))              # squares out of range: no overflow above 1e154
+        for k in np.flatnonzero(bad):
+            nrm[k] = _norm(X2[k])
+        if perp != 0.0:
+            nrm = np.hypot(nrm, perp)
+        if X_star is None:
+            return nrm, np.full(len(X), np.nan)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            cos = np.where(nrm == 0.0, np.nan, _rowdot(X2, X_star.reshape(1, -1)) / (nrm * sn))
+        return nrm, cos
 
     def stage1(self, e0, B):
         """Stage-1 row at ``W_ov = B E^T``: ``L_0``, norm, cosine, margins ``(e_In(x) - e_v)^T W_ov x``.
@@ -121,21 +133,25 @@ class Metrics:
         dict of str -> float
             Every key of ``STAGE1_KEYS`` (margins and spread nan when ``abs(V) = 1``).
         """
-        norm, cos = self._norm_cos(B, self.perp_ov, self.B_star, self.sn_ov)
-        row = {"loss0": e0.loss0, "log_loss0": e0.log_loss0, "norm": norm, "cos": cos,
-               "accuracy0": e0.accuracy,
-               "log_grad_norm": e0.log_grad_norm if e0.grad_dir is not None else np.nan}
+        return {k: float(v[0]) for k, v in self.stage1_rows([e0], [B]).items()}
+
+    def stage1_rows(self, e0s, Bs):
+        """:meth:`stage1` of K iterates at once (the same numbers): dict of str -> (K,) arrays."""
+        norm, cos = self._norm_cos(np.stack(Bs), self.perp_ov, self.B_star, self.sn_ov)
+        rows = {"loss0": [e.loss0 for e in e0s], "log_loss0": [e.log_loss0 for e in e0s], "norm": norm,
+                "cos": cos, "accuracy0": [e.accuracy for e in e0s],
+                "log_grad_norm": [e.log_grad_norm if e.grad_dir is not None else np.nan for e in e0s]}
         if self.eng.n_tokens > 1:
             # margins are minus the wrong-minus-correct logits: their min is -max(gap), etc.
-            hi, lo = e0.gap_max, e0.gap_min
-            if hi is None:
-                Mp = e0.margins[self.eng.perm[1:], self.cols]
-                hi, lo = -Mp.min(axis=0), -Mp.max(axis=0)
-            row.update(margin_min=-float(hi.max()), margin_max=-float(lo.min()),
-                       wrong_spread=float((hi - lo).max()))
+            hi = np.stack([e.gap_max if e.gap_max is not None else -self._wrong(e).min(axis=0) for e in e0s])
+            lo = np.stack([e.gap_min if e.gap_min is not None else -self._wrong(e).max(axis=0) for e in e0s])
+            rows.update(margin_min=-hi.max(axis=1), margin_max=-lo.min(axis=1), wrong_spread=(hi - lo).max(axis=1))
         else:
-            row.update(margin_min=np.nan, margin_max=np.nan, wrong_spread=np.nan)
-        return row
+            rows.update(margin_min=np.nan, margin_max=np.nan, wrong_spread=np.nan)
+        return {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (len(e0s),)) for k, v in rows.items()}
+
+    def _wrong(self, e0):
+        return e0.margins[self.eng.perm[1:], self.cols]
 
     def stage2(self, e, A, gA=None):
         """Stage-2 row at ``W_kq = E A E^T``: ``L`` (Eq. 1), attention (Lemma 5), inner products (Lemmas 6-7).
@@ -157,51 +173,73 @@ class Metrics:
             ``opt_drop_max``; each call is compared with the previous one for
             ``phi_plus_decrease_max``, so rows must be computed in order of ``t``.
         """
-        nan = np.nan
+        return {k: float(v[0]) for k, v in self.stage2_rows([e], [A], [gA]).items()}
+
+    def stage2_rows(self, es, As, gAs):
+        """:meth:`stage2` of K consecutive iterates at once (the same numbers): dict of str -> (K,) arrays.
+
+        ``As`` must hold K distinct arrays (copies of an iterate updated in place).
+        """
+        K, nan = len(es), np.full(len(es), np.nan)
+        A = np.stack(As)
         norm, cos = self._norm_cos(A, self.perp_kq, self.A_star, self.sn_kq)
-        att = e.group_att
+        att = np.stack([e.group_att for e in es])
         if self.att0 is None:
-            self.att0 = att.copy()
-        pp = e.phi_plus
-        row = {"loss": e.loss, "log_loss": e.log_loss, "norm": norm, "cos": cos,
-               "phi_plus_min": float(pp.min()), "accuracy": e.accuracy,
-               "log_grad_norm": e.log_grad_norm if gA is not None else nan,
-               "phi_plus_decrease_max": nan if self.phi_plus_prev is None
-               else float((self.phi_plus_prev - pp).max())}
-        self.phi_plus_prev = pp
+            self.att0 = att[0].copy()
+        pp = np.stack([e.phi_plus for e in es])
+        prev = np.concatenate([[self.phi_plus_prev] if self.phi_plus_prev is not None else [pp[0]], pp[:-1]])
+        dec = (prev - pp).max(axis=1)
+        if self.phi_plus_prev is None:
+            dec[0] = np.nan
+        self.phi_plus_prev = pp[-1]
+        rows = {"loss": [e.loss for e in es], "log_loss": [e.log_loss for e in es], "norm": norm, "cos": cos,
+                "phi_plus_min": pp.min(axis=1), "accuracy": [e.accuracy for e in es],
+                "log_grad_norm": [e.log_grad_norm if g is not None else np.nan for e, g in zip(es, gAs)],
+                "phi_plus_decrease_max": dec}
         if self.n_opt:
-            a_opt = att[self.opt]
-            row["opt_att_min"] = float(a_opt.min())
-            row["opt_drop_max"] = float((self.att0[self.opt] - a_opt).max())
+            a_opt = att[:, self.opt]
+            rows["opt_att_min"] = a_opt.min(axis=1)
+            rows["opt_drop_max"] = (self.att0[self.opt] - a_opt).max(axis=1)
         else:
-            row["opt_att_min"] = row["opt_drop_max"] = nan
-        row["nonopt_max"] = float(att[self.nonopt].max()) if self.n_nonopt else nan
-        if self.any_both:
-            row["opt_minus_nonopt_min"] = float((att[self.both_opt] - att[self.both_nonopt]).min())
-        else:
-            row["opt_minus_nonopt_min"] = nan
-        if gA is None:
-            row.update(ugrad_star=nan, ugrad_Wstar=nan, ugrad_W=nan)
-        else:
-            if isinstance(gA, tuple):
-                idx, g = gA
-                dot = lambda X: float(np.einsum("i,i->", g, X.reshape(-1)[idx]))   # noqa: E731
-            else:
-                dot = lambda X: float(_dot(gA, X))                         # noqa: E731
-            row["ugrad_W"] = dot(A)
-            if self.A_star is None:
-                row.update(ugrad_star=nan, ugrad_Wstar=nan)
-            else:
-                row["ugrad_Wstar"] = dot(self.A_star)
-                row["ugrad_star"] = row["ugrad_Wstar"] / self.sn_kq
+            rows["opt_att_min"] = rows["opt_drop_max"] = nan
+        rows["nonopt_max"] = att[:, self.nonopt].max(axis=1) if self.n_nonopt else nan
+        rows["opt_minus_nonopt_min"] = ((att[:, self.both_opt] - att[:, self.both_nonopt]).min(axis=1)
+                                        if self.any_both else nan)
+        rows.update(self._ugrad(A, gAs))
         if self.any_OM or self.any_MN:
-            vals = A.ravel()[self.gap_idx]
+            vals = A.reshape(K, -1)[:, self.gap_idx]
             vals *= self.gap_sign
-            m = np.full(4 * self.eng.n_tokens, np.inf)
-            m[self.gap_slots] = np.minimum.reduceat(vals, self.gap_starts)
-            m = m.reshape(4, -1)                                                 # (4, |V|)
-            row["gap_opt_noncomp"] = float((m[0] + m[2])[self.q_OM].min()) if self.any_OM else nan
-            row["gap_noncomp_nonopt"] = float((m[1] + m[3])[self.q_MN].min()) if self.any_MN else nan
+            m = np.full((K, 4 * self.eng.n_tokens), np.inf)
+            m[:, self.gap_slots] = np.minimum.reduceat(vals, self.gap_starts, axis=1)
+            m = m.reshape(K, 4, -1)                                             # (K, 4, |V|)
+            rows["gap_opt_noncomp"] = (m[:, 0] + m[:, 2])[:, self.q_OM].min(axis=1) if self.any_OM else nan
+            rows["gap_noncomp_nonopt"] = (m[:, 1] + m[:, 3])[:, self.q_MN].min(axis=1) if self.any_MN else nan
         else:
-            row["gap_opt_noncomp"] = row["gap_noncomp_nonopt"] = nan
-        return row
+            rows["gap_opt_noncomp"] = rows["gap_noncomp_nonopt"] = nan
+        return {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
+
+    def _ugrad(self, A, gAs):
+        """``ugrad_W``, ``ugrad_Wstar``, ``ugrad_star``: inner products of the unit directions (Lemmas 6-7)."""
+        K = len(gAs)
+        W, Ws = np.full(K, np.nan), np.full(K, np.nan)
+        A2 = A.reshape(K, -1)
+        S2 = self.A_star.reshape(-1) if self.A_star is not None else None
+        on = [k for k, g in enumerate(gAs) if g is not None]
+        if on and all(isinstance(gAs[k], tuple) and gAs[k][0] is gAs[on[0]][0] for k in on):
+            idx = gAs[on[0]][0]                              # the fast paths' pairs: one index array
+            G = np.stack([gAs[k][1] for k in on])
+            W[on] = _rowdot(G, A2[on][:, idx])
+            if S2 is not None:
+                Ws[on] = _rowdot(G, S2[idx][None, :])
+        else:
+            for k in on:
+                g = gAs[k]
+                if isinstance(g, tuple):
+                    W[k] = _rowdot(g[1][None, :], A2[k][g[0]][None, :])[0]
+                    if S2 is not None:
+                        Ws[k] = _rowdot(g[1][None, :], S2[g[0]][None, :])[0]
+                else:
+                    W[k] = _rowdot(g.reshape(1, -1), A2[k][None, :])[0]
+                    if S2 is not None:
+                        Ws[k] = _rowdot(g.reshape(1, -1), S2[None, :])[0]
+        return {"ugrad_W": W, "ugrad_Wstar": Ws, "ugrad_star": Ws / self.sn_kq}
