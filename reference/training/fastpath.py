@@ -9,10 +9,11 @@ sections 3-4), arranged for speed (docs/performance.md):
   mat-vec);
 * logits: :func:`structured_logits` (Lemma 3 structure of ``W_ov``: O(groups))
   or :func:`reference.training.general.general_logits`;
-* gradient (Eq. 6): product form ``pi_n (1 - p_y) w_g (c_g - cbar_n)`` scaled by
-  the largest ``pi_n (1 - p_y)``, each sentence taken relative to a reference
-  group (the one holding more than half of the attention, if any, so that
-  nothing cancels when attention saturates), summed per pair by a mat-vec.
+* gradient (Eq. 6): product form ``pi_n (1 - p_y) w_g (g_hat_g - gbar_n)`` scaled
+  by the largest ``pi_n (1 - p_y)``; the term of a group holding more than half
+  of its sentence's attention is minus the sum of the others (it would cancel
+  when the attention saturates); the terms summed per (token, query) pair by a
+  mat-vec, giving the direction on the pairs (``Stage2Eval.grad_pairs``).
 
 Every step checks the conditions under which these plain exponentials are exact
 (:data:`SCORE_SPAN`, :data:`TERM_FLOOR`); where one fails, :func:`fast_stage2`
@@ -25,6 +26,7 @@ import numpy as np
 
 from ..numerics import _norm, _softplus_both, log_softplus
 from .evaluation import Stage2Eval
+from .general import general_logits
 
 __all__ = ["fast_stage2", "SCORE_SPAN", "TERM_FLOOR", "LOGIT_BOUND"]
 
@@ -32,7 +34,8 @@ __all__ = ["fast_stage2", "SCORE_SPAN", "TERM_FLOOR", "LOGIT_BOUND"]
 #: float64 (above ~e^-708) with full relative precision, and so are ``Z_n`` and every weight
 #: (``e_p / Z_n >= e^-700 / L_max``; sentences longer than ~150 lower the spread by ``log L_max``).
 SCORE_SPAN = 700.0
-#: Smallest allowed log of the largest gradient weight ``pi_n (1 - p_y) w_g``: terms lost to
+#: Smallest allowed log of the largest weight ``P_n w_g`` of a gradient term, ``P_n = pi_n (1 - p_y)``
+#: relative to its largest value (divided by ``S_n`` on the structured path): terms lost to
 #: underflow (below e^-708) are then below e^-108 relative to it, far under float64 resolution.
 TERM_FLOOR = -600.0
 #: Largest logit magnitude of the fast paths: ``exp`` of logits in [-600, 600] neither overflows
@@ -121,7 +124,7 @@ def _grad_A(lay, w, h, s, S=None):
     if big.size:
         coef[big] = 0.0
         coef[big] = -lay.sent_sum(coef)[lay.g_sent[big]]
-    # the largest weight of a term that is not minus the others: in sentence k (P = 1) first
+    # the largest weight of a term that is not minus the others, looked for in sentence k first
     g0, g1 = lay.g_indptr[k], lay.g_indptr[k + 1]
     top = float(np.max(wp[g0:g1], where=w[g0:g1] <= 0.5, initial=0.0))
     if top < _TOP_OK:
@@ -159,7 +162,6 @@ def fast_stage2(eng, frozen, A, want_grad):
         u, h, S, pp = structured_logits(lay, a, w)
         log_scale, pred, acc, path = math.log(a), None, None, "structured"
     else:
-        from .general import general_logits
         u, h, pp, acc, pred = general_logits(eng, frozen, lay, w)
         S, log_scale, path = None, 0.0, "general"
     lazy = {"group_log_w": lambda: np.log(w)}
