@@ -34,6 +34,7 @@ Variants (``variant=``), each **not** the paper's algorithm:
 
 import math
 import numbers
+from dataclasses import replace
 
 import numpy as np
 
@@ -250,8 +251,9 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
             dic[k][t] = v
 
     # the metrics of K iterates are computed together (the same numbers as row by row, see
-    # Metrics.stage2_rows), K bounded so that the stacked attention and W_kq stay below ~16 MB
-    K = int(max(1, min(_BATCH, 2**21 // (len(eng.g_sent) + V * V + ds.N))))
+    # Metrics.stage2_rows): it saves the per-call overhead on small data; on large data, where a
+    # row costs far more than the overhead, K drops to 1 (the stacked arrays stay below ~2 MB)
+    K = int(max(1, min(_BATCH, 2**18 // (len(eng.g_sent) + V * V + ds.N))))
     batch = []
 
     def flush(dic, rows_of):
@@ -294,7 +296,8 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
         for t in range(n1 + 1):
             last = t == n1
             e0 = eng.stage1(B, grad=not last)
-            batch.append((t, e0, B))                # B is a new array at every step
+            # kept for the metrics without its abs(V) x abs(V) arrays; B is a new array at every step
+            batch.append((t, replace(e0, margins=None, grad_dir=None if e0.grad_dir is None else True), B))
             if len(batch) == K or last:
                 flush(s1, met.stage1_rows)
             if track_L:
