@@ -11,6 +11,7 @@ One subpackage per part of the paper, each importing only those above it:
 """
 
 from . import theory
+from .commands._about import version as _version
 
 # The function ``audit`` is not re-exported (it would hide the subpackage): ``from reference.audit import audit``.
 from .audit import AuditRow, AuditTable, ERRATA
@@ -130,3 +131,6 @@ __all__ = [
     "proposition2_closed_form", "theorem1", "theorem2", "theorem2_conditions", "theorem2_direction_form",
     "ERRATA", "AuditRow", "AuditTable", "golden_cases", "library_impl", "load_cases", "write_cases",
     "run_sweep"]
+
+#: The package's version (setup.cfg); ``python -m reference --version`` prints it.
+__version__ = _version()

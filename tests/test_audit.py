@@ -152,8 +152,10 @@ def test_every_erratum_is_documented():
 
 # ---------------------------------------------------------------- the verify command
 
-def test_verify_command_writes_its_files_and_passes(tmp_path, capsys):
+def test_verify_command_writes_its_files_and_passes(tmp_path, capsys, monkeypatch, verify_result):
     from reference.commands.cli import main
+    from reference.experiments import verify
+    monkeypatch.setattr(verify, "run", lambda seed=0, progress=None: verify_result)
     status = main(["verify", "--out", str(tmp_path), "--seed", "0"])
     out = capsys.readouterr().out
     assert status == 0, out
@@ -177,28 +179,38 @@ def test_verify_command_writes_its_files_and_passes(tmp_path, capsys):
         fixed = [r for r in rep["rows"] if r["corrects"] in names]
         assert fixed and all(r["decides"] and r["holds"] is not False for r in fixed), key
         assert any(r["holds"] is True for r in fixed), key          # checked somewhere, not only n/a
+    # the proof chains of the same runs: summarised, none failing, Lemma 2 and Proposition 3 checked
+    assert rep["proofs"]["failures"] == []
+    chains = {c["statement"]: c for c in rep["proofs"]["chains"]}
+    assert {"Eq. (5)", "Lemma 1", "Lemma 2", "Proposition 3"} <= set(chains)
+    assert chains["Proposition 3"]["headline"]["key"] == "P32" and "Proof chains" in out
+    assert all(r["holds"] for r in rep["rows"] if r["statement"] in ("Lemma 2", "Proposition 3"))
 
 
-def test_verify_exit_status_is_one_on_a_violation(tmp_path, monkeypatch, capsys):
+def test_verify_exit_status_is_one_on_a_violation(tmp_path, monkeypatch, capsys, verify_result):
     from reference.commands.cli import main
     from reference.experiments import verify
-    real = verify.run
-
-    def doctored(seed=0, progress=None):
-        res = real(seed=seed, progress=progress)
-        r = res["table"].row("Lemma 1: ||W_ov^(t)|| upper", run="Example 1")
-        r.holds = False
-        return res
-    monkeypatch.setattr(verify, "run", doctored)
+    res = dict(verify_result, table=copy.deepcopy(verify_result["table"]))
+    res["table"].row("Lemma 1: ||W_ov^(t)|| upper", run="Example 1").holds = False
+    monkeypatch.setattr(verify, "run", lambda seed=0, progress=None: res)
     assert main(["verify", "--out", str(tmp_path), "--json"]) == 1
     rep = json.loads(capsys.readouterr().out)
     assert rep["violations"] == ["Example 1: Lemma 1: ||W_ov^(t)|| upper"]
+    # a failing proof step alone makes the status 1 too
+    proofs_bad = copy.deepcopy(verify_result["proofs"])
+    step_row = next(r for r in proofs_bad if r.key == "P12" and r.run == "Example 1")
+    step_row.holds, step_row.verdict = False, "fails"
+    res = dict(verify_result, proofs=proofs_bad, chains=proofs_bad.chains())
+    monkeypatch.setattr(verify, "run", lambda seed=0, progress=None: res)
+    assert main(["verify", "--out", str(tmp_path), "--json"]) == 1
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["violations"] == [] and rep["proofs"]["failures"] == ["Example 1: P12"]
 
 
 def test_verify_rejects_a_bad_seed(tmp_path, capsys):
     from reference.commands.cli import main
     assert main(["verify", "--out", str(tmp_path), "--seed", "-1"]) == 2
-    assert capsys.readouterr().err.startswith("error: seed")
+    assert capsys.readouterr().err.startswith("error: --seed must be an integer >= 0")
 
 
 def test_worst_iterate_skips_trivial_zero_le_zero_points():

@@ -114,12 +114,15 @@ def _options_with(dests):
 
 
 #: Options that read a file (the corpus of ``inspect`` is positional: test_missing_corpus_file).
-READS_FILE = {"check"}
+READS_FILE = {"check", "corpus", "samples"}
 #: Options that are step sizes of Algorithm 1.
 STEP_SIZES = {"eta0", "eta"}
 #: Small settings so that a command that wrongly accepted its bad argument would still end quickly.
 QUICK = {"example": ["--T", "2", "--T1", "2"], "sweep": ["--sizes", "3", "--seeds", "1", "--T", "2", "--T1", "2",
-                                                         "--jobs", "1"]}
+                                                         "--jobs", "1"],
+         "train": ["--out", "unused-out", "--corpus", "absent.txt", "--T", "2", "--T1", "2"]}
+#: Options a command requires besides the one under test.
+REQUIRED = {"train": ["--out", "unused-out"]}
 
 
 def test_the_bad_argument_tables_cover_the_commands():
@@ -135,7 +138,7 @@ def test_the_bad_argument_tables_cover_the_commands():
 
 @pytest.mark.parametrize("command, option", _options_with(READS_FILE))
 def test_missing_file_for_every_option_that_reads_one(capsys, tmp_path, command, option):
-    msg = _one_clear_line(capsys, [command, option, str(tmp_path / "absent.json")])
+    msg = _one_clear_line(capsys, [command, option, str(tmp_path / "absent.json")] + REQUIRED.get(command, []))
     assert "absent.json" in msg and "no such" in msg
 
 
@@ -175,11 +178,85 @@ def test_golden_malformed_case_file(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["sweep", "--seeds", "many"], ["sweep", "--seeds", "invalid int value: 'many'"]),
-    (["sweep", "--eta0", "abc"], ["--eta0", "'abc'"]),
     (["golden", "--seed", "x", "--out", "c.json"], ["golden", "--seed", "'x'"]),
     (["inspect", "--no-such-option"], ["inspect", "--no-such-option"]),
 ])
 def test_bad_option_value_is_one_line(capsys, argv, words):
     msg = _usage_error(capsys, argv)
     assert all(w in msg for w in words), msg
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["sweep", "--seeds", "many"], "error: --seeds must be an integer >= 1, got 'many'"),
+    (["sweep", "--eta0", "abc"], "error: --eta0 must be a finite number > 0, got 'abc'"),
+    (["sweep", "--sizes", "3", "1"], "error: --sizes must be an integer >= 2, got '1'"),
+    (["sweep", "--jobs", "0"], "error: --jobs must be an integer >= 1, got '0'"),
+    (["generalize", "--seeds", "0"], "error: --seeds must be an integer >= 1, got '0'"),
+    (["generalize", "--L-max", "1"], "error: --L-max must be an integer >= 2, got '1'"),
+    (["verify", "--seed", "-3"], "error: --seed must be an integer >= 0, got '-3'"),
+])
+def test_errors_name_the_option_as_typed_not_a_python_parameter(capsys, argv, line):
+    assert main(argv) == 2
+    assert capsys.readouterr().err == line + "\n"
+
+
+#: Commands that train, with the arguments that make them otherwise valid.
+TRAINING = {"example": [], "figure2": ["--out", "o"], "ablation": ["--out", "o"], "generalize": ["--out", "o"],
+            "sweep": []}
+
+
+@pytest.mark.parametrize("command", sorted(TRAINING))
+def test_one_rule_for_T_and_T1_in_every_command_and_its_help(command, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    helptext = " ".join(capsys.readouterr().out.split())
+    assert "stage-1 iterations, integer >= 1" in helptext and "stage-2 iterations, integer >= 1" in helptext
+    for flag in ("--T", "--T1"):
+        assert main([command, *TRAINING[command], flag, "0"]) == 2
+        assert capsys.readouterr().err == f"error: {flag} must be an integer >= 1, got '0'\n"
+
+
+@pytest.mark.parametrize("command", ["figure2", "ablation", "generalize", "verify", "example", "sweep"])
+def test_out_is_checked_before_any_computation(command, capsys, monkeypatch):
+    import importlib
+    for name, fn in (("figure2", "run"), ("ablation", "run"), ("generalize", "run"), ("verify", "run"),
+                     ("example", "run"), ("sweep", "run_sweep")):
+        mod = importlib.import_module(f"reference.experiments.{name}")
+        monkeypatch.setattr(mod, fn, lambda *a, **k: pytest.fail("computed before checking --out"))
+    assert main([command, "--out", "/proc/x"]) == 2
+    assert capsys.readouterr().err == ("error: --out /proc/x: cannot create this folder "
+                                       "(no such file or directory)\n")
+
+
+def test_too_large_a_vocabulary_is_one_line_with_an_estimate(capsys, tmp_path):
+    assert main(["ablation", "--n-tokens", "100000", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "abs(V) = 100000" in err and "GiB of memory" in err and "hours" in err
+
+
+def test_a_nan_result_never_exits_0(capsys, tmp_path):
+    status = main(["generalize", "--n-tokens", "2", "--seeds", "1", "--T", "10", "--T1", "10", "--out",
+                   str(tmp_path)])
+    out = capsys.readouterr().out
+    assert status == 1 and "not measured (nan): accuracy on non-comparable sentences (0 such sentences)" in out
+
+
+def test_huge_iteration_counts_and_steps_are_one_line(capsys):
+    assert main(["example", "--T", "99999999999999999999"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "would need about" in err
+    assert main(["example", "--eta", "1e308"]) == 2
+    assert capsys.readouterr().err.startswith("error: eta = 1e+308 over 900 steps")
+
+
+def test_inspect_reads_standard_input_and_devices(capsys, monkeypatch):
+    import io
+    monkeypatch.setattr("sys.stdin", io.StringIO("S V O P\nV O P\n"))
+    assert main(["inspect", "-"]) in (0, 1)
+    assert capsys.readouterr().out.startswith("corpus: standard input\nD_0: N = 5 distinct sentences")
+    assert main(["inspect", "/dev/null"]) == 2
+    assert capsys.readouterr().err == ("error: /dev/null: the corpus has no sentence (every line is blank or "
+                                       "a comment)\n")
+    assert main(["inspect", "no-such-file"]) == 2
+    assert capsys.readouterr().err == "error: no-such-file: no such corpus file\n"

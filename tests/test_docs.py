@@ -1,7 +1,7 @@
 """Every code block and command the documentation shows runs as written.
 
 - The ```python blocks of README.md, docs/tutorial.md, docs/conformance.md,
-  docs/experiments.md and docs/performance.md run
+  docs/experiments.md, docs/proofs.md and docs/performance.md run
   in order, one namespace per file, in a scratch directory. A block that imports
   torch runs on its own and is skipped, with the reason, when PyTorch is missing.
 - Every command ``python -m reference ...`` shown in README.md and docs/*.md (in
@@ -33,11 +33,12 @@ DOCS = os.path.join(ROOT, "docs")
 README = os.path.join(ROOT, "README.md")
 #: Documents whose Python blocks are executed.
 PYTHON_DOCS = [README] + [os.path.join(DOCS, f) for f in ("tutorial.md", "conformance.md", "experiments.md",
-                                                         "performance.md")]
+                                                          "proofs.md", "performance.md")]
 #: Small options appended to a long command (only those the command accepts) in the fast tests.
 FAST = {
     "figure2": ["--T", "30", "--T1", "30"],
     "example": ["--T", "60", "--T1", "60"],
+    "train": ["--T", "30", "--T1", "30"],
     "ablation": ["--seeds", "1", "--n-tokens", "5", "--T", "30", "--T1", "30"],
     "generalize": ["--seeds", "1", "--n-tokens", "5", "--T", "30", "--T1", "30"],
     "sweep": ["--sizes", "3", "4", "--seeds", "1", "--T", "20", "--T1", "20", "--jobs", "1"],
@@ -270,11 +271,16 @@ def test_ci_runs_readme_test_line(tmp_path):
     assert script.count(run_line) == 1 and script.rstrip().endswith(run_line), \
         ".ci/run must end by evaluating the README line it selected"
     os.makedirs(tmp_path / ".ci")
+    extras = 'eval "$extras"'                                   # the optional extras CI installs first
+    assert script.count(extras) <= 1
+    script = script.replace(extras, 'printf "EXTRAS:%s\\n" "$extras"')
     (tmp_path / ".ci" / "run").write_text(script.replace(run_line, 'printf "RUN:%s\\n" "${line#    }"'))
     shutil.copy(README, tmp_path / "README.md")
     out = subprocess.run(["bash", str(tmp_path / ".ci" / "run")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     ran = [ln[4:] for ln in out.stdout.splitlines() if ln.startswith("RUN:")]
+    extras = [ln[7:] for ln in out.stdout.splitlines() if ln.startswith("EXTRAS:")]
+    assert all(e.endswith('pip install -e ".[dask,certified]" && deactivate') for e in extras), extras
     tests = [ln for ln in _setup_lines() if ln.endswith("&& python -m pytest")]
     assert ran == tests, f".ci/run would run {ran}, README.md's test line is {tests}"
 
@@ -286,7 +292,7 @@ def _run_commands(path, exact, capsys):
         where = f"{_id(path)}:{line}: {cmd}"
         if _placeholder(argv):
             continue                                   # see test_placeholder_commands_exist
-        assert argv and argv[0] in COMMANDS or argv[:1] == ["--help"], f"unknown command at {where}"
+        assert argv and argv[0] in COMMANDS or argv[:1] in (["--help"], ["--version"]), f"unknown command at {where}"
         run = argv if exact else _fast(argv)
         try:
             status = main(run)
@@ -298,22 +304,27 @@ def _run_commands(path, exact, capsys):
     return ran
 
 
-#: ``verify`` has no small options and is shown in several documents: its audit (a deterministic
-#: function of the seed) is computed once per test session; the command still prints and writes.
+#: ``verify`` and ``proofs`` have no small options and are shown in several documents: their audits
+#: (deterministic functions of the seed) are computed once per test session; the commands still print
+#: and write.
 _VERIFY_RUNS = {}
 
 
 @pytest.fixture
-def verify_once(monkeypatch):
-    from reference.experiments import verify
-    real = verify.run
+def verify_once(monkeypatch, verify_result, proofs_result):
+    from reference.experiments import proofs, verify
+    shared = {verify.__name__: verify_result, proofs.__name__: proofs_result}      # tests/conftest.py
+    for mod in (verify, proofs):
+        real = mod.run
 
-    def run(*args, **kwargs):
-        key = (args, tuple(sorted(kwargs.items())))
-        if key not in _VERIFY_RUNS:
-            _VERIFY_RUNS[key] = real(*args, **kwargs)
-        return _VERIFY_RUNS[key]
-    monkeypatch.setattr(verify, "run", run)
+        def run(*args, _real=real, _name=mod.__name__, **kwargs):
+            key = (_name, args, tuple(sorted(kwargs.items())))
+            if key not in _VERIFY_RUNS:
+                seed = kwargs.get("seed", args[0] if args else 0)
+                _VERIFY_RUNS[key] = (shared[_name] if seed == 0 and len(args) <= 1 and set(kwargs) <= {"seed"}
+                                     else _real(*args, **kwargs))
+            return _VERIFY_RUNS[key]
+        monkeypatch.setattr(mod, "run", run)
 
 
 @pytest.mark.parametrize("path", _docs_with_commands(), ids=_id)

@@ -99,7 +99,7 @@ def test_generalize_command(tmp_path, capsys):
     for fam, tot in rep["totals"].items():                 # totals are the per-dataset counts summed
         assert tot["n"] == sum(r[f"{fam}: n"] for r in rep["per_seed"])
     assert main(["generalize", "--out", str(tmp_path), "--seeds", "0"]) == 2
-    assert capsys.readouterr().err.startswith("error: seeds")
+    assert capsys.readouterr().err.startswith("error: --seeds")
 
 
 def test_generalize_small_vocabularies_and_progress(capsys):

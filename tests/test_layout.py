@@ -17,8 +17,8 @@ PACKAGE = ROOT / "reference"
 #: The allowed order, lowest first: a module of layer k imports only from layers <= k.
 #: ``errors`` and ``numerics`` are the foundation; ``reference/__init__`` (the public API)
 #: and ``__main__`` sit above everything.
-ORDER = ("errors", "numerics", "data", "structure", "model", "maxmargin", "training", "theory", "audit",
-         "conformance", "experiments", "commands")
+ORDER = ("errors", "numerics", "data", "structure", "model", "maxmargin", "training", "certified", "theory",
+         "audit", "conformance", "experiments", "commands")
 TOP = ("reference", "reference.__main__")
 
 

@@ -70,9 +70,11 @@ def runs(draw, big_steps=False):
 
 
 def _le(a, b, rtol=NORM_RTOL, atol=ABS_TOL):
-    """``a <= b`` up to rounding, elementwise over finite entries."""
-    ok = np.isfinite(a) & np.isfinite(b)
-    return np.all(a[ok] <= b[ok] + atol + rtol * np.maximum(np.abs(a[ok]), np.abs(b[ok])))
+    """``a <= b`` up to rounding, elementwise. A NaN or infinity on either side is a failure, never
+    skipped: a caller that expects undefined entries selects the defined ones itself, and says why."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    assert np.all(np.isfinite(a)) and np.all(np.isfinite(b)), f"non-finite entries: {a}, {b}"
+    return np.all(a <= b + atol + rtol * np.maximum(np.abs(a), np.abs(b)))
 
 
 # ---------------------------------------------------------------- stage 1
@@ -114,7 +116,9 @@ def _stage2_checks(ds, tr):
     assert np.all(s2["opt_att_min"] >= 1 / L - att_tol)
     assert np.all(s2["opt_drop_max"] <= att_tol)
     assert np.all(s2["phi_plus_decrease_max"][1:] <= att_tol[1:])
+    # nan exactly when no sentence has both an optimal and a non-optimal position (then at every t)
     ok = np.isfinite(s2["opt_minus_nonopt_min"])
+    assert ok.all() or not ok.any()
     assert np.all(s2["opt_minus_nonopt_min"][ok] >= -att_tol[ok])
     # Lemma 6: norm bounds and the gradient's correlation with W*_kq
     assert _le(s2["norm"], t * eta)

@@ -144,4 +144,4 @@ def test_command(tmp_path, capsys):
     assert (tmp_path / "sweep.csv").exists()
     assert main(["sweep", "--sizes", "3", "--seeds", "1", "--T", "5", "--T1", "5", "--jobs", "1",
                  "--eta", "-1"]) == 2
-    assert capsys.readouterr().err.strip().startswith("error: eta must be")
+    assert capsys.readouterr().err.strip().startswith("error: --eta must be")

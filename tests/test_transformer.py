@@ -183,7 +183,7 @@ def test_check_weights_casts_integers_and_copies():
     (np.zeros((3, 5)), np.full((5, 5), np.nan), r"W_kq\[0, 0\] = nan"),
     (np.zeros((3, 5)), np.diag([1, 1, 1, 1, np.inf]), r"W_kq\[4, 4\] = inf"),
     (np.array([[0, 0, 0, 0, 0], [0, -np.inf, 0, 0, 0], [0] * 5]), np.zeros((5, 5)), r"W_ov\[1, 1\]"),
-    (None, None, "no weights"),
+    (None, None, r"W_ov is missing \(None\)"), (np.zeros((3, 5)), None, r"W_kq is missing \(None\)"),
 ])
 def test_check_weights_rejects(W_ov, W_kq, match):
     vocab = Vocabulary.random_orthonormal(["a", "b", "c"], 5, rng=np.random.default_rng(1))

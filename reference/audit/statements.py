@@ -11,11 +11,11 @@ its corrected statement (its own row) decides instead.
 
 import numpy as np
 
-from .. import theory
-from .setting import setting_of
-from .table import AuditRow, AuditTable
+from ..theory.proofs import Measurements, QUANTITIES, REGISTRY, Unavailable
+from ..theory.proofs.measure_run import SUMMARY_MEASURES
+from .table import AuditRow, AuditTable, scalar_row
 
-__all__ = ["RTOL", "ATOL", "ROUND_ULPS", "MEASURES", "ERRATA", "evaluate", "bounds_for", "audit"]
+__all__ = ["RTOL", "ATOL", "ROUND_ULPS", "MEASURES", "ERRATA", "evaluate", "bounds_for", "scalar_rows", "audit"]
 
 #: Relative tolerance of every comparison: a normalised step has length eta exactly up to
 #: ~1e-16 relative, and up to 1e5 steps accumulate ~1e-11; 1e-9 leaves a factor 100.
@@ -42,35 +42,9 @@ ERRATA = {
 }
 
 
-def _s1(key):
-    return lambda tr: tr.stage1[key]
-
-
-def _s2(key):
-    return lambda tr: tr.stage2[key]
-
-
-#: measure name -> (stage, function of the trajectory, scale function or None). The scale is
-#: the size of the weights the measure is computed from; it enters the tolerance as
-#: ``ROUND_ULPS * eps * scale`` (rounding of logits or scores of that size).
-MEASURES = {
-    "norm_ov": (1, _s1("norm"), None),
-    "dir_err_ov": (1, lambda tr: 1.0 - tr.stage1["cos"], None),
-    "wrong_spread": (1, _s1("wrong_spread"), _s1("norm")),
-    "margin_min": (1, _s1("margin_min"), None),
-    "margin_max": (1, _s1("margin_max"), None),
-    "margin_spread": (1, lambda tr: tr.stage1["margin_max"] - tr.stage1["margin_min"], _s1("norm")),
-    "norm_kq": (2, _s2("norm"), None),
-    "dir_err_kq": (2, lambda tr: 1.0 - tr.stage2["cos"], None),
-    "opt_att_min": (2, _s2("opt_att_min"), _s2("norm")),
-    "opt_drop_max": (2, _s2("opt_drop_max"), _s2("norm")),
-    "phi_plus_decrease_max": (2, _s2("phi_plus_decrease_max"), _s2("norm")),
-    "opt_minus_nonopt_min": (2, _s2("opt_minus_nonopt_min"), _s2("norm")),
-    "ugrad_star": (2, _s2("ugrad_star"), None),
-    "ugrad_W": (2, _s2("ugrad_W"), None),
-    "phi_plus_min": (2, _s2("phi_plus_min"), _s2("norm")),
-    "log_loss": (2, _s2("log_loss"), None),
-}
+#: measure name -> (stage, function of the trajectory, scale function or None): the trajectory
+#: metrics the statements are checked on (declared once, in reference.theory.proofs.measure_run).
+MEASURES = SUMMARY_MEASURES
 
 
 def _slacks(sense, m, b):
@@ -147,74 +121,94 @@ def evaluate(bound, measured, t, *, run="", scale=None, decides=None, note=""):
                     corrects=bound.corrects, decides=bool(decides), note=note)
 
 
-def bounds_for(traj, s):
-    """Every bound of Sections 4-5 (Lemma 1 to Theorem 2) at every iterate of ``traj``.
+def bounds_for(traj, s, ds=None):
+    """Every per-iterate bound of the registry's statements (Lemma 1 to Theorem 2) on ``traj``.
 
-    The standing conditions of ``s`` enter each statement's conditions; without
-    Assumptions 1-2 no condition holds, and with ``W*_kq = 0`` (no ordered pair)
-    the stage-2 bounds are kept with nan values and conditions that never hold.
+    The statements are the :class:`~reference.theory.proofs.registry.Statement` families of
+    :data:`reference.theory.proofs.REGISTRY` (not the extra ones); the standing conditions of
+    ``s`` enter each statement's conditions; without Assumptions 1-2 no condition holds, and
+    with ``W*_kq = 0`` (no ordered pair) the stage-2 bounds are kept with nan values and
+    conditions that never hold.
 
     Parameters
     ----------
     traj : Trajectory
     s : Setting
         ``setting_of(traj, ds)``.
+    ds : Dataset, optional
+        Needed only by the statements that read the iterates (Lemma 2); without it their
+        measured inputs are nan.
 
     Returns
     -------
     list of (Bound, ndarray of int)
         Each bound with its iterates: stage 1 ``0..T``, stage 2 ``0..T1``.
     """
-    t1 = np.arange(len(traj.stage1["norm"]))
-    t2 = np.arange(len(traj.stage2["norm"]))
-    a12 = s.assumption1 and s.assumption2
-    z_ov = a12 and s.init_norm_ov == 0.0
-    z = a12 and s.zero_init
-    out = [(b, t1) for b in theory.lemma1(t1, eta0=s.eta0, star_norm_ov=s.star_norm_ov, init_norm=s.init_norm_ov)]
-    out += [(b, t1) for b in theory.proposition1(t1, eta0=s.eta0, star_norm_ov=s.star_norm_ov,
-                                             n_tokens=s.n_tokens, zero_init=z_ov)]
-    out += [(b, t1) for b in theory.lemma3(t1, zero_init=z_ov)]
-    out += [(b, t1) for b in theory.corollary1(t1, eta0=s.eta0, star_norm_ov=s.star_norm_ov,
-                                           n_tokens=s.n_tokens, zero_init=z_ov)]
-    # W*_kq = 0 (no ordered pair): the stage-2 statements say nothing; their rows are kept, n/a
-    kq = s.star_norm_kq if s.star_norm_kq > 0 else 1.0
-    kw = dict(zero_init=z, assumption3=s.assumption3)
-    st2 = list(theory.lemma5(t2, L_max=s.L_max, **kw))
-    st2 += theory.lemma6(t2, eta=s.eta, L_max=s.L_max, star_norm_kq=kq, phi_plus_min=traj.stage2["phi_plus_min"],
-                     init_norm=s.init_norm_kq, **kw)
-    st2 += theory.lemma7(t2, eta=s.eta, N=s.N, L_max=s.L_max, star_norm_kq=kq, norm_kq=traj.stage2["norm"],
-                     ugrad_Wstar=traj.stage2["ugrad_Wstar"], **kw)
-    st2 += theory.theorem1(t2, eta=s.eta, N=s.N, L_max=s.L_max, star_norm_kq=kq, **kw)
-    kw2 = dict(T=s.T, eta0=s.eta0, eta=s.eta, n_tokens=s.n_tokens, L_max=s.L_max, star_norm_ov=s.star_norm_ov,
-               star_norm_kq=kq, **kw)
-    st2 += theory.theorem2(t2, N=s.N, **kw2)
-    st2 += theory.theorem2_direction_form(t2, dir_err_kq=1.0 - traj.stage2["cos"], **kw2)
-    if s.star_norm_kq <= 0:
-        st2 = [_never(b, np.full(len(t2), np.nan)) for b in st2]
-    out += [(b, t2) for b in st2]
-    if not a12:
-        out = [(_never(b), t) for b, t in out]
+    q = _measurements(traj, ds, s)
+    out = []
+    for entry in REGISTRY.statements(extra=False):
+        for b in entry.evaluate(q):
+            out.append((b, np.arange(len((traj.stage1 if QUANTITIES[b.field].stage == 1 else traj.stage2)["norm"]))))
     return out
 
 
-def _never(b, value=None):
-    """``b`` with its conditions false at every ``t`` (and ``value`` replaced if given)."""
-    return theory.Bound(b.statement, b.quantity, b.field, b.sense, b.value if value is None else value,
-                    np.zeros(np.shape(b.conditions), dtype=bool), b.printed, b.erratum, b.corrects)
+def _measurements(traj, ds, s=None, run=""):
+    q = Measurements(traj, ds, run=run)
+    if s is not None:
+        q._cache["setting"] = s
+    return q
 
 
-def audit(traj, ds, *, run="", extra=True):
-    """Check every statement on ``traj`` (a run of Algorithm 1 on ``ds``): an :class:`AuditTable`.
+def _row(b, q, run, note):
+    """The AuditRow of one Bound: its measure read from ``q`` (nan with a note when unavailable)."""
+    spec = QUANTITIES[b.field]
+    tr = q.traj
+    n = len((tr.stage1 if spec.stage == 1 else tr.stage2)["norm"])
+    try:
+        measured = np.asarray(q[b.field], dtype=np.float64)
+    except Unavailable as e:
+        measured, note = np.full(n, np.nan), "; ".join(x for x in (note, str(e)) if x)
+    scale = np.asarray(q[spec.scale], dtype=np.float64) if spec.scale else None
+    return evaluate(b, measured, np.arange(n), run=run, scale=scale, note=note)
+
+
+def scalar_rows(entry, q, run=""):
+    """The AuditRows of a statement family checked once (rates, Proposition 2, Theorem 3) on ``q``.
+
+    Parameters
+    ----------
+    entry : Statement
+        A family with ``kind="scalars"`` of :data:`reference.theory.proofs.REGISTRY`.
+    q : Measurements
+    run : str
+
+    Returns
+    -------
+    list of AuditRow
+    """
+    return [scalar_row(run, x.statement, x.quantity, x.sense, x.printed, x.measured, x.bound, x.conditions, t=x.t,
+                       erratum=x.erratum, corrects=x.corrects, decides=x.decides, note=x.note, tol=x.tol)
+            for x in entry.evaluate(q)]
+
+
+def audit(traj, ds, *, run="", extra=True, q=None):
+    """Check every statement of the registry on ``traj`` (a run of Algorithm 1 on ``ds``): an :class:`AuditTable`.
+
+    Iterates the statement families of :data:`reference.theory.proofs.REGISTRY` in the
+    paper's order: the per-iterate bounds first, then (``extra``) the rows checked once.
 
     Parameters
     ----------
     traj : Trajectory
-        A run of :func:`reference.training.algorithm.two_stage_ngd` on ``ds``.
+        A run of :func:`reference.training.algorithm.two_stage_ngd` on ``ds`` (``record="full"``
+        for the statements that read the iterates, Lemma 2; otherwise their rows are n/a, noted).
     ds : Dataset
     run : str
         Label of the run (first column).
     extra : bool
-        Also add the rate rows, Proposition 2 and Theorem 3 (see :mod:`reference.audit.rates`).
+        Also add the rate rows, Proposition 2 and Theorem 3 (see :mod:`reference.theory.proofs.statements_extra`).
+    q : Measurements, optional
+        The run's measurements if already built (shared with the proof audit).
 
     Returns
     -------
@@ -222,17 +216,16 @@ def audit(traj, ds, *, run="", extra=True):
         One row per statement and quantity; a failed assumption is named in every row's note
         (its rows are then n/a, never silently dropped).
     """
-    s = setting_of(traj, ds)
+    q = _measurements(traj, ds, run=run) if q is None else q
+    s = q.setting
     note = "; ".join(s.failed)
     note2 = "; ".join(s.failed + (("W*_kq = 0 (no ordered pair): the stage-2 statements do not apply",)
                                   if s.star_norm_kq <= 0 else ()))
     rows = []
-    for b, t in bounds_for(traj, s):
-        stage, fn, scale_fn = MEASURES[b.field]
-        rows.append(evaluate(b, fn(traj), t, run=run, scale=None if scale_fn is None else scale_fn(traj),
-                             note=note if stage == 1 else note2))
-    table = AuditTable(rows)
+    for entry in REGISTRY.statements(extra=False):
+        for b in entry.evaluate(q):
+            rows.append(_row(b, q, run, note if QUANTITIES[b.field].stage == 1 else note2))
     if extra:
-        from .rates import extra_rows
-        table.extend(extra_rows(traj, ds, s, run=run))
-    return table
+        for entry in REGISTRY.statements(extra=True):
+            rows.extend(scalar_rows(entry, q, run))
+    return AuditTable(rows)

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from ..data.files import atomic_write
+
 __all__ = ["AuditRow", "AuditTable", "scalar_row"]
 
 
@@ -110,7 +112,7 @@ class AuditTable:
         text = json.dumps([{k: clean(v) for k, v in d.items()} for d in self.to_dicts()], indent=1)
         if path is None:
             return text
-        with open(path, "w", encoding="utf-8") as f:
+        with atomic_write(path) as f:                  # whole or not at all
             f.write(text + "\n")
         return path
 
@@ -123,7 +125,7 @@ class AuditTable:
             w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in d.items()})
         if path is None:
             return buf.getvalue()
-        with open(path, "w", encoding="utf-8", newline="") as f:
+        with atomic_write(path, newline="") as f:
             f.write(buf.getvalue())
         return path
 

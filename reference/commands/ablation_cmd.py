@@ -20,17 +20,15 @@ def add_arguments(parser):
     parser.add_argument("--seeds", default=5, metavar="K", help="number of seeds/datasets, integer >= 1 (default 5)")
     parser.add_argument("--n-tokens", default=FIGURE2["n_tokens"], metavar="V",
                         help=f"|V| = d, integer >= 2 (default {FIGURE2['n_tokens']})")
-    parser.add_argument("--T", default=FIGURE2["T"], metavar="T",
-                        help=f"stage-1 iterations, integer >= 1 (default {FIGURE2['T']})")
-    parser.add_argument("--T1", default=FIGURE2["T1"], metavar="T1",
-                        help=f"stage-2 iterations, integer >= 0 (default {FIGURE2['T1']})")
+    opt.add_iterations(parser, FIGURE2["T"], FIGURE2["T1"])
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
 def run(args):
     seed, seeds = opt.integer("--seed", args.seed), opt.integer("--seeds", args.seeds, minimum=1)
     n_tokens = opt.integer("--n-tokens", args.n_tokens, minimum=2)
-    T, T1 = opt.integer("--T", args.T, minimum=1), opt.integer("--T1", args.T1)
+    T, T1 = opt.iterations(args)
+    opt.out_dir(args.out)                            # before the runs: a bad --out costs nothing
     result = ablation.run(seeds=range(seed, seed + seeds), n_tokens=n_tokens, T=T, T1=T1)
     files = ablation.write(result, args.out)
     header, summ = ablation.summary_table(result["rows"], result["config"]["variants"])

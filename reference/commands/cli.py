@@ -11,25 +11,31 @@ import argparse
 import importlib
 import sys
 
+from ..data.files import describe_os_error
 from ..errors import ReferenceValueError
+from ._about import version
 
 #: command name -> module under reference.commands (in the order --help lists them)
 COMMANDS = {
     "figure2": "figure2_cmd",
     "example": "example_cmd",
+    "train": "train_cmd",
     "ablation": "ablation_cmd",
     "golden": "golden_cmd",
     "sweep": "sweep_cmd",
     "inspect": "inspect_cmd",
     "verify": "verify_cmd",
+    "proofs": "proofs_cmd",
     "generalize": "generalize_cmd",
+    "docs": "docs_cmd",
 }
 
 
 EPILOG = ("Start with 'python -m reference verify' (the main job) or 'python -m reference example'; "
           "'python -m reference COMMAND --help' shows a command's options. Exit status: 0 success, "
           "1 a check failed (a statement violated, an assumption failing, a conformance entry failing), "
-          "2 bad input (one line 'error: ...'). Documentation: docs/tutorial.md, docs/api.md.")
+          "2 bad input (one line 'error: ...'). Documentation: 'python -m reference docs' lists the documents "
+          "installed with the package, 'python -m reference docs tutorial' prints the tutorial.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,20 +46,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def build_parser():
-    """The argument parser with one sub-command per entry of :data:`COMMANDS`.
+def build_parser(prog="python -m reference"):
+    """The argument parser with one sub-command per entry of :data:`COMMANDS`, and ``--version``.
+
+    Parameters
+    ----------
+    prog : str
+        How the program is called in usage and error lines (``reference`` for the console script).
 
     Returns
     -------
     argparse.ArgumentParser
-        ``prog`` is ``python -m reference``; each sub-parser has the command's ``HELP`` as its
-        description and the options of its ``add_arguments``.
+        Each sub-parser has the command's ``HELP`` as its description and the options of its
+        ``add_arguments``.
     """
     parser = _Parser(
-        prog="python -m reference",
+        prog=prog,
         description="Reference implementation of Huang, Liang and Yang (NeurIPS 2024): "
                     "two-stage training of a one-layer transformer for next-token prediction.",
-        epilog=EPILOG)
+        epilog=EPILOG.replace("python -m reference", prog))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}",
+                        help="print the version of the package and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module in COMMANDS.items():
@@ -64,13 +77,15 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv=None, prog="python -m reference"):
     """Run one command of :data:`COMMANDS`; return its exit status.
 
     Parameters
     ----------
     argv : list of str, optional
         The arguments after ``python -m reference`` (default ``sys.argv[1:]``).
+    prog : str
+        The program's name in usage and error lines.
 
     Returns
     -------
@@ -82,9 +97,9 @@ def main(argv=None):
     Raises
     ------
     SystemExit
-        From ``argparse``: ``--help`` (0) or a usage error (2).
+        From ``argparse``: ``--help`` or ``--version`` (0), or a usage error (2).
     """
-    parser = build_parser()
+    parser = build_parser(prog)
     args, extra = parser.parse_known_args(argv)
     if extra:                                       # name the command whose options they are not
         args._parser.error(f"unrecognized arguments: {' '.join(extra)}")
@@ -93,9 +108,23 @@ def main(argv=None):
     except ReferenceValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (OSError, ImportError) as e:
+    except OSError as e:
+        print(f"error: {describe_os_error(e)}", file=sys.stderr)
+        return 2
+    except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def console_main():
+    """The console script ``reference`` (setup.cfg ``console_scripts``): :func:`main` named ``reference``.
+
+    Returns
+    -------
+    int
+        The exit status, as :func:`main`.
+    """
+    return main(prog="reference")

@@ -25,9 +25,7 @@ def add_arguments(parser):
                              "curves; zero: Algorithm 1 exactly")
     parser.add_argument("--init-norm", default=1.0, metavar="R",
                         help="number > 0: Frobenius norm of each random initial matrix (default 1.0)")
-    parser.add_argument("--T", default=d["T"], metavar="T", help=f"stage-1 iterations, integer >= 0 (default {d['T']})")
-    parser.add_argument("--T1", default=d["T1"], metavar="T1",
-                        help=f"stage-2 iterations, integer >= 0 (default {d['T1']})")
+    opt.add_iterations(parser, d["T"], d["T1"])
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -35,7 +33,8 @@ def run(args):
     seed = opt.integer("--seed", args.seed)
     init = opt.choice("--init", args.init, INITS)
     init_norm = opt.positive("--init-norm", args.init_norm)
-    T, T1 = opt.integer("--T", args.T), opt.integer("--T1", args.T1)
+    T, T1 = opt.iterations(args)
+    opt.out_dir(args.out)                            # before the run: a bad --out costs nothing
     result = figure2.run(seed=seed, init=init, init_norm=init_norm, T=T, T1=T1)
     files = figure2.write(result, args.out)
     rep = result["report"]

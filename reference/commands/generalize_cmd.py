@@ -1,10 +1,12 @@
 """``python -m reference generalize``: Theorem 3 (Section 6) on many random realizable datasets."""
 
 import json
+import math
 import sys
 
 from ..experiments import generalize
 from ..experiments.plotting import have_matplotlib, jsonable
+from . import _options as opt
 
 HELP = ("Theorem 3: train on random realizable datasets, predict unseen sentences (covered and not), "
         "measure the gaps' linear growth; CSV, JSON and a figure in --out DIR")
@@ -16,31 +18,41 @@ def add_arguments(parser):
     parser.add_argument("--out", metavar="DIR", default="generalize-output",
                         help="directory for generalize.{csv,json,png} and generalize_gaps.csv "
                              "(default generalize-output)")
-    parser.add_argument("--seeds", type=int, default=g["seeds"], help=f"number of datasets (default {g['seeds']})")
-    parser.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    parser.add_argument("--n-tokens", type=int, default=g["n_tokens"], help=f"|V| = d (default {g['n_tokens']})")
-    parser.add_argument("--L-max", type=int, default=g["L_max"], help=f"longest sentence (default {g['L_max']})")
-    parser.add_argument("--T", type=int, default=g["T"], help=f"stage-1 iterations (default {g['T']})")
-    parser.add_argument("--T1", type=int, default=g["T1"], help=f"stage-2 iterations (default {g['T1']})")
+    parser.add_argument("--seeds", default=g["seeds"], metavar="K",
+                        help=f"number of datasets, integer >= 1 (default {g['seeds']})")
+    parser.add_argument("--seed", default=0, metavar="S", help="base seed, integer >= 0 (default 0)")
+    parser.add_argument("--n-tokens", default=g["n_tokens"], metavar="V",
+                        help=f"|V| = d, integer >= 2 (default {g['n_tokens']})")
+    parser.add_argument("--L-max", default=g["L_max"], metavar="L",
+                        help=f"longest sentence, integer >= 2 (default {g['L_max']})")
+    opt.add_iterations(parser, g["T"], g["T1"])
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.epilog = ("Exit status: 0 when every reported figure was measured; 1 when one could not be (no "
+                     "sentence of a family to evaluate, a gap undefined: such a figure prints as nan); 2 for "
+                     "bad input.")
 
 
 def run(args):
-    """Run the generalisation experiment, write its files, print the report; return 0.
+    """Run the generalisation experiment, write its files, print the report; 0, or 1 if a figure is nan.
 
     Raises
     ------
     ConfigError
-        A bad count (printed by the CLI as one ``error:`` line, exit status 2).
+        A bad count or ``--out`` (printed by the CLI as one ``error:`` line, exit status 2).
     """
-    result = generalize.run(seeds=args.seeds, seed=args.seed, n_tokens=args.n_tokens, L_max=args.L_max,
-                            T=args.T, T1=args.T1)
+    seeds, seed = opt.integer("--seeds", args.seeds, minimum=1), opt.integer("--seed", args.seed)
+    n_tokens = opt.integer("--n-tokens", args.n_tokens, minimum=2)
+    L_max = opt.integer("--L-max", args.L_max, minimum=2)
+    T, T1 = opt.iterations(args)
+    opt.out_dir(args.out)                            # before the runs: a bad --out costs nothing
+    result = generalize.run(seeds=seeds, seed=seed, n_tokens=n_tokens, L_max=L_max, T=T, T1=T1)
     files = generalize.write(result, args.out)
+    unmeasured = _unmeasured(result)
     report = {"config": result["config"], "totals": result["totals"], "per_seed": result["per_seed"]}
     if args.json:
         json.dump(jsonable(report), sys.stdout, indent=1)
         print()
-        return 0
+        return 1 if unmeasured else 0
     c, tot = result["config"], result["totals"]
     print(f"Theorem 3 on {c['seeds']} random realizable datasets (|V| = d = {c['n_tokens']}, L_max = {c['L_max']}, "
           f"zero init, eta0 = {c['eta0']:.4g}, eta = {c['eta']:.4g}, T = {c['T']}, T1 = {c['T1']})")
@@ -64,4 +76,20 @@ def run(args):
             print(f"  wrote {p}")
     if not have_matplotlib():
         print("  (matplotlib is not installed: no PNG)")
-    return 0
+    if unmeasured:
+        print("not measured (nan): " + "; ".join(unmeasured) + " -- exit status 1")
+    return 1 if unmeasured else 0
+
+
+def _unmeasured(result):
+    """The headline figures that came out nan, each with the reason (a nan result never exits 0)."""
+    out = []
+    for fam in ("non-comparable", "optimal"):
+        r = result["totals"][fam]
+        if not math.isfinite(r["accuracy"]):
+            out.append(f"accuracy on {fam} sentences ({r['n']} such sentences)")
+    for r in result["per_seed"]:
+        for key in ("gap_opt_noncomp", "gap_noncomp_nonopt"):
+            if not math.isfinite(r[key + "_final"]):
+                out.append(f"dataset {r['k']}: {key} (no query has tokens of both kinds)")
+    return out

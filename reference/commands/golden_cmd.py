@@ -1,13 +1,15 @@
 """``python -m reference golden``: write the golden conformance cases, or check an implementation against them.
 
-    python -m reference golden --out cases.json                 # write the cases
-    python -m reference golden --check cases.json               # check this library's literal face
-    python -m reference golden --check cases.json --impl mypkg.reference_impl:IMPL
+    python -m reference golden --out cases.json                      # write the cases
+    python -m reference golden --check cases.json                    # check this library's literal face
+    python -m reference golden --check cases.json --impl my_impl.py:impl --cases ordinary
+    python -m reference golden --check --impl mypkg.reference_impl   # cases generated in memory (--seed)
 
 See :mod:`reference.conformance` and ``docs/conformance.md``.
 """
 
-import importlib
+import argparse
+import contextlib
 import json
 import os
 import sys
@@ -18,10 +20,31 @@ from ..errors import ConfigError
 
 HELP = "write the golden conformance cases (JSON), or check an implementation against them"
 
-EPILOG = ("Exit status: 0 when the cases were written, or when every function the implementation provides "
-          "passes every case; 1 when some entry fails (the report names the case, the sentence and the "
-          "worst entry); 2 for bad input (a missing or malformed case file, an --impl that cannot be "
-          "imported or provides none of the functions). Field by field: docs/conformance.md.")
+EPILOG = ("Exit status: 0 when the cases were written, or when every checked entry passes; 1 when an entry "
+          "fails (the report names the case, the regime, the first or worst wrong value and a hint); 2 for bad "
+          "input (an existing --out file, a missing or malformed case file, an --impl that cannot be imported "
+          "or provides none of the functions). Field by field: docs/conformance.md.")
+
+
+def _seed(text):
+    """``--seed``: an integer >= 0 (argparse reports the option by name)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
 
 
 def add_arguments(parser):
@@ -30,53 +53,79 @@ def add_arguments(parser):
     Parameters
     ----------
     parser : argparse.ArgumentParser
-        The sub-parser of ``python -m reference golden``; gets ``--out``, ``--seed``,
-        ``--check``, ``--impl``, ``--json`` and an epilog on the exit status.
+        The sub-parser of ``python -m reference golden``; gets ``--out``, ``--seed``, ``--check``,
+        ``--impl``, ``--functions``, ``--cases``, ``--failures``, ``--json`` and an epilog.
     """
     parser.epilog = EPILOG
     parser.add_argument("--out", metavar="FILE",
-                        help="write the cases to FILE (a directory gets FILE/cases.json)")
-    parser.add_argument("--seed", type=int, default=0,
+                        help="write the cases to FILE, which must not exist (a directory gets DIR/cases.json)")
+    parser.add_argument("--seed", type=_seed, default=0,
                         help="seed of the random embeddings, dataset and weights (default 0)")
-    parser.add_argument("--check", metavar="FILE",
-                        help="instead of writing, check an implementation against the cases in FILE")
-    parser.add_argument("--impl", metavar="MODULE[:NAME]",
-                        help="with --check: the implementation, a module or a mapping/object in it "
-                             "(default: this library's literal face)")
-    parser.add_argument("--json", action="store_true", help="print the summary or report as JSON")
+    parser.add_argument("--check", metavar="FILE", nargs="?", const="",
+                        help="check an implementation against the cases in FILE (without FILE: cases generated "
+                             "in memory with --seed)")
+    parser.add_argument("--impl", metavar="SPEC",
+                        help="with --check: the implementation, as MODULE, MODULE:NAME, path/to/file.py or "
+                             "path/to/file.py:NAME (default: this library's literal face)")
+    parser.add_argument("--functions", metavar="F1,F2",
+                        help="with --check: check only these functions (comma-separated)")
+    parser.add_argument("--cases", metavar="SELECTION",
+                        help="with --check: 'ordinary', 'saturated', or comma-separated case names and patterns "
+                             "such as 'example1/*' (default: all)")
+    parser.add_argument("--failures", type=_count, default=8, metavar="N",
+                        help="with --check: show the first N failing entries in full (default 8)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the summary (or the whole report, with tracebacks) as JSON")
 
 
-def _load_impl(spec):
-    """The implementation named by ``--impl`` (default: :func:`reference.conformance.library_impl`).
+def _out_path(out):
+    """The file ``--out`` names, checked before anything is computed."""
+    path = os.path.join(out, "cases.json") if os.path.isdir(out) else out
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ConfigError(f"--out {out}: the folder {parent} does not exist")
+    if os.path.lexists(path):
+        raise ConfigError(f"--out {out}: {path} already exists; remove it or choose another file name")
+    return path
 
-    Raises
-    ------
-    ConfigError
-        A malformed spec, a module that cannot be imported (or raises while importing: the
-        exception is named), or a missing attribute.
-    """
-    from ..conformance.literal_impl import library_impl
-    if spec is None:
-        return library_impl()
-    mod_name, _, attr = spec.partition(":")
-    if not mod_name:
-        raise ConfigError(f"--impl {spec!r}: expected MODULE or MODULE:NAME")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())          # let a module in the current directory be found
-    try:
-        mod = importlib.import_module(mod_name)
-    except ModuleNotFoundError as e:
-        if e.name is not None and (mod_name == e.name or mod_name.startswith(e.name + ".")):
-            raise ConfigError(f"--impl {spec!r}: no module named {e.name!r} (looked in the current "
-                              "directory and on sys.path)") from None
-        raise ConfigError(f"--impl {spec!r}: importing {mod_name!r} failed: {e}") from None
-    except Exception as e:                        # noqa: BLE001 - the user's module failed to import: say how
-        raise ConfigError(f"--impl {spec!r}: importing {mod_name!r} raised {type(e).__name__}: {e}") from None
-    if not attr:
-        return mod
-    if not hasattr(mod, attr):
-        raise ConfigError(f"--impl {spec!r}: module {mod_name!r} has no attribute {attr!r}")
-    return getattr(mod, attr)
+
+def _check(args):
+    from ..conformance.checker import check, default_cases, FUNCTIONS
+    from ..conformance.golden import golden_cases
+    from ..conformance.loading import load_impl
+    if args.out:
+        raise ConfigError("give either --out (write cases) or --check (check an implementation), not both")
+    functions = None
+    if args.functions is not None:
+        functions = [f.strip() for f in args.functions.split(",") if f.strip()]
+        bad = [f for f in functions if f not in FUNCTIONS]
+        if bad or not functions:
+            raise ConfigError(f"--functions {args.functions!r}: unknown function(s) {', '.join(bad) or '(none)'}; "
+                              f"known: {', '.join(FUNCTIONS)}")
+    cases = None
+    if args.cases is not None:
+        cases = args.cases if args.cases in ("ordinary", "saturated", "all") else \
+            [c.strip() for c in args.cases.split(",") if c.strip()]
+        if not cases:
+            raise ConfigError("--cases needs 'ordinary', 'saturated', 'all' or case names")
+    golden = args.check or (default_cases() if args.seed == 0 else golden_cases(rng=np.random.default_rng(args.seed)))
+    sink = sys.stderr if args.json else sys.stdout            # keep the JSON on stdout clean
+    with contextlib.redirect_stdout(sink):
+        impl = load_impl(args.impl)
+        try:
+            report = check(impl, golden, cases=cases, functions=functions)
+        except ConfigError as e:
+            raise ConfigError(str(e).replace("cases= ", "--cases ").replace("unknown function(s)",
+                                                                             "--functions: unknown function(s)"))
+    if not report.entries:
+        raise ConfigError(f"--impl {args.impl!r} provides none of the {'selected ' if functions else ''}"
+                          f"functions {', '.join(functions or FUNCTIONS)}")
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=1)
+        print()
+    else:
+        print(report.summary(failures=args.failures))
+    return 0 if report.ok else 1
 
 
 def run(args):
@@ -95,44 +144,33 @@ def run(args):
     Raises
     ------
     ConfigError
-        Bad input: neither or both of ``--out`` and ``--check``, ``--impl`` without ``--check``,
-        a missing or malformed case file, an ``--impl`` that cannot be imported or provides
-        none of the functions, a missing output directory (the CLI prints one line, exit 2).
+        Bad input: neither or both of ``--out`` and ``--check``, check options without
+        ``--check``, an existing ``--out`` file or a missing folder (refused before anything is
+        computed), a missing or malformed case file, an ``--impl`` that cannot be imported or
+        provides none of the selected functions (the CLI prints one line, exit 2).
     """
-    from ..conformance.checker import check, FUNCTIONS
     from ..conformance.golden import golden_cases
-    from ..conformance.golden_file import write_cases
-    if args.check:
-        if args.out:
-            raise ConfigError("give either --out (write cases) or --check (check an implementation), not both")
-        report = check(_load_impl(args.impl), args.check)
-        if not report.entries:
-            raise ConfigError(f"--impl {args.impl!r} provides none of the functions {', '.join(FUNCTIONS)}")
-        if args.json:
-            json.dump(report.to_dict(), sys.stdout, indent=1)
-            print()
-        else:
-            print(report.summary())
-        return 0 if report.ok else 1
-    if args.impl:
-        raise ConfigError("--impl needs --check FILE")
+    from ..conformance.golden_io import write_cases
+    if args.check is not None:
+        return _check(args)
+    for flag, value in (("--impl", args.impl), ("--functions", args.functions), ("--cases", args.cases)):
+        if value is not None:
+            raise ConfigError(f"{flag} needs --check [FILE]")
     if not args.out:
-        raise ConfigError("give --out FILE to write the cases, or --check FILE to check against them")
-    path = os.path.join(args.out, "cases.json") if os.path.isdir(args.out) else args.out
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise ConfigError(f"{args.out}: directory {parent} does not exist")
+        raise ConfigError("give --out FILE to write the cases, or --check [FILE] to check against them")
+    path = _out_path(args.out)
     cases = golden_cases(rng=np.random.default_rng(args.seed))
     write_cases(path, cases)
-    summary = {"file": path, "format": cases["format"], "version": cases["version"], "seed": args.seed,
+    summary = {"file": path, "bytes": os.path.getsize(path), "format": cases["format"],
+               "version": cases["version"], "seed": args.seed, "checksum": cases["checksum"],
                "datasets": [d["name"] for d in cases["datasets"]], "cases": len(cases["cases"]),
-               "underflow_cases": sum(c["underflow"] for c in cases["cases"])}
+               "saturated_cases": sum(c["regime"] == "saturated" for c in cases["cases"]),
+               "runs": len(cases["runs"])}
     if args.json:
         json.dump(summary, sys.stdout, indent=1)
         print()
     else:
-        print(f"wrote {path}: {summary['format']} version {summary['version']}, "
-              f"{len(summary['datasets'])} datasets ({', '.join(summary['datasets'])}), "
-              f"{summary['cases']} cases ({summary['underflow_cases']} with underflowing loss/gradients), "
-              f"seed {args.seed}")
+        print(f"wrote {path} ({summary['bytes']} bytes): {summary['format']} version {summary['version']}, "
+              f"{len(summary['datasets'])} datasets ({', '.join(summary['datasets'])}), {summary['cases']} cases "
+              f"({summary['saturated_cases']} saturated), {summary['runs']} runs of Algorithm 1, seed {args.seed}")
     return 0

@@ -5,10 +5,14 @@ Section 4.1 of the paper applied to a corpus file (its prefix closure is
 docs/structure.md ("The inspect command").
 """
 
+import io
 import json
+import os
 import sys
 
 from ..data.dataset import Dataset
+from ..data.samples_file import load_samples
+from ..errors import ConfigError, CorpusError
 from ..structure.assumptions import check_assumptions
 from ..structure.generate import example1_path
 
@@ -26,7 +30,11 @@ def add_arguments(parser):
     parser.epilog = EPILOG
     parser.add_argument("corpus", nargs="?", metavar="CORPUS_FILE",
                         help="one sentence per line, tokens separated by spaces, '#' comments; D_0 is its "
-                             "prefix closure (default: Example 1, shipped with the package)")
+                             "prefix closure; - reads standard input (default: Example 1, shipped with the "
+                             "package)")
+    parser.add_argument("--samples", metavar="FILE",
+                        help="instead of a corpus: samples, one 'tokens -> next' per line, '#' comments, "
+                             "taken as they are (need not be prefix-closed)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -99,19 +107,50 @@ def report_lines(r):
     return lines
 
 
+def _stdin_lines():
+    """Standard input as UTF-8 lines (a byte-order mark dropped; not UTF-8 is the library's error)."""
+    if sys.stdin is None:
+        raise CorpusError("-: there is no standard input to read")
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:                                 # already text (a test's StringIO)
+        yield from sys.stdin
+        return
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline=None)
+    k = 0
+    try:
+        for k, line in enumerate(text, start=1):
+            if "\0" in line:
+                raise CorpusError(f"standard input: line {k} contains a NUL byte (not a text file)")
+            yield line
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"standard input: not UTF-8 text near line {k + 1} ({e.reason})") from None
+    finally:
+        text.detach()
+
+
 def run(args):
-    """Print the report of ``args.corpus`` (Example 1 if None); 0 if Assumptions 1-3 hold, else 1.
+    """Print the report of ``args.corpus`` or ``args.samples`` (default Example 1); 0 if Assumptions 1-3 hold, else 1.
 
     Raises
     ------
     CorpusError
-        A missing or malformed corpus file (the CLI prints ``error: ...`` and exits 2).
+        A missing or malformed corpus or sample file (the CLI prints ``error: ...`` and exits 2).
+    ConfigError
+        Both a corpus and ``--samples`` given.
     """
-    if args.corpus is None:
+    if args.samples is not None:
+        if args.corpus is not None:
+            raise ConfigError("give either CORPUS_FILE or --samples FILE, not both")
+        ds, name = load_samples(args.samples), args.samples
+    elif args.corpus is None:
         with example1_path() as path:
             ds, name = Dataset.from_corpus(path), "Example 1 (shipped)"
+    elif args.corpus == "-":
+        ds, name = Dataset.from_corpus(_stdin_lines()), "standard input"
     else:
-        ds, name = Dataset.from_corpus(args.corpus), args.corpus
+        if not os.path.lexists(args.corpus):
+            raise CorpusError(f"{args.corpus}: no such corpus file")
+        ds, name = Dataset.from_corpus(os.fspath(args.corpus)), args.corpus
     r = inspect_report(ds, name)
     if args.json:
         json.dump(r, sys.stdout, indent=1)

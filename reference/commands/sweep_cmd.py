@@ -2,18 +2,28 @@
 
 import json
 import math
+import os
+import signal
 import sys
 
+from ..errors import ConfigError
 from ..experiments import sweep
 from ..experiments.plotting import have_matplotlib, jsonable
+from ..experiments.sweep_journal import JOURNAL
+from . import _options as opt
 
 HELP = "audit Algorithm 1 on many random datasets (seeds x sizes) in parallel: one table, slack vs size"
 
 
 EPILOG = ("Each run draws its dataset from default_rng([seed, |V|, k]), so the table does not depend on "
-          "--jobs. A progress line goes to stderr. Exit status: 0 when every statement that decides "
-          "holds in every run; 1 when one is violated where its conditions hold, or a run fails; 2 for "
-          "bad input (a size < 2, a step size <= 0, no seeds, ...). See docs/experiments.md, Sweeps.")
+          "--jobs. With --out, every finished run is appended at once to DIR/" + JOURNAL + "; after an "
+          "interruption (SIGTERM, Ctrl-C: the workers are stopped) or a crash, the same command with "
+          "--resume runs only what is missing. A run that raises an unexpected error, or whose worker dies, "
+          "is recorded with its setting and traceback and the others go on. A progress line goes to "
+          "stderr. Exit status: 0 when every statement that decides holds in every run; 1 when one is "
+          "violated where its conditions hold, or a run failed or crashed; 2 for bad input (a size < 2, "
+          "a step size <= 0, no seeds, ...); 130 / 143 when stopped by SIGINT / SIGTERM. "
+          "See docs/experiments.md, Sweeps.")
 
 
 def add_arguments(parser):
@@ -28,20 +38,22 @@ def add_arguments(parser):
     """
     parser.epilog = EPILOG
     d = sweep.SWEEP
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(d["sizes"]), metavar="V",
-                        help=f"vocabulary sizes |V| = d (default {' '.join(map(str, d['sizes']))})")
-    parser.add_argument("--seeds", type=int, default=d["seeds"], metavar="K",
-                        help=f"random datasets per size (default {d['seeds']})")
-    parser.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N",
-                        help="worker processes (default: all cores; 1 runs inline)")
-    parser.add_argument("--T", type=int, default=d["T"], help=f"stage-1 iterations (default {d['T']})")
-    parser.add_argument("--T1", type=int, default=d["T1"], help=f"stage-2 iterations (default {d['T1']})")
-    parser.add_argument("--L-max", dest="L_max", type=int, default=d["L_max"],
-                        help=f"longest sentence of each dataset (default {d['L_max']})")
-    parser.add_argument("--eta0", type=float, default=None, help="stage-1 step (default 0.2/sqrt(d))")
-    parser.add_argument("--eta", type=float, default=None, help="stage-2 step (default 0.05/sqrt(d))")
-    parser.add_argument("--out", metavar="DIR", help="write sweep.csv, sweep_summary.csv, sweep.json, sweep.png")
+    parser.add_argument("--sizes", nargs="+", default=list(d["sizes"]), metavar="V",
+                        help=f"vocabulary sizes |V| = d, integers >= 2 (default {' '.join(map(str, d['sizes']))})")
+    parser.add_argument("--seeds", default=d["seeds"], metavar="K",
+                        help=f"random datasets per size, integer >= 1 (default {d['seeds']})")
+    parser.add_argument("--seed", default=0, metavar="S", help="base seed, integer >= 0 (default 0)")
+    parser.add_argument("--jobs", default=None, metavar="N",
+                        help="worker processes, integer >= 1 (default: all cores; 1 runs inline)")
+    opt.add_iterations(parser, d["T"], d["T1"])
+    parser.add_argument("--L-max", dest="L_max", default=d["L_max"], metavar="L",
+                        help=f"longest sentence of each dataset, integer >= 2 (default {d['L_max']})")
+    parser.add_argument("--eta0", default=None, help="stage-1 step, number > 0 (default 0.2/sqrt(d))")
+    parser.add_argument("--eta", default=None, help="stage-2 step, number > 0 (default 0.05/sqrt(d))")
+    parser.add_argument("--out", metavar="DIR", help="write " + JOURNAL + " (each run as it finishes), sweep.csv, "
+                        "sweep_summary.csv, sweep.json, sweep.png")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in DIR/" + JOURNAL + " and run only the others (needs --out)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -70,16 +82,35 @@ def run(args):
     Raises
     ------
     ConfigError
-        A bad setting, before anything runs (the CLI prints one line, exit 2).
+        A bad setting, an ``--out`` folder that cannot be written, or an existing journal without
+        ``--resume``, before anything runs (the CLI prints one line, exit 2).
     OSError
-        ``--out`` cannot be created or written (the CLI prints one line, exit 2).
+        ``--out`` cannot be written at the end (the CLI prints one line, exit 2).
     """
-    result = sweep.run_sweep(args.sizes, args.seeds, seed=args.seed, T=args.T, T1=args.T1, L_max=args.L_max,
-                             eta0=args.eta0, eta=args.eta, jobs=args.jobs)
+    sizes = [opt.integer("--sizes", v, minimum=2) for v in args.sizes]
+    seeds, seed = opt.integer("--seeds", args.seeds, minimum=1), opt.integer("--seed", args.seed)
+    T, T1 = opt.iterations(args)
+    L_max = opt.integer("--L-max", args.L_max, minimum=2)
+    jobs = None if args.jobs is None else opt.integer("--jobs", args.jobs, minimum=1)
+    eta0 = None if args.eta0 is None else opt.positive("--eta0", args.eta0)
+    eta = None if args.eta is None else opt.positive("--eta", args.eta)
+    if args.resume and not args.out:
+        raise ConfigError("--resume continues the sweep in --out DIR: give --out")
+    journal = os.path.join(opt.out_dir(args.out), JOURNAL) if args.out else None
+    try:
+        result = sweep.run_sweep(sizes, seeds, seed=seed, T=T, T1=T1, L_max=L_max, eta0=eta0, eta=eta, jobs=jobs,
+                                 journal=journal, resume=args.resume)
+    except sweep.Interrupted as e:
+        kept = (f"kept in {journal} (the same command with --resume runs the rest)" if journal
+                else "not kept (give --out DIR to keep finished runs)")
+        print(f"error: interrupted by {signal.Signals(e.signum).name}: workers stopped; {e.finished} of "
+              f"{e.total} runs finished, {kept}", file=sys.stderr)
+        return 128 + e.signum
     files = sweep.write(result, args.out) if args.out else {}
-    bad = bool(result["failed"] or result["violations"])
+    bad = bool(result["failed"] or result["crashed"] or result["violations"])
     if args.json:
-        json.dump(jsonable({k: result[k] for k in ("config", "summary", "failed", "degenerate")}), sys.stdout, indent=1)
+        json.dump(jsonable({k: result[k] for k in ("config", "summary", "failed", "crashed", "degenerate")}),
+                  sys.stdout, indent=1)
         print()
         return 1 if bad else 0
     c = result["config"]
@@ -106,9 +137,12 @@ def run(args):
         print(f"{(st + ': ' + q)[:66]:<66} {cells}  {verdict}")
     for r in result["rows"]:
         if r["status"] != "ok":
-            print(f"run {r['run']} {r['status'].upper()}: {r['error']}")
+            where = (" (traceback in sweep.csv and " + JOURNAL + ")" if args.out else " (give --out for the "
+                     "traceback)") if r["status"] == "crashed" else ""
+            print(f"run {r['run']} {r['status'].upper()}: {r['error']}{where}")
     print(f"{len(result['violations'])} violated row(s) that decide, {len(result['failed'])} failed run(s), "
-          f"{len(result['degenerate'])} degenerate dataset(s) (not counted)")
+          f"{len(result['crashed'])} crashed run(s), {len(result['degenerate'])} degenerate dataset(s) "
+          "(not counted)" + (f"; {result['resumed']} run(s) taken from {JOURNAL}" if result["resumed"] else ""))
     for k, p in files.items():
         if p:
             print(f"  wrote {p}")

@@ -82,6 +82,25 @@ def _two_stage_literal(E, In, Xs, y, pi, eta0, eta, T, T1):
     return np.array(W_ov), np.array(W_kq)
 
 
+def _sentences(X, lengths):
+    """The sentence matrices of a padded batch ``(N, d, L_max)`` (padding dropped)."""
+    return [np.asarray(X)[n, :, :int(k)] for n, k in enumerate(lengths)]
+
+
+def _batched(f, L_max=None):
+    """A per-sentence function ``f(..., X)`` over a padded batch: rows padded with 0 to ``L_max``."""
+    def g(*a):
+        *w, X, lengths = a
+        rows = [np.asarray(f(*w, Xn)) for Xn in _sentences(X, lengths)]
+        if L_max is None:
+            return np.array(rows)
+        out = np.zeros((len(rows), np.shape(X)[2]))
+        for n, r in enumerate(rows):
+            out[n, :r.size] = r
+        return out
+    return g
+
+
 def library_impl():
     """This library's literal face (:mod:`reference.model.transformer`, :mod:`reference.model.loss`) as an impl for ``check``.
 
@@ -124,5 +143,12 @@ def library_impl():
         "max_margin_ov": lambda E, In: mm.max_margin_ov(_data(E, [], [], [], In)).W,
         "max_margin_kq": lambda Xs, y, E, In: mm.max_margin_kq(_data(E, Xs, y, np.ones(len(y)), In)).W,
         "two_stage_ngd": _two_stage_literal,
+        "attention_batch": _batched(tf.attention, L_max=True),
+        "logits_batch": _batched(tf.logits),
+        "transformer_batch": _batched(tf.transformer),
+        "loss_batch": lambda W_ov, W_kq, X, lengths, y, pi: L.loss(W_ov, W_kq, ds_of(W_ov, _sentences(X, lengths),
+                                                                                   y, pi)),
+        "grad_loss_batch": lambda W_ov, W_kq, X, lengths, y, pi: L.grad_loss(
+            W_ov, W_kq, ds_of(W_ov, _sentences(X, lengths), y, pi)),
     }
 

@@ -15,7 +15,9 @@ prefixes ``([x_1..x_l], x_{l+1})``.
 import numpy as np
 
 from ..errors import CorpusError
-from .corpus import _merge_rows, _prefix_rows, _sample_rows
+from .budget import check_memory, FLOAT_BYTES
+from .corpus import _merge_rows, _sample_rows
+from .prefix_closure import prefix_closure
 from .vocabulary import Vocabulary
 
 __all__ = ["Dataset"]
@@ -87,7 +89,9 @@ class Dataset:
             Mismatched lengths, an empty sentence, a non-integer or
             out-of-range index (saying whether it is in the sentence or the
             next token, with its position), a count that is not a positive
-            integer, or the same sentence twice (both origins named).
+            integer, the same sentence twice (both origins named), or a padded
+            ``N x L_max`` layout larger than this machine's memory (estimated
+            before allocating).
         """
         if not isinstance(vocab, Vocabulary):
             raise CorpusError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
@@ -131,10 +135,14 @@ class Dataset:
         self.sentences = sentences
         self.y = y
         self.counts = counts
-        self.pi = counts / counts.sum()
+        # the total as a Python int (exact, never wraps around as int64 would), then one rounding each
+        self.pi = counts.astype(np.float64) / float(sum(int(c) for c in counts.tolist()))
         self.N = len(sentences)
         self.lengths = np.array([s.size for s in sentences], dtype=np.intp)
         self.L_max = int(self.lengths.max())
+        # tokens and mask pad every sentence to L_max: refuse, before allocating, what cannot fit
+        check_memory(self.N * self.L_max * (FLOAT_BYTES + 1), f"the padded sentences of D_0 (N = {self.N} "
+                     f"sentences x L_max = {self.L_max} positions)", error=CorpusError)
         self.queries = np.array([s[-1] for s in sentences], dtype=np.intp)
         self.tokens = np.full((self.N, self.L_max), -1, dtype=np.intp)
         for n, s in enumerate(sentences):
@@ -208,7 +216,7 @@ class Dataset:
             ``vocab`` is given; file, line and position named); identical
             prefixes followed by two different tokens (both places named).
         """
-        return cls(*_merge_rows(_prefix_rows(lines_or_path), vocab))
+        return cls(*prefix_closure(lines_or_path, vocab))
 
     # ------------------------------------------------------------------ views
     def samples(self):

@@ -13,13 +13,23 @@ import numpy as np
 from ..errors import WeightsError
 from .vocabulary import Vocabulary
 
-__all__ = ["check_weights", "check_sentence"]
+__all__ = ["check_weights", "check_sentence", "as_array"]
+
+
+def as_array(x, name, error=WeightsError):
+    """``np.asarray(x)``, with a ragged nest of lists (or anything else NumPy cannot turn into one
+    array) reported as the library's ``error`` naming the argument."""
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError, OverflowError) as e:
+        why = str(e).split(". ", 1)[0].split("\n", 1)[0]
+        raise error(f"{name} is not an array of numbers (NumPy: {why})") from None
 
 
 def _as_matrix(W, name, shape, allow_complex):
     if W is None:
         raise WeightsError(f"{name} is missing (None)")
-    W_in = np.asarray(W)
+    W_in = as_array(W, name)
     kinds = "iufc" if allow_complex else "iuf"
     if W_in.dtype.kind not in kinds:
         what = "a real or complex" if allow_complex else "a real"
@@ -34,31 +44,35 @@ def _as_matrix(W, name, shape, allow_complex):
     return W
 
 
-def check_weights(W_ov, W_kq, vocab_or_d, n_tokens=None, allow_complex=False):
+def check_weights(W_ov, W_kq, vocab_or_d, n_tokens=None, allow_complex=False, *, skip=None):
     """Validate and cast the weights once, at the boundary: ``W_ov`` (abs(V) x d), ``W_kq`` (d x d).
 
     Parameters
     ----------
-    W_ov : array_like, shape (abs(V), d), or None to skip it
-    W_kq : array_like, shape (d, d), or None to skip it
+    W_ov : array_like, shape (abs(V), d)
+    W_kq : array_like, shape (d, d)
     vocab_or_d : Vocabulary or int
         The vocabulary (gives ``d`` and ``abs(V)``), or ``d`` itself.
     n_tokens : int, optional
         ``abs(V)``; required when ``vocab_or_d`` is an int and ``W_ov`` is given.
     allow_complex : bool, default False
         Accept complex weights (for complex-step differentiation).
+    skip : {None, "W_ov", "W_kq"}
+        The one matrix a caller does not need (it is not checked and comes back as None).
 
     Returns
     -------
-    W_ov, W_kq : float64 (or complex128) arrays, or None where None was given
+    W_ov, W_kq : float64 (or complex128) arrays (None for the skipped one)
         Integer input is cast to float64; the input is never modified.
 
     Raises
     ------
     WeightsError
-        Wrong shape (a transposed ``W_ov`` included); dtype bool, object,
-        string (or complex unless ``allow_complex``); a NaN or inf entry (its
-        position named); ``vocab_or_d`` or ``n_tokens`` not a Vocabulary or int.
+        A matrix that is None (missing) or not an array of numbers (a ragged
+        nest of lists); wrong shape (a transposed ``W_ov`` included); dtype
+        bool, object, string (or complex unless ``allow_complex``); a NaN or inf
+        entry (its position named); ``vocab_or_d`` or ``n_tokens`` not a
+        Vocabulary or int.
 
     Notes
     -----
@@ -72,14 +86,14 @@ def check_weights(W_ov, W_kq, vocab_or_d, n_tokens=None, allow_complex=False):
     for name, k in (("d", d), ("n_tokens", n_tokens)):
         if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
             raise WeightsError(f"{name} must be a positive integer (or pass the Vocabulary), got {k!r}")
-    if W_ov is None and W_kq is None:
-        raise WeightsError("no weights given (both W_ov and W_kq are None)")
+    if skip not in (None, "W_ov", "W_kq"):
+        raise WeightsError(f"skip must be None, 'W_ov' or 'W_kq', got {skip!r}")
     out_ov = out_kq = None
-    if W_ov is not None:
+    if skip != "W_ov":
         if n_tokens is None:
             raise WeightsError("check_weights needs abs(V) (n_tokens) to check W_ov")
         out_ov = _as_matrix(W_ov, "W_ov", (int(n_tokens), int(d)), allow_complex)
-    if W_kq is not None:
+    if skip != "W_kq":
         out_kq = _as_matrix(W_kq, "W_kq", (int(d), int(d)), allow_complex)
     return out_ov, out_kq
 
@@ -102,7 +116,8 @@ def check_sentence(X, d=None):
     Raises
     ------
     WeightsError
-        Not a matrix, ``d`` rows expected but not found, no column (an empty
+        Not an array of numbers (a ragged nest of lists), not a matrix, ``d``
+        rows expected but not found, no column (an empty
         sentence), a non-real dtype, or a NaN or inf entry (its position named).
 
     Notes
@@ -110,7 +125,7 @@ def check_sentence(X, d=None):
     Serves every function of this module (the model of Section 3 is defined
     for ``L >= 1``).
     """
-    X_in = np.asarray(X)
+    X_in = as_array(X, "X")
     if X_in.dtype.kind not in "iuf":
         raise WeightsError(f"X must be a real numeric array, got dtype {X_in.dtype}")
     if X_in.ndim != 2 or X_in.shape[1] == 0 or (d is not None and X_in.shape[0] != d):

@@ -21,6 +21,7 @@ vocabulary can be written out as a corpus and read back.
 import numpy as np
 
 from ..errors import VocabularyError
+from .budget import check_memory, FLOAT_BYTES
 
 __all__ = ["Vocabulary", "check_token_name", "ORTHONORMAL_ATOL"]
 
@@ -36,8 +37,9 @@ COMMENT = "#"
 def check_token_name(x):
     """Why ``x`` cannot be a token name, or ``None`` if it can (Section 3: a token of ``V``).
 
-    A token name is a non-empty ``str`` with no white space and no ``#``
-    (the corpus format could not express it).
+    A token name is a non-empty ``str`` with no white space, no ``#``, no NUL,
+    no byte-order mark and no lone surrogate: exactly what a UTF-8 corpus file
+    can hold as one word and give back unchanged.
 
     Parameters
     ----------
@@ -52,10 +54,18 @@ def check_token_name(x):
         return f"is not a string (it is of type {type(x).__name__})"
     if not x:
         return "is empty: a token name must be a non-empty string"
-    if any(c.isspace() for c in x):
+    if x.split() != [x]:                            # str.split() splits exactly at str.isspace() characters
         return "contains white space, which separates tokens in a corpus"
     if COMMENT in x:
         return f"contains {COMMENT!r}, which starts a comment in a corpus file"
+    if "\0" in x:
+        return "contains a NUL character, which a corpus file cannot hold"
+    if "\ufeff" in x:
+        return "contains a byte-order mark (U+FEFF), which a corpus file would drop"
+    try:
+        x.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate, which UTF-8 (the corpus files' encoding) cannot hold"
     return None
 
 
@@ -64,6 +74,9 @@ def _token_tuple(tokens):
     if isinstance(tokens, str):
         raise VocabularyError(f"tokens must be a sequence of token names, got the string {tokens!r} "
                               f"(for tokens separated by spaces use {tokens!r}.split())")
+    if isinstance(tokens, (set, frozenset)):
+        raise VocabularyError("tokens must be an ordered sequence of token names, got a set (its order "
+                              "changes from one Python process to the next); pass sorted(tokens) or a list")
     try:
         return tuple(tokens)
     except TypeError:
@@ -81,7 +94,9 @@ class Vocabulary:
         :func:`check_token_name`).
     E : array_like, shape (d, abs(V)), optional
         Embeddings as columns. Default: the identity (``d = abs(V)``), the
-        canonical basis ``e_i`` of the paper.
+        canonical basis ``e_i`` of the paper; it is not stored, only built
+        when ``.E`` is read (and refused, with an estimate, if it cannot fit in
+        memory), so that a large vocabulary costs only its names.
     allow_non_orthonormal : bool, default False
         Accept an ``E`` whose columns are not orthonormal, i.e. leave
         Assumption 2 knowingly. Such a vocabulary works with the literal
@@ -91,8 +106,9 @@ class Vocabulary:
     Raises
     ------
     VocabularyError
-        No token; a token name that is not a string, empty, or contains white
-        space or ``#`` (its position named); a repeated name (both positions);
+        No token; tokens given as a set (no stable order); a token name that is
+        not a string, empty, or contains white space, ``#``, NUL, a byte-order
+        mark or a lone surrogate (its position named); a repeated name (both positions);
         an ``E`` of the wrong shape, dtype or with non-finite entries (the first
         one named); non-orthonormal columns without ``allow_non_orthonormal``
         (the worst pair of tokens named).
@@ -118,8 +134,12 @@ class Vocabulary:
         self.tokens = tokens
         self._index = seen
         n = len(tokens)
+        self._E = None
+        self.is_identity = E is None
         if E is None:
-            E = np.eye(n)
+            self._d = n
+            self.orthonormal = True                     # the canonical basis, nothing to compute
+            return
         else:
             E_in = np.asarray(E)
             if E_in.dtype.kind not in "iuf":
@@ -132,9 +152,12 @@ class Vocabulary:
                 r, c = (int(k) for k in np.argwhere(~finite)[0])
                 raise VocabularyError(f"E has NaN or inf entries: E[{r}, {c}] = {E[r, c]} "
                                       f"(embedding of token {tokens[c]!r})")
-        self.E = E
-        self.E.setflags(write=False)
-        self.orthonormal = self._is_orthonormal(E)
+        E.setflags(write=False)
+        self._E, self._d = E, E.shape[0]
+        # the identity given explicitly: O(|V|^2) to recognise, and then no E^T E (O(|V|^3)) to compute
+        self.is_identity = (E.shape[0] == n and bool(np.all(np.diagonal(E) == 1.0))
+                            and int(np.count_nonzero(E)) == n)
+        self.orthonormal = self.is_identity or self._is_orthonormal(E)
         if not self.orthonormal and not allow_non_orthonormal:
             if E.shape[0] < n:
                 why = f"d = {E.shape[0]} < abs(V) = {n}, so they cannot be"
@@ -187,6 +210,25 @@ class Vocabulary:
         return cls(tokens, E)
 
     @property
+    def E(self):
+        """``E`` (d x abs(V)), read-only; the identity of the default vocabulary is built on first use.
+
+        Raises
+        ------
+        VocabularyError
+            The identity would not fit in memory (its size and the machine's memory named).
+        """
+        if self._E is None:
+            n = len(self.tokens)
+            check_memory(n * n * FLOAT_BYTES, f"the identity embedding E of {n} tokens ({n} x {n} floats)",
+                         error=VocabularyError, hint="the training engine and the literal functions need E; "
+                         "reading and inspecting a corpus do not")
+            E = np.eye(n)
+            E.setflags(write=False)
+            self._E = E
+        return self._E
+
+    @property
     def n_tokens(self):
         """``abs(V)``."""
         return len(self.tokens)
@@ -194,7 +236,7 @@ class Vocabulary:
     @property
     def d(self):
         """Embedding dimension ``d``."""
-        return self.E.shape[0]
+        return self._d
 
     def index(self, x):
         """``I(x) - 1``: the 0-based index of token name ``x`` (the paper's ``I`` is 1-based).
@@ -228,14 +270,17 @@ class Vocabulary:
         return len(self.tokens)
 
     def __eq__(self, other):
-        return (isinstance(other, Vocabulary) and self.tokens == other.tokens
-                and self.E.shape == other.E.shape and bool(np.array_equal(self.E, other.E)))
+        if not isinstance(other, Vocabulary) or self.tokens != other.tokens or self.d != other.d:
+            return False
+        if self.is_identity and other.is_identity:
+            return True
+        return bool(np.array_equal(self.E, other.E))
 
     def __hash__(self):
         return hash(self.tokens)
 
     def __repr__(self):
-        kind = "identity" if self.E.shape[0] == len(self) and np.array_equal(self.E, np.eye(len(self))) else "E"
+        kind = "identity" if self.is_identity else "E"
         return f"Vocabulary({list(self.tokens)!r}, d={self.d}, {kind})"
 
     def embed(self, idx):
@@ -264,4 +309,8 @@ class Vocabulary:
         if bad.size:
             raise VocabularyError(f"token index {int(a[bad[0]])} at position {int(bad[0])} is outside "
                                   f"0..{len(self.tokens) - 1}")
+        if self.is_identity:                        # one-hot columns, without building E
+            X = np.zeros((self.d, a.size))
+            X[a.astype(np.intp), np.arange(a.size)] = 1.0
+            return X
         return self.E[:, a.astype(np.intp)]

@@ -20,10 +20,11 @@ from ..errors import ConfigError
 from ..training.algorithm import two_stage_ngd, VARIANTS
 from ..training.engine import Engine
 from ..training.progress import Progress
+from ..training.run_size import check_run_size
 from .figure2 import FIGURE2, figure2_dataset
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
-__all__ = ["run", "write", "curves", "COLUMNS", "summary_table"]
+__all__ = ["run", "write", "panels", "curves", "COLUMNS", "summary_table"]
 
 #: Per-run table columns (besides seed and variant).
 COLUMNS = ("iterations", "loss", "log_loss", "accuracy", "cos_ov", "cos_kq", "phi_plus_min",
@@ -128,6 +129,9 @@ def run(seeds=(0, 1, 2, 3, 4), n_tokens=FIGURE2["n_tokens"], T=FIGURE2["T"], T1=
     for v in variants:
         if not isinstance(v, str) or v not in VARIANTS:
             raise ConfigError(f"unknown variant {v!r}; known: {', '.join(VARIANTS)}")
+    if isinstance(T, (int, np.integer)) and isinstance(T1, (int, np.integer)):   # else two_stage_ngd names them
+        n = max(int(T), 0) + max(int(T1), 0)            # the joint variant records T + T1 in both stages
+        check_run_size(int(n_tokens), int(n_tokens), n, n)
     from ..maxmargin.solvers import max_margin_kq, max_margin_ov
     rows, cur, dsets = [], {v: [] for v in variants}, []
     prog = Progress("ablation", len(seeds) * len(variants), enabled=progress)
@@ -186,6 +190,36 @@ def _band(Y):
         return np.nanmedian(Y, axis=0), np.nanmin(Y, axis=0), np.nanmax(Y, axis=0)
 
 
+def panels(result):
+    """The four panels of ``ablation.png``: ``L``, both cosines and the training accuracy, one curve per variant.
+
+    Parameters
+    ----------
+    result : dict
+        The return value of :func:`run`.
+
+    Returns
+    -------
+    list of dict
+        Panels for :func:`reference.experiments.plotting.panel_figure`: per variant the median
+        over seeds with a min-max band; the accuracy in fixed [0, 1] limits.
+    """
+    cfg, out = result["config"], []
+    for key, title, kind in (("loss", "L (Eq. 1)", "logy"),
+                             ("cos_kq", r"$\langle \bar W_{kq}, \bar W^*_{kq}\rangle$", "cosine"),
+                             ("cos_ov", r"$\langle \bar W_{ov}, \bar W^*_{ov}\rangle$", "cosine"),
+                             ("accuracy", "training accuracy", "unit")):
+        lines = []
+        for v in cfg["variants"]:
+            Y = np.array([c[key] for c in result["curves"][v]], dtype=float)
+            if kind == "logy":
+                Y = np.where(Y > 0, Y, np.nan)       # log axis: an exactly-zero loss is not drawn
+            med, lo, hi = _band(Y)
+            lines.append({"x": result["curves"][v][0]["g"], "y": med, "lo": lo, "hi": hi, "label": v})
+        out.append({"title": title, "xlabel": "global iteration g", "lines": lines, kind: True, "vline": cfg["T"]})
+    return out
+
+
 def write(result, out):
     """Write ``ablation_runs.csv``, ``ablation_summary.csv``, ``ablation.json`` and ``ablation.png``.
 
@@ -214,22 +248,9 @@ def write(result, out):
     flat_header = ["variant"] + [f"{c}_{s}" for c in header[1:] for s in ("median", "min", "max")]
     files["summary_csv"] = write_csv(os.path.join(out, "ablation_summary.csv"), flat_header,
                                      [[ln[0]] + [x for trip in ln[1:] for x in trip] for ln in summ])
-    panels = []
-    for key, title, logy in (("loss", "L (Eq. 1)", True), ("cos_kq", r"$\langle \bar W_{kq}, \bar W^*_{kq}\rangle$", False),
-                             ("cos_ov", r"$\langle \bar W_{ov}, \bar W^*_{ov}\rangle$", False),
-                             ("accuracy", "training accuracy", False)):
-        lines = []
-        for v in cfg["variants"]:
-            Y = np.array([c[key] for c in result["curves"][v]], dtype=float)
-            if logy:
-                Y = np.where(Y > 0, Y, np.nan)       # log axis: an exactly-zero loss is not drawn
-            med, lo, hi = _band(Y)
-            lines.append({"x": result["curves"][v][0]["g"], "y": med, "lo": lo, "hi": hi, "label": v})
-        panels.append({"title": title, "xlabel": "global iteration g", "lines": lines, "logy": logy,
-                       "vline": cfg["T"]})
     title = (f"Ablation: |V| = d = {cfg['n_tokens']}, T = T1 = {cfg['T']}, seeds {cfg['seeds']} "
              "(median, band = min..max over seeds; dotted: end of stage 1)")
-    files["png"] = panel_figure(os.path.join(out, "ablation.png"), panels, 2, 2, title=title,
+    files["png"] = panel_figure(os.path.join(out, "ablation.png"), panels(result), 2, 2, title=title,
                                 panel_size=(5.0, 3.5))
     files["json"] = write_json(os.path.join(out, "ablation.json"),
                                {"experiment": "ablation", "config": cfg, "datasets": result["datasets"],

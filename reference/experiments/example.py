@@ -17,7 +17,7 @@ import numpy as np
 from ..model.transformer import attention, transformer
 from ..training.algorithm import two_stage_ngd
 
-__all__ = ["EXAMPLE", "EXAMPLE2", "run", "report_lines"]
+__all__ = ["EXAMPLE", "EXAMPLE2", "run", "report_lines", "run_on_data", "data_report_lines"]
 
 #: Algorithm 1 settings for Example 1 (zero init, the paper's step-size recipe with d = 4).
 EXAMPLE = {"eta0": 0.2 / math.sqrt(4), "eta": 0.05 / math.sqrt(4), "T": 900, "T1": 900}
@@ -119,4 +119,110 @@ def report_lines(result):
         lines.append(f"  {r['sentence']:<6} -> {r['prediction']} (p = {r['probability']:.6f}; "
                      f"paper: {r['expected']}, extended order: {r['extended_order']}) {mark}   "
                      f"attention [{att}]")
+    return lines
+
+
+def run_on_data(data, eta0=None, eta=None, T=EXAMPLE["T"], T1=EXAMPLE["T1"], max_length=3, progress=None):
+    """Algorithm 1 (zero init) on the user's data, then its training sentences and Theorem 3's unseen ones.
+
+    Parameters
+    ----------
+    data : UserData
+        From :func:`reference.experiments.user_data.load_user_data` (data and assumption report).
+    eta0, eta : float > 0, optional
+        Steps of stage 1 and stage 2 (default: the paper's recipe ``0.2/sqrt(d)``, ``0.05/sqrt(d)``).
+    T, T1 : int
+        Iterations of the two stages (``T >= 1``).
+    max_length : int >= 2
+        Longest unseen sentence enumerated (:func:`reference.structure.extended.unseen_predictions`).
+    progress : None or bool
+        Progress line on stderr (None: only for runs longer than a few seconds).
+
+    Returns
+    -------
+    dict
+        ``traj``, ``ds``, ``data``, ``config``; ``training``: per distinct training sentence its
+        text, next token, prediction, probability, ``correct``; ``unseen``: Theorem 3's unseen
+        sentences with ``family``, ``expected`` (the extended order's prediction), ``prediction``,
+        ``probability``, ``correct``, or None when Theorem 3 is n/a on the data (an assumption fails).
+
+    Raises
+    ------
+    AssumptionError
+        No one-to-one collocation (Algorithm 1 cannot run).
+    ConfigError
+        Bad step sizes or iteration counts; a zero gradient (no ordered pair in the data).
+
+    Notes
+    -----
+    Serves Theorem 2 (the training sentences are fitted) and Theorem 3 (the extended order predicts
+    unseen sentences), docs/paper.md section 7.
+    """
+    from ..structure.extended import unseen_predictions
+    from .train import default_steps
+    data.require_trainable()
+    ds, vocab = data.ds, data.ds.vocab
+    d0, d1 = default_steps(vocab.d)
+    eta0, eta = (d0 if eta0 is None else eta0), (d1 if eta is None else eta)
+    traj = two_stage_ngd(ds, eta0, eta, T, T1, progress=progress)
+    training = []
+    for n, s in enumerate(ds.sentences):
+        r = _describe(traj.W_ov, traj.W_kq, vocab, s)
+        training.append({"sentence": ds.sentence_text(n), "next": vocab.tokens[ds.y[n]],
+                         "prediction": r["prediction"], "probability": r["probability"],
+                         "correct": r["prediction"] == vocab.tokens[ds.y[n]]})
+    unseen = None
+    if "Theorem 3" not in data.not_applicable:
+        unseen = []
+        for p in unseen_predictions(ds, max_length=max_length):
+            r = _describe(traj.W_ov, traj.W_kq, vocab, list(p.sentence))
+            unseen.append({"sentence": " ".join(vocab.tokens[i] for i in p.sentence), "family": p.family,
+                           "expected": vocab.tokens[p.next], "prediction": r["prediction"],
+                           "probability": r["probability"], "correct": r["prediction"] == vocab.tokens[p.next]})
+    config = {k: traj.config[k] for k in ("eta0", "eta", "T", "T1", "init")}
+    config["max_length"] = int(max_length)
+    return {"traj": traj, "ds": ds, "data": data, "training": training, "unseen": unseen, "config": config}
+
+
+def data_report_lines(result, limit=12):
+    """The result of :func:`run_on_data` as printable lines: training fit, then unseen sentences.
+
+    Parameters
+    ----------
+    result : dict
+        The return value of :func:`run_on_data`.
+    limit : int
+        At most this many sentences listed per part (wrong ones first); the counts cover all.
+
+    Returns
+    -------
+    list of str
+        Lines without newlines; listed sentences end in ``ok`` or ``WRONG``.
+    """
+    tr, c, data = result["traj"], result["config"], result["data"]
+    fit = result["training"]
+    lines = [f"Algorithm 1 from zero on {data.name}: eta0 = {c['eta0']:.4g}, eta = {c['eta']:.4g}, "
+             f"T = {c['T']}, T1 = {c['T1']}",
+             f"  stage 1: L_0 = {tr.stage1['loss0'][-1]:.3e}, cos(W_ov, W*_ov) = {tr.stage1['cos'][-1]:.12f}",
+             f"  stage 2: L = {tr.stage2['loss'][-1]:.3e}, cos(W_kq, W*_kq) = {tr.stage2['cos'][-1]:.6f}, "
+             f"min phi_+ = {tr.stage2['phi_plus_min'][-1]:.6f}",
+             "", f"training sentences: {sum(r['correct'] for r in fit)} of {len(fit)} predicted correctly"]
+
+    def listing(rows, extra):
+        rows = sorted(rows, key=lambda r: (r["correct"], r.get("family") == "optimal"))   # wrong, then Example-2-like
+        out = [f"  {r['sentence']:<16} -> {r['prediction']} (p = {r['probability']:.6f}{extra(r)}) "
+               f"{'ok' if r['correct'] else 'WRONG'}" for r in rows[:limit]]
+        if len(rows) > limit:
+            out.append(f"  ... {len(rows) - limit} more (--json lists all)")
+        return out
+    lines += listing(fit, lambda r: f"; next: {r['next']}")
+    lines.append("")
+    if result["unseen"] is None:
+        need = ", ".join(data.not_applicable["Theorem 3"])
+        lines.append(f"unseen sentences: n/a (Theorem 3 needs Assumption {need}, which fails on this data)")
+    else:
+        un = result["unseen"]
+        lines.append(f"unseen sentences of at most {c['max_length']} tokens that Theorem 3's extended order "
+                     f"predicts: {sum(r['correct'] for r in un)} of {len(un)} predicted as it says")
+        lines += listing(un, lambda r: f"; extended order: {r['expected']}, family {r['family']}")
     return lines

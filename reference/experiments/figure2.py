@@ -26,7 +26,7 @@ from ..errors import ConfigError
 from ..training.algorithm import two_stage_ngd
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
-__all__ = ["FIGURE2", "figure2_dataset", "run", "write", "dataset_stats"]
+__all__ = ["FIGURE2", "figure2_dataset", "run", "write", "dataset_stats", "panels"]
 
 _D = 20
 #: The paper's settings (Section 7).
@@ -156,23 +156,32 @@ def panels(traj, n_tokens):
         {"title": "stage 1: L\u2080", "ylabel": "L\u2080 (sum over V, the paper's definition)",
          "lines": [{"x": t1, "y": s1["loss0"]}],
          "right_scale": (1.0 / n_tokens, "L\u2080/|V| (mean, the published scale)")},
-        {"title": "stage 1: cos(W_ov, W*_ov)", "ylabel": "cosine", "lines": [{"x": t1, "y": s1["cos"]}]},
+        {"title": "stage 1: cos(W_ov, W*_ov)", "ylabel": "cosine", "lines": [{"x": t1, "y": s1["cos"]}],
+         "cosine": True},
         {"title": "stage 1: \u2016W_ov\u2016", "ylabel": "norm", "lines": [{"x": t1, "y": s1["norm"]}]},
         {"title": "stage 2: L (Eq. 1, mean over D\u2080)", "ylabel": "L", "lines": [{"x": t2, "y": s2["loss"]}]},
-        {"title": "stage 2: cos(W_kq, W*_kq)", "ylabel": "cosine", "lines": [{"x": t2, "y": s2["cos"]}]},
+        {"title": "stage 2: cos(W_kq, W*_kq)", "ylabel": "cosine", "lines": [{"x": t2, "y": s2["cos"]}],
+         "cosine": True},
         {"title": "stage 2: \u2016W_kq\u2016", "ylabel": "norm", "lines": [{"x": t2, "y": s2["norm"]}]},
     ]
 
 
-def write(result, out):
+def write(result, out, stem="figure2", title=None, extra=None):
     """Write ``figure2.csv``, ``figure2.json``, the trajectory and (with matplotlib) ``figure2.png``.
 
     Parameters
     ----------
     result : dict
-        The return value of :func:`run`; ``result["report"]`` is set to the JSON report.
+        The return value of :func:`run` (or of :func:`reference.experiments.train.run`: ``traj``,
+        ``ds``, ``config``, ``stats``); ``result["report"]`` is set to the JSON report.
     out : str
         Output directory (created if needed).
+    stem : str
+        File names: ``STEM.csv``, ``STEM.json``, ``STEM.png``, ``STEM_trajectory.{npz,json}``.
+    title : str, optional
+        Title of the figure (default: Figure 2's settings).
+    extra : dict, optional
+        More entries for the JSON report (e.g. the data's assumption report).
 
     Returns
     -------
@@ -194,24 +203,26 @@ def write(result, out):
             "cos_kq": s2["cos"], "norm_kq": s2["norm"], "phi_plus_min": s2["phi_plus_min"],
             "accuracy": s2["accuracy"]}
     cols = {k: pad(v) for k, v in cols.items()}
-    files = {"csv": write_csv(os.path.join(out, "figure2.csv"), ["t"] + list(cols),
+    files = {"csv": write_csv(os.path.join(out, f"{stem}.csv"), ["t"] + list(cols),
                               [[t] + [cols[k][t] for k in cols] for t in range(n)])}
-    npz, js = traj.save(os.path.join(out, "figure2_trajectory"))
+    npz, js = traj.save(os.path.join(out, f"{stem}_trajectory"))
     files.update(trajectory_npz=npz, trajectory_json=js)
     init = (f"random init, ||W^(0)|| = {cfg['init_norm']:g}" if cfg["init"] == "random"
             else "zero init (Algorithm 1)")
-    title = (f"Figure 2 reproduction: |V| = d = {V}, N = {result['stats']['N']}, "
-             f"L_max = {result['stats']['L_max']}, seed {cfg['seed']}, {init}")
-    files["png"] = panel_figure(os.path.join(out, "figure2.png"), panels(traj, V), 2, 3, title=title)
+    if title is None:
+        title = (f"Figure 2 reproduction: |V| = d = {V}, N = {result['stats']['N']}, "
+                 f"L_max = {result['stats']['L_max']}, seed {cfg['seed']}, {init}")
+    files["png"] = panel_figure(os.path.join(out, f"{stem}.png"), panels(traj, V), 2, 3, title=title)
     final = {"loss0": s1["loss0"][-1], "cos_ov": s1["cos"][-1], "norm_ov": s1["norm"][-1],
              "loss": s2["loss"][-1], "log_loss": s2["log_loss"][-1], "cos_kq": s2["cos"][-1],
              "norm_kq": s2["norm"][-1], "phi_plus_min": s2["phi_plus_min"][-1],
              "accuracy": s2["accuracy"][-1]}
-    report = {"experiment": "figure2", "config": cfg, "dataset": result["stats"],
+    report = {"experiment": stem, "config": cfg, "dataset": result["stats"],
               "star_norm_ov": traj.star_norm_ov, "star_norm_kq": traj.star_norm_kq,
               "final": final, "files": {k: (os.path.basename(v) if v else None) for k, v in files.items()},
               "notes": ["loss0_sum is the paper's L_0 (a sum over V); loss0_mean = L_0/|V| is the "
                         "scale of the published panel", "loss is Eq. (1), the pi-weighted mean"]}
-    files["json"] = write_json(os.path.join(out, "figure2.json"), report)
+    report.update(extra or {})
+    files["json"] = write_json(os.path.join(out, f"{stem}.json"), report)
     result["report"] = report
     return files

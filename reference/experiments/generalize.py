@@ -31,7 +31,7 @@ from ..audit.section6 import theorem3_gap
 from ..errors import ConfigError
 from ..theory.constants import C0_thm3, theorem3_predicted_C
 
-__all__ = ["GENERALIZE", "run", "write", "evaluate_sentences"]
+__all__ = ["GENERALIZE", "run", "write", "panels", "evaluate_sentences"]
 
 #: Default settings: datasets and training of the generalisation experiment.
 GENERALIZE = {"seeds": 8, "n_tokens": 12, "L_max": 6, "T": 900, "T1": 900, "max_length": 3}
@@ -162,10 +162,12 @@ def run(seeds=GENERALIZE["seeds"], seed=0, n_tokens=GENERALIZE["n_tokens"], L_ma
     from ..structure.generate import random_realizable
     from ..training.algorithm import two_stage_ngd
     from ..training.progress import Progress
+    from ..training.run_size import check_run_size
     for name, v, lo in (("seeds", seeds, 1), ("seed", seed, 0), ("n_tokens", n_tokens, 2), ("L_max", L_max, 2),
-                        ("T", T, 1), ("T1", T1, 4), ("max_length", max_length, 2)):
+                        ("T", T, 1), ("T1", T1, 1), ("max_length", max_length, 2)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise ConfigError(f"{name} must be an integer >= {lo}, got {v!r}")
+    check_run_size(int(n_tokens), int(n_tokens), int(T), int(T1))
     d = int(n_tokens)
     eta0, eta = 0.2 / math.sqrt(d), 0.05 / math.sqrt(d)
     per_seed, curves = [], []
@@ -240,13 +242,45 @@ def write(result, out):
     files["gaps_csv"] = write_csv(os.path.join(out, "generalize_gaps.csv"), gh, gap_rows)
     files["json"] = write_json(os.path.join(out, "generalize.json"),
                                {"config": result["config"], "totals": result["totals"], "per_seed": rows})
-    t = np.arange(T1)
-    panels = [{"title": r"Theorem 3: $\min (x^* - x_0)^T W_{kq}^{(t)} x_q$", "ylabel": "gap",
-               "lines": [{"x": t, "y": c[0]} for c in result["curves"]]},
-              {"title": r"Theorem 3: $\min (x_0 - x)^T W_{kq}^{(t)} x_q$", "ylabel": "gap",
-               "lines": [{"x": t, "y": c[1]} for c in result["curves"]]}]
     c = result["config"]
-    files["png"] = panel_figure(os.path.join(out, "generalize.png"), panels, 1, 2,
+    files["png"] = panel_figure(os.path.join(out, "generalize.png"), panels(result), 1, 2,
                                 title=f"{c['seeds']} random realizable datasets, |V| = d = {c['n_tokens']}, "
-                                      f"L_max = {c['L_max']}, zero init, T = {c['T']}, T1 = {c['T1']}")
+                                      f"L_max = {c['L_max']}, zero init, T = {c['T']}, T1 = {c['T1']} "
+                                      "(solid: measured gap; dashed: C t with the slope C the proof suggests)",
+                                panel_size=(6.5, 4.5))
     return files
+
+
+def panels(result):
+    """The two panels of ``generalize.png``: Theorem 3's gaps per dataset, measured and predicted.
+
+    Each dataset has its colour: a solid line for the measured gap ``min (x* - x0)^T W_kq^(t) x_q``
+    (resp. ``min (x0 - x)^T W_kq^(t) x_q``) and a dashed line ``C t`` with the slope the proof suggests,
+    ``C = eta gap(W*_kq) / (2 L_max ||W*_kq||^2)`` (:func:`reference.theory.constants.theorem3_predicted_C`;
+    absent when the dataset has no such gap).
+
+    Parameters
+    ----------
+    result : dict
+        The output of :func:`run`.
+
+    Returns
+    -------
+    list of dict
+        Panels for :func:`reference.experiments.plotting.panel_figure`, legends outside.
+    """
+    out = []
+    for j, (key, title) in enumerate((("gap_opt_noncomp", r"Theorem 3: $\min (x^* - x_0)^T W_{kq}^{(t)} x_q$"),
+                                      ("gap_noncomp_nonopt", r"Theorem 3: $\min (x_0 - x)^T W_{kq}^{(t)} x_q$"))):
+        lines = []
+        for r, curve in zip(result["per_seed"], result["curves"]):
+            t = np.arange(len(curve[j]))
+            colour = f"C{r['k'] % 10}"
+            lines.append({"x": t, "y": curve[j], "style": "-", "color": colour,
+                          "label": f"dataset {r['k']} (N = {r['N']}): measured, C = {r[key + '_C']:.3g}"})
+            C = r[key + "_C_predicted"]
+            if math.isfinite(C):
+                lines.append({"x": t, "y": C * t, "style": "--", "color": colour,
+                              "label": f"dataset {r['k']}: predicted C t, C = {C:.3g}"})
+        out.append({"title": title, "ylabel": "gap", "lines": lines, "legend_outside": True})
+    return out

@@ -1,5 +1,7 @@
 """Writing results: CSV and JSON always, PNG figures when matplotlib is installed.
 
+Every file is written whole or not at all (:func:`reference.data.files.atomic_write`):
+a full disk or an interrupted run leaves the previous file, never a truncated one.
 Matplotlib is an optional extra (``pip install reference[plot]``); it is
 imported lazily inside the functions that draw, with the non-interactive
 ``Agg`` backend, so every command still writes its numbers without it.
@@ -8,9 +10,10 @@ imported lazily inside the functions that draw, with the non-interactive
 import csv
 import json
 import math
-import os
 
 import numpy as np
+
+from ..data.files import atomic_write, output_dir
 
 __all__ = ["have_matplotlib", "write_csv", "write_json", "ensure_dir", "panel_figure", "jsonable"]
 
@@ -29,12 +32,14 @@ def have_matplotlib():
     return True
 
 
-def ensure_dir(path):
-    """Create the output directory ``path`` (and parents) if needed; return it.
+def ensure_dir(path, flag="--out"):
+    """Create the output directory ``path`` (and parents) if needed and check it is writable; return it.
 
     Parameters
     ----------
     path : str
+    flag : str
+        The option that named the folder, for messages.
 
     Returns
     -------
@@ -43,11 +48,11 @@ def ensure_dir(path):
 
     Raises
     ------
-    OSError
-        ``path`` exists and is not a directory, or cannot be created.
+    ConfigError
+        ``path`` exists and is not a directory, cannot be created or is not writable
+        (:func:`reference.data.files.output_dir`; the message is worded for a person).
     """
-    os.makedirs(path, exist_ok=True)
-    return path
+    return output_dir(path, flag)
 
 
 def jsonable(x):
@@ -98,13 +103,15 @@ def write_json(path, obj):
     Raises
     ------
     OSError
-        The file cannot be written.
+        The file cannot be written (the previous file, if any, is left as it was).
+    ConfigError
+        ``path`` is a symbolic link (never followed).
     TypeError
         ``obj`` holds something JSON cannot represent even after :func:`jsonable`.
     """
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(jsonable(obj), f, indent=1)
-        f.write("\n")
+    text = json.dumps(jsonable(obj), indent=1) + "\n"
+    with atomic_write(path) as f:
+        f.write(text)
     return path
 
 
@@ -126,20 +133,16 @@ def write_csv(path, header, rows):
     Raises
     ------
     OSError
-        The file cannot be written.
+        The file cannot be written (the previous file, if any, is left as it was).
+    ConfigError
+        ``path`` is a symbolic link (never followed).
     """
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with atomic_write(path, newline="") as f:
         w = csv.writer(f)
         w.writerow(header)
         for r in rows:
             w.writerow([repr(float(v)) if isinstance(v, (float, np.floating)) else v for v in r])
     return path
-
-
-#: Figure margins and gaps between panels, in inches: room for tick labels, axis labels and
-#: panel titles at the font sizes used here (a right-hand scale included).
-_LEFT_IN, _RIGHT_IN, _BOTTOM_IN, _TOP_IN, _TITLE_IN = 0.75, 0.65, 0.5, 0.3, 0.3
-_WSPACE_IN, _HSPACE_IN = 1.25, 0.75
 
 
 def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
@@ -149,10 +152,9 @@ def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
     ----------
     path : str
     panels : list of dict
-        One per panel, row by row: ``title``, ``xlabel``, ``ylabel``, ``lines`` (list of
-        dicts with ``x``, ``y``, optional ``label``, ``lo``/``hi`` for a shaded band,
-        ``style``), optional ``logy``, ``ylim``, ``vline`` (x of a dashed vertical line),
-        ``right_scale`` ``(factor, label)``: a right-hand axis showing ``factor * y``.
+        One per panel, row by row, as for :func:`reference.experiments.panels.draw_panels`
+        (which draws them: identical curves merged, distinct styles, fixed [0, 1] limits, no
+        offset axis labels).
     nrows, ncols : int
         Grid shape; unused cells are hidden.
     title : str, optional
@@ -168,47 +170,18 @@ def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
     Raises
     ------
     OSError
-        The file cannot be written.
+        The file cannot be written (the previous file, if any, is left as it was).
+    ConfigError
+        ``path`` is a symbolic link (never followed).
     """
-    try:                                      # no pyplot: no global state, no backend switch, faster import
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
+    from .panels import draw_panels
+    fig = draw_panels(panels, nrows, ncols, title=title, panel_size=panel_size)
+    if fig is None:
         return None
-    fig_w, fig_h = panel_size[0] * ncols, panel_size[1] * nrows
-    fig = Figure(figsize=(fig_w, fig_h))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    # fixed margins in inches (tight_layout would draw the whole figure once more to measure it)
-    top = _TOP_IN + (_TITLE_IN if title else 0.0)
-    fig.subplots_adjust(left=_LEFT_IN / fig_w, right=1 - _RIGHT_IN / fig_w, bottom=_BOTTOM_IN / fig_h,
-                        top=1 - top / fig_h,
-                        wspace=_WSPACE_IN * ncols / (fig_w - _LEFT_IN - _RIGHT_IN - _WSPACE_IN * (ncols - 1)),
-                        hspace=_HSPACE_IN * nrows / (fig_h - _BOTTOM_IN - top - _HSPACE_IN * (nrows - 1)))
-    for ax, p in zip(axes.ravel(), panels):
-        for ln in p["lines"]:
-            x, y = np.asarray(ln["x"]), np.asarray(ln["y"])
-            h = ax.plot(x, y, ln.get("style", "-"), label=ln.get("label"), lw=1.5)[0]
-            if "lo" in ln:
-                ax.fill_between(x, ln["lo"], ln["hi"], color=h.get_color(), alpha=0.2, lw=0)
-        if p.get("logy"):
-            ax.set_yscale("log")
-        if p.get("ylim") is not None:
-            ax.set_ylim(*p["ylim"])
-        if p.get("right_scale"):                       # (factor, label): same curve, scaled right axis
-            f, lab = p["right_scale"]
-            ax.secondary_yaxis("right", functions=(lambda y, f=f: y * f, lambda y, f=f: y / f)).set_ylabel(lab)
-        if p.get("vline") is not None:
-            ax.axvline(p["vline"], color="grey", ls=":", lw=1)
-        ax.set_title(p.get("title", ""), fontsize=10)
-        ax.set_xlabel(p.get("xlabel", "t"))
-        ax.set_ylabel(p.get("ylabel", ""))
-        ax.grid(alpha=0.3)
-        if any(ln.get("label") for ln in p["lines"]):
-            ax.legend(fontsize=8)
-    for ax in axes.ravel()[len(panels):]:
-        ax.set_visible(False)
-    if title:
-        fig.suptitle(title, fontsize=10, y=1 - 0.08 / fig_h)
-    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+    try:
+        with atomic_write(path, "wb") as f:
+            fig.savefig(f, dpi=110, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return path

@@ -9,28 +9,40 @@ and audit every statement (:func:`reference.audit.audit`). Each run is
 independent and seeded by its own coordinates, so the table does not depend on
 the executor, the number of jobs or the order in which runs finish.
 
-The runs go through a :mod:`concurrent.futures` executor: a process pool by
-default (``jobs`` workers), inline for ``jobs=1``, or any executor with the
-standard ``submit`` (for Dask: ``client.get_executor()``). The result is one
-long table (a row per run and audit row, with the run's constants), a summary
-per statement and size, and a figure of the log-slack against ``abs(V)``
-(:mod:`reference.experiments.sweep_report`).
+The runs go through :func:`reference.experiments.sweep_runner.run_tasks`: one
+worker process per run by default (``jobs`` at a time), inline for ``jobs=1``,
+or any executor with the standard ``submit`` (for Dask:
+``client.get_executor()``). A run that raises something other than the
+library's own errors, or whose worker dies, is recorded with its setting and
+traceback (status ``"crashed"``); the other runs go on. With a ``journal``
+file every finished run is appended to it at once
+(:mod:`reference.experiments.sweep_journal`), so a sweep stopped by a signal
+or a crash keeps its finished runs and ``resume=True`` runs only the rest.
+The result is one long table (a row per run and audit row, with the run's
+constants), a summary per statement and size, and a figure of the log-slack
+against ``abs(V)`` (:mod:`reference.experiments.sweep_report`).
 """
 
 import math
 import os
 import time
-from concurrent.futures import as_completed, ProcessPoolExecutor
 
 import numpy as np
 
 from ..errors import ConfigError, ReferenceValueError
+from .sweep_journal import Journal, task_key
 from .sweep_report import COLUMNS, figure, STAGE1, summarize, write  # noqa: F401 (re-exported)
+from .sweep_runner import Interrupted, run_tasks
 
-__all__ = ["SWEEP", "COLUMNS", "STAGE1", "sweep_tasks", "run_one", "run_sweep", "summarize", "write", "figure"]
+__all__ = ["SWEEP", "COLUMNS", "STAGE1", "FINISHED", "sweep_tasks", "run_one", "crashed_row", "run_sweep",
+           "summarize", "write", "figure", "Interrupted"]
 
 #: Defaults of ``python -m reference sweep``.
 SWEEP = {"sizes": (4, 8, 16), "seeds": 4, "T": 300, "T1": 300, "L_max": 6}
+#: Statuses of a run that count as finished when a sweep is resumed ("crashed" runs are run again).
+FINISHED = ("ok", "degenerate", "failed")
+
+
 def _count(name, x, lo):
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < lo:
         raise ConfigError(f"{name} must be an integer >= {lo}, got {x!r}")
@@ -71,7 +83,8 @@ def sweep_tasks(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["
     Raises
     ------
     ConfigError
-        Any setting out of range (a negative step size, ``abs(V) < 2``, no seeds ...).
+        Any setting out of range (a negative step size, ``abs(V) < 2``, no seeds ...), or a
+        largest run that cannot fit in this machine's memory.
     """
     sizes = list(sizes) if not isinstance(sizes, (int, np.integer)) else [sizes]
     if not sizes:
@@ -80,10 +93,53 @@ def sweep_tasks(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["
     seeds, seed = _count("seeds", seeds, 1), _count("seed", seed, 0)
     T, T1, L_max = _count("T", T, 1), _count("T1", T1, 1), _count("L_max", L_max, 2)
     eta0, eta = _step("eta0", eta0), _step("eta", eta)
+    from ..training.run_size import check_run_size
+    check_run_size(max(sizes), max(sizes), T, T1)          # the largest run, before any is started
     return [{"size": V, "seed": k, "base_seed": seed, "T": T, "T1": T1, "L_max": L_max,
              "eta0": eta0 if eta0 is not None else 0.2 / math.sqrt(V),
              "eta": eta if eta is not None else 0.05 / math.sqrt(V)}
             for V in sorted(set(sizes)) for k in range(seeds)]
+
+
+_EMPTY = dict(statement="", quantity="", holds=None, decides=True, violated=False, erratum="", n_checked=0,
+              t_worst=None, measured_worst=math.nan, bound_worst=math.nan, slack_worst=math.nan,
+              log_slack_worst=math.nan)
+
+
+def _base_row(task):
+    """``(run name, the run's constants)``: the columns every row of the run shares."""
+    V, k = task["size"], task["seed"]
+    run = f"V{V}-s{k}"
+    return run, {"size": V, "seed": k, "run": run, "n_tokens": V, "d": V, "N": None, "L_max": None,
+                 "star_norm_ov": math.nan, "star_norm_kq": math.nan, "eta0": task["eta0"], "eta": task["eta"],
+                 "T": task["T"], "T1": task["T1"], "status": "ok", "error": "", "traceback": ""}
+
+
+def crashed_row(task, report):
+    """The one row of a run that crashed: ``report`` is ``"ExcType: message\n<traceback>"`` (or a worker's death).
+
+    Parameters
+    ----------
+    task : dict
+        The run's setting (from :func:`sweep_tasks`).
+    report : str
+
+    Returns
+    -------
+    list of dict
+        One row, status ``"crashed"``, ``error`` the first line of ``report``, ``traceback`` all of it.
+    """
+    _, base = _base_row(task)
+    first = report.split("\n", 1)[0]
+    return [dict(base, **dict(_EMPTY, violated=True, statement="(run crashed)"), seconds=math.nan,
+                 status="crashed", error=first, traceback=report)]
+
+
+def _preload():
+    """Import what :func:`run_one` needs, once, in the process that forks the workers."""
+    from ..audit import statements  # noqa: F401
+    from ..structure import generate, orders  # noqa: F401
+    from ..training import algorithm  # noqa: F401
 
 
 def run_one(task):
@@ -108,20 +164,17 @@ def run_one(task):
     Raises
     ------
     Exception
-        Only errors that are not the library's own (a bug): they propagate, never become rows.
+        Only errors that are not the library's own (a bug, a ``MemoryError``): they propagate to
+        :func:`reference.experiments.sweep_runner.run_tasks`, which records the run as "crashed"
+        with its traceback (:func:`crashed_row`) and lets the other runs go on.
     """
     from ..audit.statements import audit
     from ..structure.generate import random_realizable
     from ..structure.orders import optimal_mask
     from ..training.algorithm import two_stage_ngd
     V, k, start = task["size"], task["seed"], time.perf_counter()
-    run = f"V{V}-s{k}"
-    base = {"size": V, "seed": k, "run": run, "n_tokens": V, "d": V, "N": None, "L_max": None,
-            "star_norm_ov": math.nan, "star_norm_kq": math.nan, "eta0": task["eta0"], "eta": task["eta"],
-            "T": task["T"], "T1": task["T1"], "status": "ok", "error": ""}
-    empty = dict(statement="", quantity="", holds=None, decides=True, violated=False, erratum="", n_checked=0,
-                 t_worst=None, measured_worst=math.nan, bound_worst=math.nan, slack_worst=math.nan,
-                 log_slack_worst=math.nan)
+    run, base = _base_row(task)
+    empty = _EMPTY
     try:
         ds = random_realizable(V, L_max=task["L_max"], rng=np.random.default_rng([task["base_seed"], V, k]))
         base.update(N=ds.N, L_max=ds.L_max)
@@ -144,7 +197,8 @@ def run_one(task):
 
 
 def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"], T1=SWEEP["T1"],
-              L_max=SWEEP["L_max"], eta0=None, eta=None, jobs=None, executor=None, progress=None):
+              L_max=SWEEP["L_max"], eta0=None, eta=None, jobs=None, executor=None, progress=None,
+              journal=None, resume=False):
     """Audit Algorithm 1 on ``seeds`` random datasets of every size, in parallel.
 
     Parameters
@@ -152,57 +206,89 @@ def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"
     sizes, seeds, seed, T, T1, L_max, eta0, eta
         See :func:`sweep_tasks`.
     jobs : int >= 1, optional
-        Worker processes of the default executor (default ``os.cpu_count()``);
+        Worker processes, one per run, at most ``jobs`` at a time (default ``os.cpu_count()``);
         ``jobs=1`` runs inline in this process.
     executor : concurrent.futures.Executor, optional
-        Any executor with ``submit(fn, task) -> Future`` (a thread or process pool,
+        Any executor with ``submit(fn, *args) -> Future`` (a thread or process pool,
         ``dask.distributed.Client(...).get_executor()``, ...); not shut down here.
     progress : None or bool
         Progress line on stderr (None: only for runs longer than 2 s).
+    journal : str or os.PathLike, optional
+        A file to which every finished run is appended as it completes
+        (:mod:`reference.experiments.sweep_journal`); its folder must exist.
+    resume : bool
+        With ``journal``: keep the runs it already holds and run only the others (a crashed run is
+        run again). Without ``resume`` an existing journal is refused.
 
     Returns
     -------
     dict
         ``config`` (the settings), ``rows`` (the long table, sorted by size, seed
         and audit order), ``summary`` (:func:`summarize`), ``failed`` (runs that
-        raised), ``violations`` (rows that decide and are violated).
+        raised one of the library's errors), ``crashed`` (runs that raised anything else, or
+        whose worker died; their rows carry the traceback), ``degenerate``, ``violations``
+        (rows that decide and are violated), ``resumed`` (runs taken from the journal).
 
     Raises
     ------
     ConfigError
-        A bad setting, or both ``jobs`` and ``executor`` (before anything runs).
+        A bad setting, both ``jobs`` and ``executor``, or an existing journal without
+        ``resume`` (before anything runs).
+    Interrupted
+        SIGTERM or SIGINT: every worker has exited and every finished run is in the journal;
+        ``finished`` and ``total`` count the runs.
     """
     from ..training.progress import Progress
     tasks = sweep_tasks(sizes, seeds, seed=seed, T=T, T1=T1, L_max=L_max, eta0=eta0, eta=eta)
     if jobs is not None:
         jobs = _count("jobs", jobs, 1)
     if jobs is not None and executor is not None:
-        raise ConfigError("give jobs (workers of the default process pool) or executor, not both")
+        raise ConfigError("give jobs (worker processes) or executor, not both")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise ConfigError(f"executor must have a submit method (a concurrent.futures.Executor), got {executor!r}")
-    prog = Progress(f"sweep ({len(tasks)} runs)", len(tasks), enabled=progress)
+    if not isinstance(resume, bool) or (resume and journal is None):
+        raise ConfigError("resume=True needs a journal file (resume is a bool)")
+    if executor is None and jobs != 1:
+        _preload()                                  # forked workers inherit them instead of importing each
+    log = Journal(os.fspath(journal), resume) if journal is not None else None
     results = {}
-    if executor is None and jobs == 1:
-        for i, t in enumerate(tasks):
-            results[i] = run_one(t)
-            prog.tick(i + 1, f"|V|={t['size']} seed {t['seed']}")
-    else:
-        own = executor is None
-        ex = ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) if own else executor
+    try:
+        if log is not None:
+            for i, t in enumerate(tasks):
+                rows = log.done.get(task_key(t))
+                if rows and rows[0].get("status") in FINISHED:
+                    results[i] = rows
+        resumed = len(results)
+        todo = [i for i in range(len(tasks)) if i not in results]
+        prog = Progress(f"sweep ({len(todo)} runs" + (f", {resumed} done before)" if resumed else ")"),
+                        len(todo), enabled=progress)
+
+        def on_done(j, kind, value):
+            i = todo[j]
+            rows = value if kind == "done" else crashed_row(tasks[i], value)
+            if log is not None:
+                log.append(tasks[i], rows)
+            results[i] = rows
+            n = len(results) - resumed
+            prog.tick(n, f"runs done ({len(todo) - n} left)")
+
         try:
-            futures = {ex.submit(run_one, t): i for i, t in enumerate(tasks)}
-            for done, f in enumerate(as_completed(futures), start=1):
-                results[futures[f]] = f.result()
-                prog.tick(done, f"runs done ({len(futures) - done} left)")
+            run_tasks([tasks[i] for i in todo], run_one, jobs=jobs or os.cpu_count() or 1, executor=executor,
+                      on_done=on_done)
+        except Interrupted as e:
+            e.finished, e.total = len(results), len(tasks)
+            raise
         finally:
-            if own:
-                ex.shutdown(cancel_futures=True)
-    prog.close()
+            prog.close()
+    finally:
+        if log is not None:
+            log.close()
     rows = [r for i in range(len(tasks)) for r in results[i]]
     config = {"sizes": sorted({t["size"] for t in tasks}), "seeds": int(seeds), "seed": int(seed), "T": T,
               "T1": T1, "L_max": L_max, "eta0": eta0 if eta0 is not None else "0.2/sqrt(d)",
               "eta": eta if eta is not None else "0.05/sqrt(d)", "init": "zero", "d": "|V|"}
     return {"config": config, "rows": rows, "summary": summarize(rows),
             "failed": [r["run"] for r in rows if r["status"] == "failed"],
+            "crashed": [r["run"] for r in rows if r["status"] == "crashed"],
             "degenerate": [r["run"] for r in rows if r["status"] == "degenerate"],
-            "violations": [r for r in rows if r["violated"] and r["status"] == "ok"]}
+            "violations": [r for r in rows if r["violated"] and r["status"] == "ok"], "resumed": resumed}

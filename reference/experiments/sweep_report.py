@@ -14,13 +14,13 @@ import numpy as np
 
 from .plotting import ensure_dir, panel_figure, write_csv, write_json
 
-__all__ = ["COLUMNS", "STAGE1", "summarize", "write", "figure"]
+__all__ = ["COLUMNS", "STAGE1", "summarize", "write", "figure", "panels"]
 
 #: Columns of the long table: the run's constants, then the audit row's fields.
 COLUMNS = ("size", "seed", "run", "n_tokens", "d", "N", "L_max", "star_norm_ov", "star_norm_kq", "eta0",
            "eta", "T", "T1", "seconds", "statement", "quantity", "holds", "decides", "violated", "erratum",
            "n_checked", "t_worst", "measured_worst", "bound_worst", "slack_worst", "log_slack_worst", "status",
-           "error")
+           "error", "traceback")
 #: Statements about stage 1 (left panel of the figure); the others are about stage 2.
 STAGE1 = ("Lemma 1", "Proposition 1", "Lemma 3", "Corollary 1")
 
@@ -31,8 +31,8 @@ def summarize(rows):
     Parameters
     ----------
     rows : list of dict
-        The long table of :func:`run_sweep` (rows whose run failed or was degenerate are left
-        out here; they stay in the table and in ``failed`` / ``degenerate``).
+        The long table of :func:`run_sweep` (rows whose run failed, crashed or was degenerate are
+        left out here; they stay in the table and in ``failed`` / ``crashed`` / ``degenerate``).
 
     Returns
     -------
@@ -91,7 +91,7 @@ def write(result, out):
     keys = list(result["summary"][0]) if result["summary"] else ["statement"]
     files["summary_csv"] = write_csv(os.path.join(out, "sweep_summary.csv"), keys,
                                      [[s[k] for k in keys] for s in result["summary"]])
-    keep = ("config", "summary", "failed", "degenerate", "rows")
+    keep = ("config", "summary", "failed", "crashed", "degenerate", "rows")
     files["json"] = write_json(os.path.join(out, "sweep.json"), {k: result[k] for k in keep})
     files["figure"] = figure(result, os.path.join(out, "sweep.png"))
     return files
@@ -117,7 +117,27 @@ def figure(result, path):
     OSError
         ``path`` cannot be written.
     """
-    panels = []
+    return panel_figure(path, panels(result), 1, 2, title="Audit slack against problem size "
+                        f"({result['config']['seeds']} seeds per size)", panel_size=(6.5, 4.5))
+
+
+def panels(result):
+    """The two panels of ``sweep.png``: median log-slack (band: min to median) against ``abs(V)``, per row.
+
+    Rows with identical curves are drawn once, under one legend entry naming them all
+    (:func:`reference.experiments.panels.merge_identical`).
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`run_sweep`.
+
+    Returns
+    -------
+    list of dict
+        Stage-1 and stage-2 panels for :func:`reference.experiments.plotting.panel_figure`.
+    """
+    out = []
     for title, stage1 in (("stage 1 statements", True), ("stage 2 statements", False)):
         lines = {}
         for s in result["summary"]:
@@ -128,8 +148,7 @@ def figure(result, path):
             ss.sort(key=lambda s: s["size"])
             panel_lines.append({"x": [s["size"] for s in ss], "y": [s["log_slack_median"] for s in ss],
                                 "lo": [s["log_slack_min"] for s in ss], "hi": [s["log_slack_median"] for s in ss],
-                                "label": label[:48], "style": "o-"})
-        panels.append({"title": title, "xlabel": "|V| (= d)", "ylabel": "log-slack (>= 0: holds)",
-                       "lines": panel_lines})
-    return panel_figure(path, panels, 1, 2, title="Audit slack against problem size "
-                        f"({result['config']['seeds']} seeds per size)", panel_size=(6.5, 4.5))
+                                "label": label[:48]})
+        out.append({"title": title, "xlabel": "|V| (= d)", "ylabel": "log-slack (>= 0: holds)",
+                    "lines": panel_lines, "legend_outside": True})
+    return out

@@ -26,18 +26,25 @@ Runs (each audited by :func:`reference.audit.audit`):
     complete bipartite graph; samples ``a c q -> n(a)``, ``b d e f q -> n(b)``).
     Corollary 1's upper bound fails on every run where its condition holds.
 
-The exit status of ``python -m reference verify`` is 1 when a deciding row
-is violated (known errata do not decide; their corrected rows do).
+Every run is recorded with ``record="full"``, and the proof audit
+(:func:`reference.audit.proofs.audit_proofs`: every registered proof step) runs on
+it too; ``python -m reference proofs`` adds random-initialisation runs and random
+datasets. The exit status of ``python -m reference verify`` is 1 when a deciding
+row is violated (known errata do not decide; their corrected rows do) or a proof
+step the library asserts fails.
 """
 
 import math
 
 import numpy as np
 
+from ..audit.chains import ProofTable
+from ..audit.proofs import audit_proofs
 from ..audit.statements import audit
 from ..audit.table import AuditTable, scalar_row
 from ..errors import ConfigError
 from ..model.transformer import logits
+from ..theory.proofs import Measurements
 
 __all__ = ["VERIFY", "LARGE_STEPS", "COUNTEREXAMPLES", "run", "example2_rows", "summary"]
 
@@ -113,7 +120,8 @@ def run(seed=0, progress=None):
     -------
     dict
         ``table`` (AuditTable over all runs), ``runs`` (name -> {"ds", "traj", "config"}),
-        ``config``.
+        ``config``, ``proofs`` (ProofTable: the statement rows and every proof step on every run)
+        and ``chains`` (one ChainSummary per statement).
 
     Raises
     ------
@@ -126,29 +134,40 @@ def run(seed=0, progress=None):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
     runs, table = {}, AuditTable()
-    res = figure2.run(seed=int(seed), init="zero", T=VERIFY["T"], T1=VERIFY["T1"], progress=progress)
-    runs["paper experiment"] = {"ds": res["ds"], "traj": res["traj"], "config": res["config"]}
+    rng = np.random.default_rng(int(seed))              # as figure2.run(seed, init="zero"): the same dataset
+    ds0 = figure2.figure2_dataset(rng=rng)
+    f = figure2.FIGURE2
+    traj0 = two_stage_ngd(ds0, f["eta0"], f["eta"], VERIFY["T"], VERIFY["T1"], init="zero", rng=rng, record="full",
+                          progress=progress)
+    traj0.config["seed"] = int(seed)
+    runs["paper experiment"] = {"ds": ds0, "traj": traj0,
+                                "config": dict(f, T=VERIFY["T"], T1=VERIFY["T1"], seed=int(seed), init="zero",
+                                               init_norm=None)}
     ds1 = example1()
     e = VERIFY["example1"]
-    runs["Example 1"] = {"ds": ds1, "traj": two_stage_ngd(ds1, e["eta0"], e["eta"], e["T"], e["T1"],
+    runs["Example 1"] = {"ds": ds1, "traj": two_stage_ngd(ds1, e["eta0"], e["eta"], e["T"], e["T1"], record="full",
                                                           progress=progress),
                          "config": dict(e, init="zero")}
     L = LARGE_STEPS
     runs["Example 1, large steps"] = {
-        "ds": ds1, "traj": two_stage_ngd(ds1, L["eta0"], L["eta"], L["T"], L["T1"], progress=progress),
+        "ds": ds1, "traj": two_stage_ngd(ds1, L["eta0"], L["eta"], L["T"], L["T1"], record="full", progress=progress),
         "config": dict(L, init="zero")}
     from ..data.dataset import Dataset
     for name, c in COUNTEREXAMPLES.items():
         ds = Dataset.from_corpus(c["corpus"]) if "corpus" in c else Dataset.from_samples(c["samples"])
         cfg = {k: c[k] for k in ("eta0", "eta", "T", "T1")}
-        runs[name] = {"ds": ds, "traj": two_stage_ngd(ds, progress=progress, **cfg), "config": dict(cfg, init="zero")}
+        runs[name] = {"ds": ds, "traj": two_stage_ngd(ds, progress=progress, record="full", **cfg),
+                      "config": dict(cfg, init="zero")}
+    proof_table = ProofTable()
     for name, r in runs.items():
-        table.extend(audit(r["traj"], r["ds"], run=name))
+        q = Measurements(r["traj"], r["ds"], run=name)
+        table.extend(audit(r["traj"], r["ds"], run=name, q=q))
         if name == "Example 1":
             table.extend(example2_rows(r["traj"], r["ds"]))
+        proof_table.extend(audit_proofs(r["traj"], r["ds"], run=name, q=q))
     config = {"seed": int(seed)}
     config.update({name: r["config"] for name, r in runs.items()})
-    return {"table": table, "runs": runs, "config": config}
+    return {"table": table, "runs": runs, "config": config, "proofs": proof_table, "chains": proof_table.chains()}
 
 
 def summary(result):

@@ -13,19 +13,21 @@ from ..structure.orders import collocation
 __all__ = ["check_arguments", "token_columns"]
 
 
-def check_arguments(W_ov, W_kq, ds, allow_complex):
-    """``(W_ov, W_kq)`` as validated float64 (or complex) arrays for dataset ``ds`` (``W_kq`` may be ``None``).
+def check_arguments(W_ov, W_kq, ds, allow_complex, *, need_kq=True):
+    """``(W_ov, W_kq)`` as validated float64 (or complex) arrays for dataset ``ds``.
+
+    ``need_kq=False`` for the functions of ``W_ov`` alone (``L_0``): then ``W_kq`` is ignored and None.
 
     Raises
     ------
     CorpusError
         ``ds`` is not a :class:`~reference.data.Dataset`.
     WeightsError
-        A weight of the wrong shape or dtype, or not finite.
+        A weight that is None, not an array of numbers, of the wrong shape or dtype, or not finite.
     """
     if not isinstance(ds, Dataset):
         raise CorpusError(f"ds must be a Dataset, got {type(ds).__name__}")
-    return check_weights(W_ov, W_kq, ds.vocab, allow_complex=allow_complex)
+    return check_weights(W_ov, W_kq, ds.vocab, allow_complex=allow_complex, skip=None if need_kq else "W_kq")
 
 
 def token_columns(W_ov, ds):

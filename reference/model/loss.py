@@ -99,7 +99,7 @@ def loss0(W_ov, ds):
     -----
     Serves Section 4.2 (stage 1 of Algorithm 1) and Proposition 1's loss bound.
     """
-    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=True)
+    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=True, need_kq=False)
     return sum(softplus(_gap(b, y)) for _, y, b in token_columns(W_ov, ds))
 
 
@@ -165,7 +165,7 @@ def log_loss0(W_ov, ds):
     -----
     Serves Proposition 1 (``L_0 <= O(exp(-eta0 t / (4 ||W*_ov||)))``).
     """
-    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=False)
+    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=False, need_kq=False)
     terms = [log_softplus(_gap(b, y)) for _, y, b in token_columns(W_ov, ds)]
     return float(_logsumexp(np.array(terms)))
 
@@ -249,7 +249,7 @@ def grad_loss0(W_ov, ds):
     -----
     Serves Eq. (5) (stage 1 of Algorithm 1), Lemma 1 and Proposition 1.
     """
-    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=False)
+    W_ov, _ = check_arguments(W_ov, None, ds, allow_complex=False, need_kq=False)
     grad = np.zeros_like(W_ov)
     for x, y, b in token_columns(W_ov, ds):
         grad += np.outer(_residual(b, y), x)

@@ -29,7 +29,7 @@ derivative (see :mod:`reference.model.gradcheck`).
 
 import numpy as np
 
-from ..data.validate import check_sentence, check_weights
+from ..data.validate import as_array, check_sentence, check_weights
 from ..errors import WeightsError
 
 __all__ = ["phi", "scores", "attention", "logits", "transformer", "predict"]
@@ -56,7 +56,8 @@ def phi(v, axis=0):
     Raises
     ------
     WeightsError
-        A non-numeric ``v``, no entry along ``axis``, or a NaN or ``+inf`` entry (named).
+        A non-numeric or ragged ``v``, an ``axis`` that ``v`` does not have, no entry along
+        ``axis``, a NaN or ``+inf`` entry (named), or every entry along ``axis`` ``-inf``.
 
     Notes
     -----
@@ -64,11 +65,13 @@ def phi(v, axis=0):
     Shifting by a constant leaves ``phi`` unchanged, so the result is exact
     for logits of any size (``phi([1000, 0]) = [1, e^-1000]``).
     """
-    v = np.asarray(v)
+    v = as_array(v, "v")
     if v.dtype.kind not in "biufc":
         raise WeightsError(f"phi needs a numeric array, got dtype {v.dtype}")
     if v.dtype.kind not in "fc":
         v = v.astype(np.float64)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -v.ndim <= axis < max(v.ndim, 1):
+        raise WeightsError(f"phi: axis = {axis!r} is not an axis of v (v has {v.ndim} dimension(s), shape {v.shape})")
     if v.ndim == 0 or v.shape[axis] == 0:
         raise WeightsError(f"phi needs at least one entry along axis {axis}, got shape {v.shape}")
     bad = np.isnan(v.real) | np.isnan(v.imag) | (v.real == np.inf)
@@ -76,6 +79,10 @@ def phi(v, axis=0):
         i = tuple(int(k) for k in np.argwhere(bad)[0])
         raise WeightsError(f"phi is undefined for the entry {v[i]} at index {i} (NaN or +inf); -inf is allowed")
     shift = np.max(v.real, axis=axis, keepdims=True)
+    if np.any(shift == -np.inf):                  # every entry -inf: exp sums to 0, phi is 0/0
+        i = tuple(int(k) for k in np.argwhere(shift == -np.inf)[0])
+        raise WeightsError(f"phi is undefined where every entry along axis {axis} is -inf (at index {i} of "
+                           "the reduced shape): the weights would be 0/0")
     z = np.exp(v - shift)
     return z / np.sum(z, axis=axis, keepdims=True)
 
@@ -104,7 +111,7 @@ def scores(W_kq, X):
     Serves Section 3; ``s_l`` is the score whose softmax Lemma 5 tracks.
     """
     X = check_sentence(X)
-    _, W_kq = check_weights(None, W_kq, X.shape[0], allow_complex=True)
+    _, W_kq = check_weights(None, W_kq, X.shape[0], allow_complex=True, skip="W_ov")
     return _scores(W_kq, X)
 
 
@@ -164,7 +171,9 @@ def logits(W_ov, W_kq, X):
     Serves Eq. (1) (``L`` is the cross-entropy of ``Tbar``) and Eq. (6).
     """
     X = check_sentence(X)
-    W_ov = np.asarray(W_ov)
+    if W_ov is None:
+        raise WeightsError("W_ov is missing (None)")
+    W_ov = as_array(W_ov, "W_ov")
     n_tokens = W_ov.shape[0] if W_ov.ndim == 2 else None
     if n_tokens is None:
         raise WeightsError(f"W_ov must be a matrix (abs(V), {X.shape[0]}), got shape {W_ov.shape}")
@@ -235,6 +244,7 @@ def predict(W_ov, W_kq, X):
     -----
     Serves Theorem 3 and Example 2 (the prediction ``n(x0)`` on unseen sentences).
     """
-    if np.iscomplexobj(W_ov) or np.iscomplexobj(W_kq):
+    Tbar = logits(W_ov, W_kq, X)                   # validates every argument first
+    if np.iscomplexobj(Tbar):
         raise WeightsError("predict needs real weights")
-    return int(np.argmax(logits(W_ov, W_kq, X)))
+    return int(np.argmax(Tbar))

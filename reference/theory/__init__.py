@@ -1,8 +1,10 @@
 """Part 6 of the paper (Sections 4.2-6, Appendices B-D): every statement as a function of its constants.
 
-Lemma 1, Proposition 1, Lemma 3, Corollary 1 (stage 1); Lemmas 5-7, Theorems 1
-and 2 (stage 2); Proposition 2 and Theorem 3's constant (Section 6). Each
-returns :class:`Bound` rows that :mod:`reference.audit` evaluates on trajectories.
+Lemma 1, Proposition 1, Lemma 3, Corollary 1 (stage 1); Lemma 2 and Proposition 3
+(Appendix B); Lemmas 5-7, Theorems 1 and 2 (stage 2); Proposition 2 and Theorem 3's
+constant (Section 6). Each returns :class:`Bound` rows that :mod:`reference.audit`
+evaluates on trajectories. :mod:`reference.theory.proofs` declares them, and every
+step of their proofs, in one registry.
 """
 
 from .constants import (
@@ -20,14 +22,20 @@ from .constants import (
                         THM2_C_T,
                         THM2_C_t,
 )
-from .section6 import proposition2_closed_form
+from .appendix_b import lemma2, lemma2_alpha, proposition3
+from .rates import DIR_ERR_FLOOR, fit_slope, RATE_WINDOW, rate_window
+from .section6 import proposition2_closed_form, theorem3_gap
+from .setting import assumption3_holds, Setting, setting_of
 from .stage1 import corollary1, corollary1_condition, lemma1, lemma3, proposition1, proposition1_loss_exponent
 from .stage2 import lemma5, lemma6, lemma7, lemma7_alpha, lemma7_t0, theorem1
 from .theorem2 import theorem2, theorem2_conditions, theorem2_direction_form, THM2_DIR_ERR
+
+from . import proofs  # noqa: E402  (after the statement modules it registers)
 
 __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "THM2_C_t", "THM1_C_DIR",
            "log_threshold", "C0_thm2", "C1_thm2", "C0_thm1_sketch", "C0_thm3", "theorem3_predicted_C",
            "lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "corollary1_condition",
            "corollary1", "lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1",
            "theorem2_conditions", "theorem2", "theorem2_direction_form", "THM2_DIR_ERR",
-           "proposition2_closed_form"]
+           "proposition2_closed_form", "lemma2", "lemma2_alpha", "proposition3", "theorem3_gap", "fit_slope",
+           "rate_window", "RATE_WINDOW", "DIR_ERR_FLOOR", "Setting", "setting_of", "assumption3_holds", "proofs"]

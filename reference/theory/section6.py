@@ -1,4 +1,4 @@
-"""Section 6 as code: Proposition 2's printed closed form of ``W*_kq``.
+"""Section 6 as code: Proposition 2's printed closed form of ``W*_kq``, and Theorem 3's gaps.
 
 Theorem 3's constant (``C0_thm3``, ``theorem3_predicted_C``) sits with the
 other ``C_0`` in :mod:`reference.theory.constants`; the generalisation
@@ -7,9 +7,10 @@ experiment is :mod:`reference.experiments.generalize`.
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..structure.orders import query_orders
 
-__all__ = ["proposition2_closed_form"]
+__all__ = ["proposition2_closed_form", "theorem3_gap"]
 
 
 def proposition2_closed_form(ds, orders=None):
@@ -45,3 +46,39 @@ def proposition2_closed_form(ds, orders=None):
             A[list(o.optimal), q] = nN / (nO + nN)
             A[list(o.non_optimal), q] = -nO / (nO + nN)
     return A
+
+
+def theorem3_gap(A, ds, key):
+    """A Theorem 3 gap of token-coordinate weights ``A = E^T W_kq E``, minimised over queries.
+
+    ``"gap_opt_noncomp"``: ``min_q min (x* - x0)^T W_kq x_q`` over ``x* in O_q``, ``x0 in M_q``;
+    ``"gap_noncomp_nonopt"``: ``min_q min (x0 - x)^T W_kq x_q`` over ``x0 in M_q``, ``x in N_q``;
+    the same quantities as the trajectory's ``stage2`` entries of those names.
+
+    Parameters
+    ----------
+    A : ndarray, shape (|V|, |V|)
+        ``A[i, q] = x_i^T W_kq x_q``.
+    ds : Dataset
+    key : {"gap_opt_noncomp", "gap_noncomp_nonopt"}
+
+    Returns
+    -------
+    float
+        nan if no query has both token types.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``key``.
+    AssumptionError
+        ``ds`` has no collocation.
+    """
+    if key not in ("gap_opt_noncomp", "gap_noncomp_nonopt"):
+        raise ConfigError(f"theorem3_gap: key must be 'gap_opt_noncomp' or 'gap_noncomp_nonopt', got {key!r}")
+    vals = []
+    for q, o in query_orders(ds).items():
+        hi, lo = (o.optimal, o.non_comparable) if key == "gap_opt_noncomp" else (o.non_comparable, o.non_optimal)
+        if hi and lo:
+            vals.append(min(A[i, q] for i in hi) - max(A[j, q] for j in lo))
+    return min(vals) if vals else np.nan

@@ -44,6 +44,7 @@ from ..numerics import _norm
 from .engine import Engine
 from .metrics import Metrics
 from .progress import Progress
+from .run_size import check_reach, check_run_size
 from .trajectory import STAGE1_KEYS, STAGE1_L_KEYS, STAGE2_KEYS, Trajectory
 
 __all__ = ["two_stage_ngd", "VARIANTS"]
@@ -58,7 +59,6 @@ VARIANTS = {
 RECORDS = ("summary", "full")
 #: Largest number of iterates whose metrics are computed together.
 _BATCH = 64
-
 
 # ---------------------------------------------------------------------- validation
 def _positive(name, x):
@@ -188,8 +188,10 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     Raises
     ------
     ConfigError
-        Invalid setting, or a gradient that is exactly zero (the normalised step is
-        undefined; the message names the stage and t).
+        Invalid setting; records that would not fit in memory (estimated before anything is
+        allocated, with a lower bound on the time); steps that could carry the weights past
+        :data:`reference.training.run_size.MAX_WEIGHT_NORM` (``||W^(0)|| + eta T``, float64 overflow); or a gradient that is
+        exactly zero (the normalised step is undefined; the message names the stage and t).
     WeightsError
         Given initial weights of the wrong shape or not finite.
     AssumptionError
@@ -218,11 +220,21 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
             raise ConfigError(f"T_short = {T_run} must not exceed T = {T}")
     elif T_short is not None:
         raise ConfigError(f"T_short is an option of variant 'short_stage1', not {variant!r}")
+    n1, n2 = (T + T1, T + T1) if variant == "joint" else (T_run, T1)
+    check_run_size(ds.vocab.n_tokens, ds.vocab.d, n1, n2, track_L=track_L, record=record)
     eng = engine if engine is not None else Engine(ds)
     if eng.ds is not ds:
         raise ConfigError("engine was built for another dataset")
     V, d = ds.vocab.n_tokens, ds.vocab.d
     W_ov0, W_kq0, kind, init_norm = _initial(init, rng, V, d)
+    # (plain GD's steps scale with the gradient, so no a-priori bound applies to it)
+    n_ov, n_kq = _norm(W_ov0), _norm(W_kq0)                    # no overflow for entries above 1e154
+    if variant == "joint":
+        check_reach("eta0", eta0, T, n_ov + n_kq)
+        check_reach("eta", eta, T1, n_ov + n_kq + eta0 * T)
+    elif variant != "plain_gd":
+        check_reach("eta0", eta0, T_run, n_ov)
+        check_reach("eta", eta, T1, n_kq)
     B, A = eng.to_coords(W_ov0, W_kq0)
     perp_ov, perp_kq = eng.to_weights(B, A)
     perp_ov, perp_kq = W_ov0 - perp_ov, W_kq0 - perp_kq       # parts outside the span of E
@@ -236,7 +248,6 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
               "n_tokens": V, "d": d, "track_L": track_L}
     if variant == "short_stage1":
         config["T_short"] = T_run
-    n1, n2 = (T + T1, T + T1) if variant == "joint" else (T_run, T1)
     config.update(n_stage1=n1, n_stage2=n2)
     s1 = {k: np.full(n1 + 1, np.nan) for k in STAGE1_KEYS + (STAGE1_L_KEYS if track_L else ())}
     s2 = {k: np.full(n2 + 1, np.nan) for k in STAGE2_KEYS}

@@ -41,8 +41,9 @@ structure and bounds are checked once (:meth:`Engine.freeze`).
 
 import numpy as np
 
+from ..data.dataset import Dataset
 from ..data.validate import check_weights
-from ..errors import AssumptionError, WeightsError
+from ..errors import AssumptionError, CorpusError, WeightsError
 from ..numerics import log_softplus, softplus  # noqa: F401 (re-exported: the engine's building blocks)
 from ..structure.orders import collocation
 from .careful import careful_stage2
@@ -68,12 +69,16 @@ class Engine:
 
     Raises
     ------
+    CorpusError
+        ``ds`` is not a Dataset.
     AssumptionError
         If ``E`` is not orthonormal (use the literal functions of
         :mod:`reference.model.loss` for such vocabularies).
     """
 
     def __init__(self, ds, fast=True):
+        if not isinstance(ds, Dataset):
+            raise CorpusError(f"Engine needs a Dataset, got {type(ds).__name__}")
         if not ds.vocab.orthonormal:
             raise AssumptionError(
                 "the training engine needs orthonormal embeddings (Assumption 2); "

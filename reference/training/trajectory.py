@@ -49,12 +49,10 @@ from zero, where ``W_ov = 0``; its ``log_grad_norm`` is then ``-inf``).
 The rows are computed by :class:`reference.training.metrics.Metrics`.
 """
 
-import json
-import os
-
 import numpy as np
 
 from ..errors import ConfigError
+from .trajectory_file import ARRAYS, load_parts, save_parts
 
 __all__ = ["Trajectory", "STAGE1_KEYS", "STAGE2_KEYS", "STAGE1_L_KEYS"]
 
@@ -65,9 +63,6 @@ STAGE2_KEYS = ("loss", "log_loss", "norm", "cos", "phi_plus_min", "nonopt_max", 
                "opt_drop_max", "phi_plus_decrease_max", "opt_minus_nonopt_min", "accuracy",
                "ugrad_star", "ugrad_W", "ugrad_Wstar", "gap_opt_noncomp", "gap_noncomp_nonopt",
                "log_grad_norm")
-_FORMAT = "reference.Trajectory/1"
-_ARRAYS = ("W_ov", "W_kq", "W_ov_init", "W_kq_init", "W_ov_star", "W_kq_star",
-           "W_ov_iterates", "W_kq_iterates")
 
 
 class Trajectory:
@@ -111,16 +106,12 @@ class Trajectory:
                 f"L={self.stage2['loss'][-1]:.3g}, cos_kq={self.stage2['cos'][-1]:.6f})")
 
     # ------------------------------------------------------------------ persistence
-    @staticmethod
-    def _paths(path):
-        path = os.fspath(path)
-        for ext in (".npz", ".json"):
-            if path.endswith(ext):
-                path = path[:-len(ext)]
-        return path + ".npz", path + ".json"
-
     def save(self, path):
-        """Write ``path.npz`` (every array, bit for bit) and ``path.json`` (config, metric names).
+        """Write ``NAME.npz`` (every array, bit for bit) and ``NAME.json`` (config, names, content hash).
+
+        Each file is written whole or not at all (temporary file, then one rename), and an
+        existing file that is not a saved trajectory is never overwritten
+        (:mod:`reference.training.trajectory_file`).
 
         Parameters
         ----------
@@ -134,28 +125,17 @@ class Trajectory:
 
         Raises
         ------
+        ConfigError
+            ``NAME.npz`` or ``NAME.json`` exists and is not a saved trajectory, or is a symbolic link.
         OSError
-            The directory does not exist or is not writable.
+            The directory does not exist or is not writable, or the disk is full.
         """
-        npz, js = self._paths(path)
-        arrays = {f"stage1__{k}": v for k, v in self.stage1.items()}
-        arrays.update({f"stage2__{k}": v for k, v in self.stage2.items()})
-        for name in _ARRAYS:
-            if getattr(self, name) is not None:
-                arrays[name] = getattr(self, name)
-        meta = {"format": _FORMAT, "config": self.config, "stage1": list(self.stage1),
-                "stage2": list(self.stage2),
-                "arrays": [n for n in _ARRAYS if getattr(self, n) is not None]}
-        with open(npz, "wb") as f:
-            np.savez(f, **arrays)
-        with open(js, "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=1, sort_keys=False)
-            f.write("\n")
-        return npz, js
+        arrays = {n: getattr(self, n) for n in ARRAYS if getattr(self, n) is not None}
+        return save_parts(path, self.config, self.stage1, self.stage2, arrays)
 
     @classmethod
     def load(cls, path):
-        """Read a trajectory written by :meth:`save` (``path`` with or without extension).
+        """Read a trajectory written by :meth:`save` (``path`` with or without extension), every claim checked.
 
         Parameters
         ----------
@@ -169,31 +149,12 @@ class Trajectory:
         Raises
         ------
         ConfigError
-            Missing file, not a trajectory, or the two files disagree.
+            Missing or damaged file, not a trajectory, arrays of the wrong shape, more memory than
+            the machine has, or the two files are not a pair (content hash; see
+            :func:`reference.training.trajectory_file.load_parts`).
         """
-        npz, js = cls._paths(path)
-        for p in (npz, js):
-            if not os.path.isfile(p):
-                raise ConfigError(f"{p}: no such file (a saved trajectory is a .npz and a .json)")
-        try:
-            with open(js, encoding="utf-8") as f:
-                meta = json.load(f)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{js}: not a trajectory JSON file ({e})") from None
-        if not isinstance(meta, dict) or meta.get("format") != _FORMAT:
-            raise ConfigError(f"{js}: not a trajectory file (format {_FORMAT!r} expected)")
-        try:
-            with np.load(npz, allow_pickle=False) as z:
-                data = {k: z[k] for k in z.files}
-        except (ValueError, OSError) as e:
-            raise ConfigError(f"{npz}: not a trajectory .npz file ({e})") from None
-        try:
-            s1 = {k: data[f"stage1__{k}"] for k in meta["stage1"]}
-            s2 = {k: data[f"stage2__{k}"] for k in meta["stage2"]}
-            arrs = {n: data[n] for n in meta["arrays"]}
-        except KeyError as e:
-            raise ConfigError(f"{npz}: array {e} named in {js} is missing") from None
-        return cls(meta["config"], s1, s2, **{n: arrs.get(n) for n in _ARRAYS})
+        config, s1, s2, arrays = load_parts(path)
+        return cls(config, s1, s2, **{n: arrays.get(n) for n in ARRAYS})
 
     def __eq__(self, other):
         """Bit-for-bit equality of every array (nan equal to nan) and of the config."""
@@ -203,7 +164,7 @@ class Trajectory:
             return False
         pairs = [(self.stage1[k], other.stage1[k]) for k in self.stage1]
         pairs += [(self.stage2[k], other.stage2[k]) for k in self.stage2]
-        pairs += [(getattr(self, n), getattr(other, n)) for n in _ARRAYS]
+        pairs += [(getattr(self, n), getattr(other, n)) for n in ARRAYS]
         for a, b in pairs:
             if (a is None) != (b is None):
                 return False

@@ -1,0 +1,195 @@
+"""The proof audit: every registered proof step checked on the paper's runs and on random datasets.
+
+Runs (Algorithm 1 with ``record="full"``; each audited by
+:func:`reference.audit.proofs.audit_proofs`, which iterates the registry):
+
+``paper experiment``
+    Section 7: the seeded random realizable dataset of ``figure2`` (``|V| = d = 20``),
+    ``eta0 = 0.2/sqrt(d)``, ``eta = 0.05/sqrt(d)``, ``T = T1 = 900``, zero initialisation.
+``Example 1``
+    The corpus {SVOP, VOP, OPP, PSV}, ``eta0 = 0.1``, ``eta = 0.025``, 900 + 900, zero init.
+``Example 1, large steps``
+    ``eta0 = 100``, ``eta = 1e6``, ``T = 1000``, ``T1 = 1500`` (where the conditions of
+    Corollary 1, Lemma 7 and Theorem 2 hold, and ``eta0 <= ||W*_ov||/2`` does not).
+``Example 1, random init``
+    As Example 1 from a random initialisation of norm 1: stage 1 is then not aligned,
+    so the second case of Lemma 2's proof (P15-P20) is exercised.
+``random prefix-closed k``, ``random samples k``
+    ``random_realizable`` (prefix closed) and ``random_realizable_samples`` (not prefix
+    closed) with ``|V| = 6``, ``L_max = 5``, 300 + 300 iterations, one from zero and one
+    from a random initialisation each.
+
+Every dataset and initialisation is drawn from ``numpy.random.default_rng(seed)``.
+"""
+
+import math
+
+import numpy as np
+
+from ..audit.chains import ProofTable
+from ..audit.proofs import audit_proofs
+from ..errors import ConfigError
+from ..theory.proofs import Measurements, REGISTRY
+
+__all__ = ["PROOFS", "RANDOM", "build_runs", "audit_runs", "run", "summary", "decisions", "chain_dict"]
+
+#: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
+PROOFS = {
+    "paper experiment": {"dataset": "paper", "eta0": 0.2 / math.sqrt(20), "eta": 0.05 / math.sqrt(20),
+                         "T": 900, "T1": 900, "init": "zero"},
+    "Example 1": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 900, "T1": 900, "init": "zero"},
+    "Example 1, large steps": {"dataset": "example1", "eta0": 100.0, "eta": 1e6, "T": 1000, "T1": 1500,
+                               "init": "zero"},
+    "Example 1, random init": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 900, "T1": 900,
+                               "init": "random"},
+}
+#: The random datasets: |V|, L_max, steps, horizons, the norm of a random initialisation.
+RANDOM = {"n_tokens": 6, "L_max": 5, "eta0": 0.2 / math.sqrt(6), "eta": 0.05 / math.sqrt(6), "T": 300,
+          "T1": 300, "init_norm": 1.0}
+
+
+def _dataset(kind, rng):
+    from ..structure.generate import example1, random_realizable
+    from ..structure.generate_samples import random_realizable_samples
+    from .figure2 import figure2_dataset
+    if kind == "paper":
+        return figure2_dataset(rng=rng)
+    if kind == "example1":
+        return example1()
+    if kind == "prefix-closed":
+        return random_realizable(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
+    return random_realizable_samples(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
+
+
+def _has_pair(ds):
+    from ..structure.orders import query_orders
+    return any(o.pairs for o in query_orders(ds).values())
+
+
+def build_runs(seed=0, progress=None):
+    """Train every run of the proof audit (module docstring) with ``record="full"``.
+
+    Parameters
+    ----------
+    seed : int >= 0
+        Seeds the paper experiment's dataset (as ``figure2 --seed``), then the random
+        datasets and initialisations.
+    progress : None or bool
+        Progress lines on stderr (None: only for long runs).
+
+    Returns
+    -------
+    dict
+        Run name -> ``{"ds", "traj", "config"}``.
+
+    Raises
+    ------
+    ConfigError
+        A bad seed.
+    """
+    from ..training.algorithm import two_stage_ngd
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be an integer >= 0, got {seed!r}")
+    rng = np.random.default_rng(int(seed))
+    runs = {}
+    ds_paper = _dataset("paper", rng)                          # first draw: the figure2 dataset of this seed
+    specs = dict(PROOFS)
+    for k in range(2):
+        for kind, label in (("prefix-closed", "random prefix-closed"), ("samples", "random samples")):
+            specs[f"{label} {k}"] = dict(dataset=kind, eta0=RANDOM["eta0"], eta=RANDOM["eta"], T=RANDOM["T"],
+                                         T1=RANDOM["T1"], init="zero" if k == 0 else "random")
+    for name, c in specs.items():
+        ds = ds_paper if c["dataset"] == "paper" else _dataset(c["dataset"], rng)
+        while not _has_pair(ds):                               # W*_kq = 0: stage 2 undefined; draw again
+            ds = _dataset(c["dataset"], rng)
+        init = "zero" if c["init"] == "zero" else ("random", RANDOM["init_norm"])
+        traj = two_stage_ngd(ds, c["eta0"], c["eta"], c["T"], c["T1"], init=init, rng=rng, record="full",
+                             progress=progress)
+        runs[name] = {"ds": ds, "traj": traj, "config": dict(c, N=ds.N, L_max=ds.L_max, n_tokens=ds.vocab.n_tokens)}
+    return runs
+
+
+def audit_runs(runs, steps=True):
+    """The proof audit of every run: one :class:`~reference.audit.chains.ProofTable`.
+
+    Parameters
+    ----------
+    runs : dict
+        Run name -> ``{"ds", "traj", ...}`` (trajectories recorded with ``record="full"``).
+    steps : bool
+        Judge the proof steps too (False: the statement rows only).
+
+    Returns
+    -------
+    ProofTable
+    """
+    table = ProofTable()
+    for name, r in runs.items():
+        q = Measurements(r["traj"], r["ds"], run=name)
+        table.extend(audit_proofs(r["traj"], r["ds"], run=name, q=q, steps=steps))
+    return table
+
+
+def run(seed=0, progress=None):
+    """Build the runs and audit every statement and proof step on them.
+
+    Parameters
+    ----------
+    seed : int >= 0
+    progress : None or bool
+
+    Returns
+    -------
+    dict
+        ``table`` (ProofTable), ``chains`` (list of ChainSummary), ``runs``, ``config``.
+
+    Raises
+    ------
+    ConfigError
+        A bad seed.
+    """
+    runs = build_runs(seed, progress)
+    table = audit_runs(runs)
+    config = {"seed": int(seed),
+              "runs": {k: {a: (list(b) if isinstance(b, tuple) else b) for a, b in r["config"].items()}
+                       for k, r in runs.items()}}
+    return {"table": table, "chains": table.chains(), "runs": runs, "config": config}
+
+
+def chain_dict(c):
+    """A :class:`~reference.audit.chains.ChainSummary` as a dict (for the JSON reports)."""
+    h = c.headline
+    return {"statement": c.statement, "verdict": c.verdict, "line": c.line(), "runs": c.runs,
+            "n_steps": c.n_steps, "statement_verdict": c.statement_verdict, "recorded_failing": c.recorded,
+            "recorded_never_failing": c.recorded_never_fail,
+            "never_checked": c.never_checked, "informational": c.informational,
+            "headline": None if h is None else {
+                "key": h.key, "run": h.run, "verdict": h.verdict, "t_first_fail": h.t_first_fail,
+                "measured": h.measured_first_fail, "bound": h.bound_first_fail, "sense": h.sense,
+                "unstated_needed": list(h.unstated_needed), "why": h.why}}
+
+
+def decisions(registry=REGISTRY):
+    """Every recorded decision on an inconsistency of the paper, as dicts (for the JSON report)."""
+    return [{"key": d.key, "items": list(d.items), "steps": list(d.steps), "category": d.category,
+             "summary": d.summary, "statement_holds": d.statement_holds, "evidence": list(d.evidence)}
+            for d in registry.decisions()]
+
+
+def summary(result):
+    """The JSON report of a proof audit: config, chains, decisions, failures, rows (without series).
+
+    Parameters
+    ----------
+    result : dict
+        The output of :func:`run` (or any dict with ``table``, ``chains`` and ``config``).
+
+    Returns
+    -------
+    dict
+    """
+    table = result["table"]
+    bad = table.violations()
+    return {"config": result["config"], "ok": not bad, "failures": [f"{r.run}: {r.key}" for r in bad],
+            "chains": [chain_dict(c) for c in result["chains"]], "decisions": decisions(),
+            "rows": table.to_dicts()}

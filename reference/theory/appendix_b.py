@@ -1,0 +1,127 @@
+"""The statements made only in Appendix B: Lemma 2 and Proposition 3 (the appendix form of Proposition 1).
+
+Pure functions of the constants and of measured inner products, each returning
+:class:`~reference.theory.constants.Bound` rows like :mod:`reference.theory.stage1`;
+their proofs are checked step by step in :mod:`reference.theory.proofs.lemma2`
+and :mod:`reference.theory.proofs.proposition3` (docs/proofs.md).
+"""
+
+import math
+
+import numpy as np
+
+from .constants import _log_pos, _positive, _t, Bound, PROP1_C_APPENDIX
+
+__all__ = ["lemma2_alpha", "lemma2", "proposition3"]
+
+
+def lemma2_alpha(norm_ov, *, star_norm_ov, n_tokens):
+    """``alpha_t^ov = 2 ||W*_ov|| log(2|V|) / ||W_ov^(t)||`` (Lemma 2, p.15; Proposition 3, p.16).
+
+    Parameters
+    ----------
+    norm_ov : array_like, shape (n,)
+        ``||W_ov^(t)||`` (inf where it is 0: Lemma 2 needs ``W_ov^(t) != 0``).
+    star_norm_ov : float
+        ``||W*_ov||`` (Eq. 2).
+    n_tokens : int
+        ``|V|``.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+
+    Raises
+    ------
+    ConfigError
+        A constant that is not a finite number > 0.
+    """
+    _positive(star_norm_ov=star_norm_ov, n_tokens=n_tokens)
+    w = np.asarray(norm_ov, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return 2.0 * star_norm_ov * math.log(2 * n_tokens) / w
+
+
+def lemma2(t, *, norm_ov, ug1_Wstarbar, star_norm_ov, n_tokens, assumptions=True):
+    """Lemma 2 (p.15): ``<Wbar_ov^(t), G1_t> >= (1 + alpha_t^ov) <Wbar*_ov, G1_t>`` for ``W_ov^(t) != 0``.
+
+    Written for the unit gradient ``g1_t = G1_t / ||G1_t||`` (dividing both sides by
+    ``||G1_t|| > 0``): the measured ``<g1_t, Wbar_ov^(t)>`` (field ``ug1_Wbar``) must be at
+    least ``(1 + alpha_t^ov) <g1_t, Wbar*_ov>``. No condition on the initialisation.
+    Conditions: ``W_ov^(t) != 0`` and ``assumptions`` (Assumptions 1-2 hold).
+
+    Parameters
+    ----------
+    t : array_like of int, shape (n,)
+        Stage-1 iterates.
+    norm_ov, ug1_Wstarbar : array_like, shape (n,)
+        Measured ``||W_ov^(t)||`` and ``<g1_t, Wbar*_ov>``.
+    star_norm_ov : float
+        ``||W*_ov||``.
+    n_tokens : int
+        ``|V|``.
+    assumptions : bool
+        Whether Assumptions 1-2 hold.
+
+    Returns
+    -------
+    tuple of Bound
+        One bound on the measure ``ug1_Wbar``; ``value`` and ``conditions`` have shape ``(n,)``.
+
+    Raises
+    ------
+    ConfigError
+        A constant that is not a finite number > 0.
+    """
+    t = _t(t)
+    w = np.broadcast_to(np.asarray(norm_ov, dtype=np.float64), t.shape)
+    g = np.broadcast_to(np.asarray(ug1_Wstarbar, dtype=np.float64), t.shape)
+    alpha = lemma2_alpha(w, star_norm_ov=star_norm_ov, n_tokens=n_tokens)
+    nonzero = w > 0
+    with np.errstate(invalid="ignore"):
+        value = np.where(nonzero, (1 + alpha) * g, np.nan)
+    return (Bound("Lemma 2", "<g1_t, Wbar_ov^(t)>", "ug1_Wbar", ">=", value, nonzero & bool(assumptions),
+                  "<Wbar_ov^(t), G1_t> >= (1 + alpha_t^ov) <Wbar*_ov, G1_t>"),)
+
+
+def proposition3(t, *, eta0, star_norm_ov, n_tokens, zero_init):
+    """Proposition 3 (p.16): ``t eta0/(2||W*_ov||) <= ||W_ov^(t)|| <= t eta0`` and direction error
+    ``1 - <Wbar_ov^(t), Wbar*_ov> <= 12 ||W*_ov||^3 log(2|V|) log t / (t eta0)``.
+
+    The appendix's restatement of Proposition 1 with the constant 12 (the main text
+    has 5). Conditions: Assumptions 1-2 (through Proposition 1), zero initialisation,
+    ``t >= 2``. Its proof also uses ``eta0 <= ||W*_ov||/2`` (docs/proofs.md, P32), which
+    the statement does not state.
+
+    Parameters
+    ----------
+    t : array_like of int, shape (n,)
+        Stage-1 iterates.
+    eta0, star_norm_ov : float
+        Stage-1 step and ``||W*_ov||``.
+    n_tokens : int
+        ``|V|``.
+    zero_init : bool
+        Whether ``W_ov^(0) = 0`` (and Assumptions 1-2 hold).
+
+    Returns
+    -------
+    tuple of Bound
+        (norm lower, norm upper, direction error) on the measures ``norm_ov``, ``norm_ov``,
+        ``dir_err_ov``; ``value`` and ``conditions`` have shape ``(n,)``.
+
+    Raises
+    ------
+    ConfigError
+        A constant that is not a finite number > 0.
+    """
+    _positive(eta0=eta0, star_norm_ov=star_norm_ov, n_tokens=n_tokens)
+    t = _t(t)
+    c = (t >= 2) & bool(zero_init)
+    err = PROP1_C_APPENDIX * star_norm_ov ** 3 * math.log(2 * n_tokens) * _log_pos(t) / (np.maximum(t, 1) * eta0)
+    return (Bound("Proposition 3", "||W_ov^(t)|| lower", "norm_ov", ">=", t * eta0 / (2 * star_norm_ov), c,
+                  "||W_ov^(t)|| >= t eta0 / (2||W*_ov||)"),
+            Bound("Proposition 3", "||W_ov^(t)|| upper", "norm_ov", "<=", t * eta0, c,
+                  "||W_ov^(t)|| <= t eta0"),
+            Bound("Proposition 3", "direction error (12)", "dir_err_ov", "<=", err, c,
+                  "<Wbar_ov^(t), Wbar*_ov> >= 1 - 12 ||W*_ov||^3 log(2|V|) log t / (t eta0)"))

@@ -1,0 +1,36 @@
+"""Every statement and proof step of the paper, declared once, with the quantities they read.
+
+``REGISTRY`` (:mod:`.registry`) holds the statement families and the proof steps;
+``Measurements`` (:mod:`.measure`) computes, from a trajectory, every quantity they read
+with a numeric backend (:mod:`.ops`); :mod:`.conditions` names the conditions a step
+needs. docs/proofs.md explains how to read a chain and how to add a step.
+
+Modules: the statement families (:mod:`.statements`, :mod:`.statements_extra`); the proof
+steps by statement (:mod:`.gradients`: Appendix A, P1-P2; :mod:`.lemma1`: P3, P6-P13;
+:mod:`.lemma2`: P4, P5, P14-P20; :mod:`.proposition3`: P21-P27; :mod:`.proposition3_sums`: P28-P32).
+"""
+
+from . import (conditions, gradients, lemma1, lemma2, proposition3, proposition3_sums, statements,  # noqa: F401
+               statements_extra)
+from .conditions import CONDITIONS
+from .measure import Measurements
+from .ops import FLOAT64, Float64Ops
+from .quantity import QUANTITIES, quantity, Quantity, Unavailable
+from .entries import CATEGORIES, Chain, Check, Decision, KINDS, PAPER_ORDER, Scalar, SENSES, Statement, Step
+from .registry import proof_step, Registry, REGISTRY
+
+__all__ = ["step", "CONDITIONS", "REGISTRY", "Registry", "Step", "Statement", "Decision", "Chain", "Check", "Scalar",
+           "proof_step",
+           "KINDS", "SENSES", "CATEGORIES", "PAPER_ORDER", "Measurements", "FLOAT64", "Float64Ops", "QUANTITIES", "Quantity",
+           "quantity", "Unavailable"]
+
+
+def step(key):
+    """The proof step ``key`` (``"P12"``, ``"P18'"``, ...) of :data:`REGISTRY`; its ``doc`` gives page and equation.
+
+    Raises
+    ------
+    ConfigError
+        No such step (the message lists the registered keys).
+    """
+    return REGISTRY.step(key)
