@@ -208,7 +208,7 @@ def cone_bound_terms(cone, ds, W_kq_star):
         ``W_kq_star`` of the wrong shape or not finite.
     """
     E = ds.vocab.E
-    A_star = E.T @ check_weights(None, W_kq_star, ds.vocab)[1] @ E
+    A_star = E.T @ check_weights(None, W_kq_star, ds.vocab, skip="W_ov")[1] @ E
     m_star = A_star[cone.optimal, cone.query] - A_star[cone.token, cone.query]
     return {"corr_star": float(np.sum(cone.direction * A_star)),
             "weighted_margins": float(np.dot(cone.weight, m_star)),
