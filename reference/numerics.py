@@ -53,6 +53,9 @@ def _unit(blocks):
     m = max((float(np.max(np.abs(g), initial=0.0)) for g in blocks.values()), default=0.0)
     if m == 0.0:
         return -np.inf, {k: np.zeros_like(g) for k, g in blocks.items()}
+    if 1e-150 < m < 1e150:                           # squares in range: no rescaling (bit for bit as ever)
+        nrm = math.sqrt(sum(_frobenius(g) ** 2 for g in blocks.values()))
+        return math.log(nrm), {k: g / nrm for k, g in blocks.items()}
     scaled = {k: g / m for k, g in blocks.items()}
     nrm = math.sqrt(sum(_frobenius(g) ** 2 for g in scaled.values()))
     return math.log(m) + math.log(nrm), {k: g / nrm for k, g in scaled.items()}
