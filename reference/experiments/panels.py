@@ -99,18 +99,20 @@ def draw_panels(panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
     Returns
     -------
     matplotlib.figure.Figure or None
-        The figure (the caller saves and closes it); None when matplotlib is not installed.
+        The figure (not registered with pyplot: the caller saves it, nothing to close); None when
+        matplotlib is not installed.
     """
-    try:
+    try:                                # no pyplot: no global figure registry or backend switch, faster import
         import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         return None
     # constrained layout makes room for legends placed outside the axes (tight_layout cannot)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                             squeeze=False, layout="constrained")
-    colours = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     for ax, p in zip(axes.ravel(), panels):
         lines = merge_identical(p["lines"])
         several = len(lines) > 1
