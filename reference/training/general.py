@@ -11,7 +11,7 @@ a chunk, with ``W`` the ``rows x abs(U)`` attention and ``B_U = B[:, U]``,
 
 and ``g_hat`` of the group holding token ``k`` is ``R[., k] / S - B[y, k]`` (the
 entries of ``phat @ B`` in the chunk's token columns: the used ones and some more,
-never the whole ``N x abs(V) x abs(V)`` product). Only the
+never the whole ``N x abs(V)`` matrix). Only the
 entries of the chunks are stored, no ``N x abs(V)`` array: the chunk buffer is
 reused. Chunks are merged while the extra products cost less than the Python
 overhead of one more chunk (:data:`CHUNK_OVERHEAD_CELLS`), and kept within
