@@ -40,16 +40,14 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...structure.orders import optimal_mask
+from ..setting import EQM_ULPS
 
-__all__ = ["CONDITIONS", "condition", "evaluate", "ALIGN_TOL", "EQM_ULPS"]
+__all__ = ["CONDITIONS", "condition", "evaluate", "ALIGN_TOL"]
 
 #: ``1 - cos(W_ov^(t), W*_ov) <= ALIGN_TOL`` counts as aligned: the cosine of an exactly
 #: aligned iterate is 1 to a few ulps (a sum of |V| d products); 1e-12 leaves a factor ~100,
 #: and a misalignment this small cannot be told from rounding anyway.
 ALIGN_TOL = 1e-12
-#: Stage-1 margins count as equal when they differ by at most EQM_ULPS ulps of ``||W_ov||``
-#: (each margin is a difference of two logits of size <= ||W_ov||).
-EQM_ULPS = 64
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -200,3 +198,40 @@ def _w2(q, stage):
     if q.T < 2:
         return False
     return float(np.sum(np.asarray(q.W_ov)[2] * np.asarray(q.Wbar_ov_star))) >= 0
+
+
+# ---------------------------------------------------------------- Appendix C.1-C.3 (Lemma 3 to Lemma 6)
+
+#: Two non-optimal ``W*_kq`` scores of one sentence count as equal when they differ by at
+#: most EQS_TOL: ``W*_kq`` is exact to its certificate tolerance (1e-9, reference.maxmargin),
+#: while two scores that really differ differ by a rational with a small denominator
+#: (>= 1/(|V|+1)^2, docs/theory.md, Proposition 2).
+EQS_TOL = 1e-8
+
+
+@condition("ZI_kq", "stage 2 starts from zero: W_kq^(0) = 0 (W_ov^(T) may be anything)")
+def _zi_kq(q, stage):
+    return q.setting.init_norm_kq == 0.0
+
+
+@condition("t=0", "the first iterate")
+def _t_zero(q, stage):
+    return _t(q, stage) == 0
+
+
+@condition("COR1", "T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0 with T = t (Corollary 1; the library's reading "
+                   "of 'T >= K log T', reference.theory.corollary1_condition)")
+def _cor1(q, stage):
+    from ..stage1 import corollary1_condition
+    s = q.setting
+    return corollary1_condition(_t(q, stage), eta0=s.eta0, star_norm_ov=s.star_norm_ov, n_tokens=s.n_tokens)
+
+
+@condition("EQS", "in every sentence all non-optimal positions have the same W*_kq score x_l^T W*_kq q_n "
+                  "(Proposition 4's 'direct result'; within EQS_TOL)")
+def _eqs(q, stage):
+    s = np.asarray(q.s_star, dtype=np.float64)
+    non = np.asarray(q.nonopt)
+    hi = np.where(non, s, -np.inf).max(axis=1)
+    lo = np.where(non, s, np.inf).min(axis=1)
+    return bool(np.all(np.where(non.any(axis=1), hi - lo, 0.0) <= EQS_TOL))
