@@ -52,8 +52,8 @@ class Stage2Eval:
     """``L`` (Eq. 1) at ``(W_ov, W_kq)``, attention, predictions and gradient directions.
 
     Group arrays describe each distinct token of each sentence (``n_groups`` rows).
-    ``pred``, ``accuracy`` and ``group_log_w`` are computed on first access when the
-    path that produced the record did not need them for the gradient.
+    ``pred``, ``accuracy``, ``group_att`` and ``group_log_w`` are computed on first access
+    when the path that produced the record did not need them for the gradient.
 
     Attributes
     ----------
@@ -87,7 +87,7 @@ class Stage2Eval:
     def __init__(self, loss, log_loss, phi_plus, accuracy, group_att, engine=None, *, pred=None,
                  group_log_w=None, grad_dir=None, log_grad_norm=np.nan, path="careful", lazy=None):
         self.loss, self.log_loss, self.phi_plus, self._accuracy = loss, log_loss, phi_plus, accuracy
-        self.group_att, self.engine, self.path = group_att, engine, path
+        self._group_att, self.engine, self.path = group_att, engine, path
         self._pred, self._group_log_w, self._lazy = pred, group_log_w, lazy or {}
         self._grad_dir = {} if grad_dir is None else grad_dir
         self.grad_pairs = None
@@ -124,6 +124,13 @@ class Stage2Eval:
         if self._pred is None:
             self._pred = self._lazy["pred"]()
         return self._pred
+
+    @property
+    def group_att(self):
+        """``(n_groups,)`` attention weight of one position holding the group's token."""
+        if self._group_att is None:
+            self._group_att = self._lazy["group_att"]()
+        return self._group_att
 
     @property
     def group_log_w(self):

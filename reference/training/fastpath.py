@@ -51,22 +51,18 @@ _TOP_OK = math.exp(TERM_FLOOR)
 
 
 def _attention(lay, A):
-    """``(att, w, ok)``: per-position and per-group attention from one exponential per pair."""
+    """``(w, ok)``: the total attention of every group, from one exponential per pair."""
     sp = A.ravel()[lay.p_flat]
     m = np.maximum.reduceat(sp, lay.p_qstart)
     sp -= m[lay.p_qrun]
     if sp.min() < -lay.score_span:
-        return None, None, False
+        return None, False
     np.exp(sp, out=sp)
-    att = sp[lay.g_pair]
-    if lay.unit_counts:
-        att *= lay.spread(1.0 / lay.sent_sum(att))
-        return att, att, True
-    w = att * lay.count
-    inv = lay.spread(1.0 / lay.sent_sum(w))
-    att *= inv
-    w *= inv
-    return att, w, True
+    w = sp[lay.g_pair]
+    if not lay.unit_counts:
+        w *= lay.count
+    w *= lay.spread(1.0 / lay.sent_sum(w))
+    return w, True
 
 
 def structured_logits(lay, a, w):
@@ -108,7 +104,7 @@ def _grad_A(lay, w, h, s, S=None):
     the sum of the others (the terms of a sentence sum to 0), which are accurate.
     """
     lps = lay.log_pi + s
-    k = int(np.argmax(np.where(lay.multi, lps, -np.inf)))
+    k = int(np.argmax(lay.log_pi_multi + s))      # the sentence of largest weight with a term
     M1 = float(lps[k])
     P = lps - M1                                   # <= 0 except on one-group sentences (no term)
     np.minimum(P, 0.0, out=P)
@@ -154,7 +150,7 @@ def fast_stage2(eng, frozen, A, want_grad):
     Stage2Eval or None
     """
     lay = eng.fast_layout()
-    att, w, ok = _attention(lay, A)
+    w, ok = _attention(lay, A)
     if not ok:
         return None
     if frozen.structure is not None:
@@ -164,14 +160,15 @@ def fast_stage2(eng, frozen, A, want_grad):
     else:
         u, h, pp, acc, pred = general_logits(eng, frozen, lay, w)
         S, log_scale, path = None, 0.0, "general"
-    lazy = {"group_log_w": lambda: np.log(w)}
+    lazy = {"group_log_w": lambda: np.log(w),
+            "group_att": lambda: w if lay.unit_counts else w / lay.count}
     if pred is None:
         lazy["pred"] = lambda: _structured_pred(eng, w)
         lazy["accuracy"] = lambda: _structured_accuracy(lay, w, pp)
     sp, s = _softplus_both(u)                      # -log p_y and log(1 - p_y) per sentence
     loss = float(np.einsum("i,i->", eng.ds.pi, sp))          # no BLAS: its threads cost ms to wake
     out = Stage2Eval(loss=loss, log_loss=_log_loss(lay, loss, u), phi_plus=pp, accuracy=acc,
-                     group_att=att, engine=eng, pred=pred, path=path, lazy=lazy)
+                     group_att=None, engine=eng, pred=pred, path=path, lazy=lazy)
     if want_grad:
         r = _grad_A(lay, w, h, s, S) if lay.any_multi else (-np.inf, np.zeros(lay.P))
         if r is None:

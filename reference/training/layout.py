@@ -88,6 +88,7 @@ class FastLayout:
         self.big_threshold = np.where(self.multi[self.g_sent], 0.5, 2.0)
         self.any_multi = bool(self.multi.any())
         self.log_pi = eng.log_pi
+        self.log_pi_multi = np.where(self.multi, eng.log_pi, -np.inf)
         self.counts_total = float(np.sum(ds.counts))
         self.counts = ds.counts.astype(np.float64)
         if eng.g_opt is not None:
