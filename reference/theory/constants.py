@@ -26,7 +26,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import lambertw
 
 from ..errors import AssumptionError, ConfigError
 
@@ -152,6 +151,7 @@ def log_threshold(K, p):
     log_cp = log_c + math.log(p)
     if log_cp <= 1.0:                                   # c p <= e: no crossing
         return 1.0
+    from scipy.special import lambertw                         # SciPy only where it is used
     u = float(np.real(-p * lambertw(-math.exp(-log_cp), -1)))
     for _ in range(_NEWTON_STEPS):                      # f(u) = u/p - log u - log c, f' = 1/p - 1/u > 0
         u -= (u / p - math.log(u) - log_c) / (1.0 / p - 1.0 / u)

@@ -58,7 +58,6 @@ them, so a certified backend can judge with ball comparisons. Conditions
 import math
 
 import numpy as np
-from scipy import sparse
 
 __all__ = ["Float64Ops", "FLOAT64"]
 
@@ -185,6 +184,7 @@ class Float64Ops:
     @staticmethod
     def segment_sum(w, index, size):
         """``out[..., j] = sum_{k: index[k] = j} w[..., k]`` (a sparse matrix product)."""
+        from scipy import sparse                               # SciPy only where it is used
         w = np.asarray(w, dtype=np.float64)
         index = np.asarray(index, dtype=np.intp)
         S = sparse.csr_matrix((np.ones(index.size), (np.arange(index.size), index)), shape=(index.size, size))
