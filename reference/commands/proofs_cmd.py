@@ -16,6 +16,7 @@ import numpy as np
 
 from ..experiments import proofs
 from ..experiments.plotting import ensure_dir, jsonable, write_json
+from . import _certified
 
 HELP = ("check every step of the appendix proofs on the paper's experiment, Example 1, large-step runs and "
         "random datasets; one line per statement; exit 1 if an asserted step fails")
@@ -29,6 +30,7 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the paper experiment's dataset and of the random runs (default 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the lines")
+    _certified.add_arguments(parser)
 
 
 def run(args):
@@ -44,6 +46,8 @@ def run(args):
     ConfigError
         A bad ``--seed`` (printed by the CLI as one ``error:`` line, exit status 2).
     """
+    if _certified.check(args):
+        return _certified.run(args, "proofs")
     result = proofs.run(seed=args.seed)
     table = result["table"]
     report = proofs.summary(result)

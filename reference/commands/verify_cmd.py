@@ -14,6 +14,7 @@ import sys
 
 from ..experiments import proofs, verify
 from ..experiments.plotting import ensure_dir, jsonable, write_json
+from . import _certified
 from . import _options as opt
 
 HELP = ("audit every lemma, proposition and theorem on the paper's experiment, Example 1 and Example 2; "
@@ -27,6 +28,7 @@ def add_arguments(parser):
     parser.add_argument("--seed", default=0, metavar="S",
                         help="seed of the paper experiment's dataset, integer >= 0 (default 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
+    _certified.add_arguments(parser)
 
 
 def run(args):
@@ -44,6 +46,8 @@ def run(args):
     ConfigError
         A bad ``--seed`` or ``--out`` (printed by the CLI as one ``error:`` line, exit status 2).
     """
+    if _certified.check(args):
+        return _certified.run(args, "verify")
     seed = opt.integer("--seed", args.seed)
     ensure_dir(args.out)                             # before the audit: a bad --out costs nothing
     result = verify.run(seed=seed)
