@@ -166,6 +166,17 @@ def test_wrong_bound_refuted_loose_bound_proved(example1, runs):
     assert v["tight-exact"].verdict == UNDECIDED and "an equality" in v["tight-exact"].precision_note
 
 
+def test_precision_control_decides_a_row_undecided_for_lack_of_width(runs):
+    """A bound wrong by one part in 2^250 is undecided at 200 bits; precision control doubles the precision
+    of the quantities and of the iterates until it is refuted, and says at which precision."""
+    reg = _private(("wrong-by-2^-250",
+                    lambda q, ops: Check(q.norm_W_ov, q.t1 * q.eta0 - q.t1 * q.eta0 * 2.0 ** -250, "<=")))
+    res = C.certify_run("Example 1", runs["Example 1"], T=30, T1=30, registry=reg, max_prec=1 << 12)
+    r = _row(res, "wrong-by-2^-250")
+    assert r.verdict == REFUTED and r.meas_prec > 200 and r.precision_note.startswith("decided at"), r
+    assert "(undecided at 200 bits" in r.precision_note
+
+
 def test_statements_known_to_hold_are_proved(example1):
     for key in ("Lemma 1: ||W_ov^(t)|| lower", "Proposition 1: direction error (c=12, appendix)",
                 "Lemma 6: <grad/||grad||, W_bar*_kq>", "Theorem 1: ||W_kq^(t)|| upper", "P12", "P27"):

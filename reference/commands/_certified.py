@@ -6,8 +6,9 @@ proof step, *proved*, *refuted*, *undecided* or *n/a* with the iterate, the slac
 ball and its width, beside the float64 verdict. ``--prec`` is the first working
 precision, ``--max-prec`` the highest one tried (for a trajectory, and for a row
 undecided for lack of width); ``--paper`` adds the paper's experiment. Files: ``<command>_certified.csv`` and ``.json`` in ``--out``.
-Exit status 1 if a row the library asserts is refuted, or a certified verdict
-contradicts the float64 one far from 0; 2 on bad input or without the extra.
+Exit status 1 if a row the library asserts is refuted, a certified verdict
+contradicts the float64 one far from 0, or a run needs more than ``--max-prec``
+bits (the line says how many); 2 on bad input or without the extra.
 """
 
 import json
@@ -96,4 +97,6 @@ def run(args, command):
             print(f"REFUTED: {r.run}: {r.key} at t = {r.t}: slack in [{r.lower:.6g}, {r.upper:.6g}]")
         for line in report["disagreements"]:
             print(f"DISAGREES with float64: {line}")
-    return 1 if report["violations"] or report["disagreements"] else 0
+        for name, why in report["not_certified"].items():
+            print(f"NOT CERTIFIED: {name}: {why}")
+    return 1 if report["violations"] or report["disagreements"] or report["not_certified"] else 0

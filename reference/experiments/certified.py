@@ -217,13 +217,13 @@ def run(command, *, seed=0, prec=DEFAULT_PREC, max_prec=MAX_PREC, paper=False, p
     -------
     dict
         ``table`` (CertifiedTable), ``runs`` (name -> ``{"prec", "accuracy_bits", "attempts",
-        "seconds", "T", "T1"}``), ``config``.
+        "seconds", "T", "T1"}``), ``config``, ``failed`` (name -> why a run could not be certified:
+        it needs more than ``max_prec`` bits, and how many it suggests).
 
     Raises
     ------
     ConfigError
-        Bad settings. ``MissingExtraError`` without python-flint; ``PrecisionError`` when a run
-        needs more than ``max_prec`` bits.
+        Bad settings. ``MissingExtraError`` without python-flint.
     """
     if isinstance(prec, bool) or not isinstance(prec, int) or prec < 53:
         raise ConfigError(f"--prec must be an integer >= 53 bits, got {prec!r}")
@@ -233,21 +233,30 @@ def run(command, *, seed=0, prec=DEFAULT_PREC, max_prec=MAX_PREC, paper=False, p
     require_flint()
     runs = instances(command, seed=seed, paper=paper, progress=progress)
     table, info = CertifiedTable(), {}
+    failed = {}
     for name, r in runs.items():
         steps = PAPER_STEPS if name == "paper experiment" else True
-        res = certify_run(name, r, T=r["certify"]["T"], T1=r["certify"]["T1"], prec=prec, max_prec=max_prec,
-                          steps=steps, progress=progress)
+        try:
+            res = certify_run(name, r, T=r["certify"]["T"], T1=r["certify"]["T1"], prec=prec, max_prec=max_prec,
+                              steps=steps, progress=progress)
+        except PrecisionError as e:
+            failed[name] = f"{e} (rerun with --max-prec {e.prec} or more)"
+            continue
         r["_float"] = res.pop("float_rows")
         table.extend(res.pop("rows"))
         info[name] = res
-    for label, res in _recorded_counterexamples(table, runs, prec, max_prec, progress):
+    try:
+        extra = _recorded_counterexamples(table, runs, prec, max_prec, progress)
+    except PrecisionError as e:
+        extra, failed["recorded counterexamples"] = [], f"{e} (rerun with --max-prec {e.prec} or more)"
+    for label, res in extra:
         res.pop("float_rows")
         table.extend(res.pop("rows"))
         info[label] = res
     config = {"command": command, "seed": int(seed), "prec": prec, "max_prec": max_prec, "min_bits": MIN_BITS,
               "paper": bool(paper),
               "runs": {k: {"T": v["T"], "T1": v["T1"], "prec": v["prec"]} for k, v in info.items()}}
-    return {"table": table, "runs": info, "config": config}
+    return {"table": table, "runs": info, "config": config, "failed": failed}
 
 
 def _recorded(table):
@@ -270,4 +279,5 @@ def summary(result):
             "recorded_never_refuted": sorted({r.key for r in table if r.erratum}
                                              - {r.key for r in table if r.erratum and r.verdict == REFUTED}),
             "disagreements": [f"{r.run}: {r.key}: {r.agrees}" for r in table.disagreements()],
+            "not_certified": dict(result.get("failed", {})),
             "rows": table.to_dicts()}
