@@ -13,6 +13,7 @@
 import math
 
 import numpy as np
+from proof_inputs_c4 import random_lemma7, TRANSCRIPTIONS_C4
 
 
 class Q(dict):
@@ -103,11 +104,13 @@ def random_stage1(rng, T=7, V=3, d=5, scale=1.0):
 
 
 def random_stage2(rng, T1=5, d=4, V=3):
-    """Random inputs of the stage-2 steps of Appendix A (P2)."""
-    return Q(Gs=rng.standard_normal((T1 + 1, d, d)), g_engine=rng.standard_normal((T1 + 1, d, d)),
-             log_norm_G_engine=rng.normal(size=T1 + 1), c2=rng.normal(size=T1 + 1),
-             norm_W_kq=rng.uniform(0, 5, size=T1 + 1), W_ovT=rng.standard_normal((V, d)),
-             t2=np.arange(T1 + 1, dtype=float))
+    """Random inputs of the stage-2 steps of Appendix A (P2), and of Lemma 7's steps (tests/proof_inputs_c4.py)."""
+    q = Q(Gs=rng.standard_normal((T1 + 1, d, d)), g_engine=rng.standard_normal((T1 + 1, d, d)),
+          log_norm_G_engine=rng.normal(size=T1 + 1), c2=rng.normal(size=T1 + 1),
+          norm_W_kq=rng.uniform(0, 5, size=T1 + 1), W_ovT=rng.standard_normal((V, d)),
+          t2=np.arange(T1 + 1, dtype=float))
+    q.update(random_lemma7(rng, T1))
+    return q
 
 
 def _partial(f):
@@ -229,3 +232,16 @@ TRANSCRIPTIONS = {
     "P31": lambda q: (q.cos_ov, _p31_rhs(q), ">="),
     "P32": lambda q: (_p31_rhs(q), 1 - 12 * q.star_norm_ov ** 3 * q.lam * np.log(q.t1) / (q.t1 * q.eta0), ">="),
 }
+
+
+#: step key -> seed -> inputs, for the steps whose quantities random_stage1 / random_stage2 do not give
+#: (tests/test_proofs_steps.py uses them instead of the stage's default).
+INPUTS = {}
+
+# Appendix C.1-C.3 (P33-P63): tests/proof_inputs_c123.py
+from proof_inputs_c123 import INPUTS as _INPUTS_C123, TRANSCRIPTIONS as _TRANSCRIPTIONS_C123  # noqa: E402
+
+INPUTS.update(_INPUTS_C123)
+TRANSCRIPTIONS.update(_TRANSCRIPTIONS_C123)
+
+TRANSCRIPTIONS.update(TRANSCRIPTIONS_C4)

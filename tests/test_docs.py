@@ -274,13 +274,18 @@ def test_ci_runs_readme_test_line(tmp_path):
     extras = 'eval "$extras"'                                   # the optional extras CI installs first
     assert script.count(extras) <= 1
     script = script.replace(extras, 'printf "EXTRAS:%s\\n" "$extras"')
+    browser = 'eval "$browser"'                                 # headless Chromium for the browser test
+    assert script.count(browser) <= 1
+    script = script.replace(browser, 'printf "BROWSER:%s\\n" "$browser"')
     (tmp_path / ".ci" / "run").write_text(script.replace(run_line, 'printf "RUN:%s\\n" "${line#    }"'))
     shutil.copy(README, tmp_path / "README.md")
     out = subprocess.run(["bash", str(tmp_path / ".ci" / "run")], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     ran = [ln[4:] for ln in out.stdout.splitlines() if ln.startswith("RUN:")]
     extras = [ln[7:] for ln in out.stdout.splitlines() if ln.startswith("EXTRAS:")]
-    assert all(e.endswith('pip install -e ".[dask,certified]" && deactivate') for e in extras), extras
+    assert all(e.endswith('pip install -e ".[dask,certified,plot]" && deactivate') for e in extras), extras
+    browsers = [ln[8:] for ln in out.stdout.splitlines() if ln.startswith("BROWSER:")]
+    assert all("apt-get install -y -qq chromium" in b for b in browsers), browsers
     tests = [ln for ln in _setup_lines() if ln.endswith("&& python -m pytest")]
     assert ran == tests, f".ci/run would run {ran}, README.md's test line is {tests}"
 

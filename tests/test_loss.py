@@ -371,3 +371,60 @@ def test_bad_dataset_and_wrt_raise():
     for wrt in ((), ("W_kq",), ("kq", "kq")):
         with pytest.raises(ConfigError, match="wrt"):
             unit_grad_loss(np.zeros((4, 4)), np.zeros((4, 4)), _ex(), wrt=wrt)
+
+
+# ------------------------------------------------------------------ saturated direction against mpmath
+#: A unit direction computed from weights of size s = 3e3 in float64: every score and logit carries
+#: ~eps * s = 7e-13 of rounding, which reaches the direction only through the (tiny) weights of the
+#: non-dominant positions once the attention is taken relative to its largest entry (1e-13 measured
+#: on eight such problems). Computing log-attention as ``s - logsumexp(s)`` instead loses eps * s on
+#: the dominant position too and errs by 1.2e-11 on the problem below.
+SATURATED_DIR_ATOL = 1e-12
+
+
+def _mp_unit_grad_kq(W_ov, W_kq, ds, dps):
+    """``grad_{W_kq} L / ||.||`` of Eq. (6) in mpmath at ``dps`` digits, from the float inputs taken exactly."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(dps):
+        Wov, Wkq = mpmath.matrix(W_ov.tolist()), mpmath.matrix(W_kq.tolist())
+        d = W_kq.shape[0]
+        G = mpmath.zeros(d, d)
+        for n, (_, y, pi) in enumerate(ds.samples()):
+            X = mpmath.matrix(ds.X(n).tolist())
+            L = X.cols
+            xL = X[:, L - 1]
+            s = [(X[:, l].T * Wkq * xL)[0] for l in range(L)]
+            m = max(s)
+            e = [mpmath.exp(v - m) for v in s]
+            att = [v / sum(e) for v in e]
+            xbar = sum((att[l] * X[:, l] for l in range(L)), mpmath.zeros(d, 1))
+            Tbar = Wov * xbar
+            mt = max(Tbar)
+            ez = [mpmath.exp(Tbar[v] - mt) for v in range(Tbar.rows)]
+            r = mpmath.matrix([v / sum(ez) for v in ez])
+            r[int(y)] = -sum(r[v] for v in range(r.rows) if v != int(y))     # T - y, no cancellation
+            g = [(r.T * Wov * X[:, l])[0] for l in range(L)]
+            gbar = sum(att[l] * g[l] for l in range(L))
+            for l in range(L):
+                G += mpmath.mpf(float(pi)) * att[l] * (g[l] - gbar) * X[:, l] * xL.T
+        nrm = mpmath.sqrt(sum(G[i, j] ** 2 for i in range(d) for j in range(d)))
+        return np.array([[float(G[i, j] / nrm) for j in range(d)] for i in range(d)])
+
+
+def test_saturated_direction_agrees_with_mpmath_with_repeated_tokens_and_uneven_counts():
+    """Weights aligned with ``W*`` at norm 3e3 (``L`` ~ e^-1340), random orthonormal ``E`` (d = 8),
+    sentences mixing repeated and different tokens, uneven counts: the literal unit direction of
+    ``grad_{W_kq} L`` equals a 1500-digit evaluation of Eq. (6)."""
+    from reference import random_realizable
+    from reference.maxmargin import max_margin_kq, max_margin_ov
+    rng = np.random.default_rng(1)
+    base = random_realizable(6, L_max=6, d=8, rng=rng)     # sentences mixing a repeated token with others
+    samples = list(base.samples())
+    ds = Dataset(base.vocab, [t for t, _, _ in samples], [y for _, y, _ in samples],
+                 rng.integers(1, 6, size=len(samples)))
+    assert any(1 < len(set(t.tolist())) < len(t) for t, _, _ in samples) and len(set(ds.counts.tolist())) > 1
+    W_ov, W_kq = max_margin_ov(ds).W, max_margin_kq(ds).W
+    W_ov, W_kq = 3e3 * W_ov / np.linalg.norm(W_ov), 3e3 * W_kq / np.linalg.norm(W_kq)
+    assert log_loss(W_ov, W_kq, ds) < -300                 # saturated: 1 - p_y is far below float64 resolution
+    expected = _mp_unit_grad_kq(W_ov, W_kq, ds, dps=1500)
+    np.testing.assert_allclose(unit_grad_loss(W_ov, W_kq, ds)["kq"], expected, rtol=0, atol=SATURATED_DIR_ATOL)

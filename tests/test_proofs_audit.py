@@ -228,10 +228,12 @@ def test_proofs_command_writes_its_files_and_passes(proofs_result, tmp_path, mon
     monkeypatch.setattr(proofs, "run", lambda seed=0, progress=None: proofs_result)
     assert main(["proofs", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for f in ("proofs.csv", "proofs.json", "proofs_series.npz", "proofs_config.json"):
+    for f in ("proofs.csv", "proofs.json", "proofs_series.npz", "proofs_config.json", "report.md", "report.html"):
         assert (tmp_path / f).is_file()
     lines = out.splitlines()
-    assert lines[0].startswith("Eq. (5)") and any(x.startswith("Proposition 3") and "S1" in x for x in lines)
+    chains = lines[lines.index("== proof chains (one line per statement) =="):]
+    assert chains[4].startswith("Eq. (5)") and any(x.startswith("Proposition 3") and "holds-unstated" in x
+                                                   for x in chains)
     rep = json.loads((tmp_path / "proofs.json").read_text())
     assert rep["ok"] is True and rep["failures"] == []
     chains = {c["statement"]: c for c in rep["chains"]}
@@ -251,7 +253,8 @@ def test_proofs_command_writes_its_files_and_passes(proofs_result, tmp_path, mon
 
 def test_proofs_command_exit_status(proofs_result, tmp_path, monkeypatch, capsys):
     from reference.commands.cli import main
-    from reference.experiments import proofs
+    from reference.experiments import audit_sections, proofs
+    monkeypatch.setattr(audit_sections, "statement_figure", lambda *a, **k: None)    # pictures: test_report.py
     bad = copy.copy(proofs_result)
     bad["table"] = ProofTable(copy.deepcopy(list(proofs_result["table"])))
     r = next(r for r in bad["table"] if r.key == "P12" and r.run == "Example 1")

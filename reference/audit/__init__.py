@@ -18,6 +18,10 @@ from .certified_verdicts import certified_audit, certified_statement_rows, judge
 from .chains import ChainSummary, chain_verdict, ProofTable, RANK
 from .proofs import audit_proofs, statement_rows
 from .rates import DIR_ERR_FLOOR, extra_rows, fit_slope, RATE_WINDOW
+from .report import CATEGORIES, CATEGORY_LEGEND, category, Column, count, counts_line, Document, Figure, Section, Table
+from .report_files import to_html, to_markdown, write_reports
+from .report_text import terminal_width, to_text
+from .thresholds import Need, never_headline, standing_headlines, statement_needs
 from .section6 import PROP2_TOL, proposition2_rows, RATE_WINDOW_THM3, theorem3_gap, theorem3_rows
 from .setting import assumption3_holds, Setting, setting_of
 from .statements import ATOL, audit, bounds_for, ERRATA, evaluate, MEASURES, ROUND_ULPS, RTOL, scalar_rows
@@ -30,4 +34,7 @@ __all__ = ["Setting", "setting_of", "assumption3_holds", "AuditRow", "AuditTable
            "MEASURES", "ERRATA", "evaluate", "bounds_for", "scalar_rows", "audit", "ID_RTOL", "VERDICTS", "StepRow",
            "judge", "ProofTable", "ChainSummary", "chain_verdict", "RANK", "statement_rows", "audit_proofs",
            "CertifiedView", "certified_measurements", "OVERRIDDEN", "CertifiedRow", "judge_certified",
-           "certified_statement_rows", "certified_audit", "CERT_VERDICTS", "CertifiedTable", "compare_with_float", "FAR"]
+           "certified_statement_rows", "certified_audit", "CERT_VERDICTS", "CertifiedTable", "compare_with_float", "FAR",
+           "CATEGORIES", "CATEGORY_LEGEND", "category", "count", "counts_line", "Column", "Table", "Figure", "Section",
+           "Document", "to_text", "terminal_width", "to_markdown", "to_html", "write_reports", "Need",
+           "statement_needs", "never_headline", "standing_headlines"]

@@ -132,10 +132,12 @@ class CertifiedView:
         """The run's :class:`~reference.theory.setting.Setting` with balls for ``||W*||`` and the initial norms."""
         c = self.config
         mid = (lambda x: 0.0 if x is None else ball_float(x.mid()))
-        stand_in = types.SimpleNamespace(
+        last = {k: mid(self.stage1[k][-1]) if self.stage1[k][-1] is not UNDEFINED else math.nan
+                for k in ("margin_min", "margin_max", "norm")}
+        stand_in = types.SimpleNamespace(          # the structural facts (and the report's EQM) of setting_of
             config={"eta0": float(c["eta0"]), "eta": float(c["eta"]), "T": c["T"]},
             star_norm_ov=mid(self.star_norm_ov), star_norm_kq=mid(self.star_norm_kq),
-            stage1={"norm": [0.0]}, stage2={"norm": [0.0]})
+            stage1={k: [0.0, v] for k, v in last.items()}, stage2={"norm": [0.0]})
         s = setting_of(stand_in, ds)
 
         def init(W):

@@ -27,9 +27,12 @@ unstated) are proved; ``unstated_needed`` names the unstated conditions without 
 would be refuted. Nothing here names a step: every registered row is judged.
 """
 
+import math
+
 import numpy as np
 
-from ..certified import decide_row, FlintBalls, FloatLeak, NA, no_float, PROVED, REFUTED, UNDECIDED, UNDEFINED
+from ..certified import ball_float, decide_row, FlintBalls, FloatLeak, NA, no_float
+from ..certified import PROVED, REFUTED, UNDECIDED, UNDEFINED
 from ..theory.proofs import conditions as cond
 from ..theory.proofs import Check, QUANTITIES, REGISTRY, Unavailable
 from .certified_row import CertifiedRow
@@ -53,9 +56,17 @@ def _defined(x):
     """A slack ball, or None where it is undefined by construction (UNDEFINED, or an exact infinity)."""
     if x is UNDEFINED or x is None:
         return None
-    if hasattr(x, "is_exact") and x.is_exact() and not x.is_finite() and not x.is_nan():
-        return None                              # an exact +-inf: undefined, as in float64
+    if hasattr(x, "is_finite") and not x.is_finite() and not x.is_nan() and math.isinf(ball_float(x.mid())):
+        return None                              # +-inf (an infinite midpoint): undefined, as in float64
     return x
+
+
+def _skip(slacks, undefined):
+    """``slacks`` with None where the float64 audit finds the relation undefined and the ball is not finite."""
+    if undefined is None:
+        return slacks
+    u = np.broadcast_to(np.asarray(undefined, dtype=bool), (len(slacks),))
+    return [None if u[k] and s is not None and not s.is_finite() else s for k, s in enumerate(slacks)]
 
 
 def _slacks(check, n, ops):
@@ -129,11 +140,11 @@ def _undecided_conditions(row, conds):
         return ""
     names = [c for c, v in conds.items() if UNDECIDED in v]
     return (f"conditions {', '.join(names) or 'of the statement'} undecided wherever they are not refuted (an "
-            "equality such as exact alignment cannot be proved on balls); the slack is "
+            "equality, such as exact alignment or equal margins, cannot be proved on balls); the slack is "
             + ("proved there" if row.lower >= 0 else "not proved there"))
 
 
-def judge_certified(step, q, *, run=""):
+def judge_certified(step, q, *, run="", undefined=None):
     """The certified verdict of one proof step on the balls of ``q``: a :class:`CertifiedRow`.
 
     Parameters
@@ -142,6 +153,10 @@ def judge_certified(step, q, *, run=""):
     q : Measurements
         From :func:`reference.audit.certified.certified_measurements` (read inside its precision).
     run : str
+    undefined : bool array, optional
+        The iterates where the float64 audit of the same run finds the relation undefined
+        (``StepRow.series["defined"]`` False): there a ball that is not finite is undefined too
+        (a division by a norm that is exactly 0 at ``t = 0``), not undecided.
 
     Returns
     -------
@@ -156,9 +171,9 @@ def judge_certified(step, q, *, run=""):
     conds, why = _conditions(step.stated + step.unstated, q, step.stage, n)
     row.conditions = {c: _counts(v) for c, v in conds.items()}
     try:
-        with no_float():
+        with no_float(compare=True):
             check = step.check(q, q.ops)
-            slacks = _slacks(check, n, q.ops)
+            slacks = _skip(_slacks(check, n, q.ops), undefined)
     except Unavailable as e:
         row.why = str(e)
         return row
@@ -177,15 +192,15 @@ def judge_certified(step, q, *, run=""):
     return row
 
 
-def _statement_row(run, b, q, note):
+def _statement_row(run, b, q, note, undefined=None):
     spec = QUANTITIES[b.field]
     n = q.iterates(spec.stage)
     row = CertifiedRow(run=run, statement=b.statement, key=b.name, kind="S", quantity=b.quantity, sense=b.sense,
                        relation=b.printed, erratum=b.erratum, corrects=b.corrects, decides=not b.erratum,
                        stage=spec.stage, n_iterates=n, prec=int(q.traj.config["prec"]), meas_prec=q.ops.K.prec)
     try:
-        with no_float():
-            slacks = _slacks(Check(q[b.field], b.value, b.sense), n, q.ops)
+        with no_float(compare=True):
+            slacks = _skip(_slacks(Check(q[b.field], b.value, b.sense), n, q.ops), undefined)
         c = _ternary(b.conditions, n)
     except Unavailable as e:
         row.why = "; ".join(x for x in (note, str(e)) if x)
@@ -205,7 +220,7 @@ def _scalar_row(run, entry, x, q):
                        corrects=x.corrects, decides=x.decides, n_iterates=1, prec=int(q.traj.config["prec"]),
                        meas_prec=q.ops.K.prec)
     try:
-        with no_float():
+        with no_float(compare=True):
             sense = "<=" if x.sense in ("<", "<=") else ">="
             slacks = _slacks(Check(_obj(q.ops.asarray(x.measured))[None], _obj(q.ops.asarray(x.bound))[None], sense),
                              1, q.ops)
@@ -223,7 +238,7 @@ def _wanted(entry, keys):
     return keys is None or entry.key in keys or any(k.startswith(entry.statement + ": ") for k in keys)
 
 
-def certified_statement_rows(q, run="", registry=REGISTRY, keys=None):
+def certified_statement_rows(q, run="", registry=REGISTRY, keys=None, undefined=None):
     """Every statement family's rows, decided on balls (the certified twin of ``statement_rows``).
 
     A family whose evaluation is not possible on balls (a fitted rate, a measured constant) gives
@@ -237,6 +252,9 @@ def certified_statement_rows(q, run="", registry=REGISTRY, keys=None):
     registry : Registry
     keys : collection of str, optional
         Only the families with one of these rows (their other rows are returned too).
+    undefined : dict, optional
+        Row key -> the iterates where the float64 audit of the run finds it undefined
+        (see :func:`judge_certified`).
 
     Returns
     -------
@@ -249,7 +267,7 @@ def certified_statement_rows(q, run="", registry=REGISTRY, keys=None):
         if not _wanted(entry, keys):
             continue
         try:
-            with no_float():
+            with no_float(compare=True):
                 items = list(entry.evaluate(q))
         except (Unavailable,) + _NOT_CERTIFIABLE as e:
             out.append(CertifiedRow(run=run, statement=entry.statement, key=entry.key, kind="S", quantity="",
@@ -258,11 +276,12 @@ def certified_statement_rows(q, run="", registry=REGISTRY, keys=None):
                                     why=f"not certifiable: {type(e).__name__}: {e}"))
             continue
         for x in items:
-            out.append(_scalar_row(run, entry, x, q) if entry.kind == "scalars" else _statement_row(run, x, q, note))
+            out.append(_scalar_row(run, entry, x, q) if entry.kind == "scalars" else
+                       _statement_row(run, x, q, note, (undefined or {}).get(x.name)))
     return out
 
 
-def certified_audit(q, *, run="", registry=REGISTRY, steps=True, keys=None):
+def certified_audit(q, *, run="", registry=REGISTRY, steps=True, keys=None, undefined=None):
     """Decide every statement row and proof step of ``registry`` on a certified run.
 
     Parameters
@@ -276,6 +295,9 @@ def certified_audit(q, *, run="", registry=REGISTRY, steps=True, keys=None):
     keys : collection of str, optional
         Only these rows (statement row names and step keys), e.g. to rerun undecided rows at
         a higher precision.
+    undefined : dict, optional
+        Row key -> the iterates where the float64 audit of the same run finds the row undefined:
+        there a ball that is not finite is undefined too (:func:`judge_certified`).
 
     Returns
     -------
@@ -283,9 +305,10 @@ def certified_audit(q, *, run="", registry=REGISTRY, steps=True, keys=None):
         The statement rows, then one row per step, in registration order.
     """
     with q.ops.K.precision():
-        rows = certified_statement_rows(q, run, registry, keys)
+        rows = certified_statement_rows(q, run, registry, keys, undefined)
         if keys is not None:
             rows = [r for r in rows if r.key in keys]
         if steps:
-            rows += [judge_certified(s, q, run=run) for s in registry.steps() if keys is None or s.key in keys]
+            rows += [judge_certified(s, q, run=run, undefined=(undefined or {}).get(s.key))
+                     for s in registry.steps() if keys is None or s.key in keys]
     return rows

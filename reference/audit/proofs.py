@@ -71,6 +71,7 @@ def statement_rows(q, run="", registry=REGISTRY):
             checked = cond & defined
             row.n_vacuous = int((vac & checked).sum())
             row.vacuous = bool(checked.any() and vac[checked].all())
+            row.value_range = (float(lo), float(hi))
             out.append(row)
     for entry in registry.statements(extra=True):
         out.extend(_as_step_row(r, entry, 0) for r in scalar_rows(entry, q, run))

@@ -54,7 +54,9 @@ class StepRow(AuditRow):
 
     The inherited fields keep their meaning (``holds`` is True for ``holds`` and
     ``holds-unstated``, False for ``fails``, None for ``n/a``; ``decides`` is False for a
-    printed relation recorded as false, whose key is in ``erratum``). ``series`` holds
+    printed relation recorded as false, whose key is in ``erratum``).
+    ``value_range`` is ``(lo, hi)``, the values the measured quantity can take (a bound
+    beyond it is vacuous), when it is the same at every iterate. ``series`` holds
     the per-iterate arrays for plots (``t``, ``measured``, ``bound``, ``ok``, ``defined``,
     ``stated``, ``all`` (every condition), ``vacuous``, and ``error`` for identities); it
     is not written to CSV or JSON.
@@ -81,6 +83,7 @@ class StepRow(AuditRow):
     space: str = "linear"
     n_vacuous: int = 0
     vacuous: bool = False
+    value_range: tuple = ()
     inconsistencies: tuple = ()
     follows: tuple = ()
     series: dict = field(default=None, repr=False)
@@ -212,6 +215,9 @@ def judge(step, q, *, run="", ops=FLOAT64):
     row.measured_final, row.bound_final = float(sides["measured"][-1]), float(sides["bound"][-1])
     row.n_vacuous = int((vac & check_S).sum())
     row.vacuous = bool(check_S.any() and (vac | ~check_S)[check_S].all())
+    lo, hi = step.range_of(q) if check.sense != "==" else (-math.inf, math.inf)
+    if np.ndim(lo) == 0 and np.ndim(hi) == 0:
+        row.value_range = (float(lo), float(hi))
     row.series = dict(t=t, measured=sides["measured"], bound=sides["bound"], ok=ok, defined=defined, stated=cS,
                       all=cS & cU, vacuous=vac, error=sides["error"])
     if not check_S.any():

@@ -7,7 +7,7 @@ is undefined. A ball that is merely too wide (``[+/- inf]``, or arb's ``nan`` fr
 logarithm of a ball reaching 0) is *not* undefined: a verdict on it is *undecided*.
 
 :func:`no_float` makes every conversion of a ball to a float64 (and, on request, every
-comparison of balls) raise :class:`FloatLeak` while code written for the backend
+order comparison of balls) raise :class:`FloatLeak` while code written for the backend
 contract runs: a quantity, check or condition that leaves the contract (``float(q.x)``,
 ``math.log`` of a ball, ``numpy.asarray(..., dtype=float)``, ``q.x >= 0``) is then
 reported, never silently computed in floating point. :func:`ball_float` is the
@@ -53,7 +53,7 @@ class FloatLeak(TypeError):
     """Code run on balls converted a ball to a float64 (it is not written with ``ops`` only)."""
 
 
-_SLOTS = ("__float__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__")
+_SLOTS = ("__float__", "__lt__", "__le__", "__gt__", "__ge__")
 _ORIGINAL = {}
 _GUARD = {"depth": 0}
 
@@ -97,9 +97,11 @@ def no_float(compare=False):
 
     Used while quantities, checks, conditions and statements run on balls: a conversion
     to float64 would make a certified verdict rest on a rounded number without saying
-    so, and a comparison of balls answers True only when it is certain, so a condition
-    that compares balls itself (instead of ``ops.ge``) would read "not proved" as "false".
-    Restored on exit; not thread-safe (it patches python-flint's ``arb`` class).
+    so, and an order comparison of balls (``<``, ``<=``, ``>``, ``>=``) answers True only
+    when it is certain, so code that compares balls itself (instead of ``ops.ge``) would
+    read "not proved" as "false". ``==`` stays allowed: it is True only for two equal
+    exact balls (``init_norm == 0`` of a zero initialisation). Restored on exit; not
+    thread-safe (it patches python-flint's ``arb`` class).
     """
     arb = _arb()
     _original("__float__")

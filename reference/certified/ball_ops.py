@@ -109,18 +109,19 @@ class BallOps(BallConditions):
             if not isinstance(v, self.arb):
                 return float(v)
             m = ball_float(v.mid())
-            if v.is_exact():
+            if v.is_exact() or math.isinf(m):        # an infinite midpoint: the ball is that infinity
                 return m
-            if not v.is_finite():
-                return m if math.isfinite(m) and m != 0.0 else (math.nan if v.is_nan() else 1.0)
+            if not v.is_finite():                      # [m +/- inf]: too wide, not undefined
+                return m if m != 0.0 else (math.nan if v.is_nan() else 1.0)
             if m == 0.0:
                 r = ball_float(v.rad())
                 return r if r > 0.0 else 5e-324
             return m
         x = self.asarray(x)
-        if isinstance(x, np.ndarray):
-            return np.frompyfunc(mid, 1, 1)(x).astype(np.float64) if x.size else np.zeros(x.shape)
-        return np.float64(mid(x))
+        with np.errstate(all="ignore"):                # nan and inf are values here, not floating-point errors
+            if isinstance(x, np.ndarray):
+                return np.frompyfunc(mid, 1, 1)(x).astype(np.float64) if x.size else np.zeros(x.shape)
+            return np.float64(mid(x))
 
     def zeros(self, shape):
         """An object array of exact zero balls."""

@@ -1,14 +1,14 @@
 """The ``--certified`` mode of ``verify`` and ``proofs``: every row decided on balls (docs/certified.md).
 
 ``--certified`` reruns the command's instances with Algorithm 1 in ball arithmetic
-(:mod:`reference.experiments.certified`) and prints, for every statement row and
-proof step, *proved*, *refuted*, *undecided* or *n/a* with the iterate, the slack's
-ball and its width, beside the float64 verdict. ``--prec`` is the first working
-precision, ``--max-prec`` the highest one tried (for a trajectory, and for a row
-undecided for lack of width); ``--paper`` adds the paper's experiment. Files: ``<command>_certified.csv`` and ``.json`` in ``--out``.
-Exit status 1 if a row the library asserts is refuted, a certified verdict
-contradicts the float64 one far from 0, or a run needs more than ``--max-prec``
-bits (the line says how many); 2 on bad input or without the extra.
+(:mod:`reference.experiments.certified`) and prints, for every statement row and proof step,
+*proved*, *refuted*, *undecided* or *n/a* with the iterate, the slack's ball and its width,
+beside the float64 verdict. ``--prec`` is the first working precision, ``--max-prec`` the
+highest one tried (for a trajectory, and for a row undecided for lack of width); ``--paper``
+adds the paper's experiment. Files: ``<command>_certified.csv`` and ``.json`` in ``--out``.
+Exit status 1 if a row the library asserts is refuted, a certified verdict contradicts the
+float64 one far from 0, or a run needs more than ``--max-prec`` bits (the line says how
+many); 2 on bad input or without the extra.
 """
 
 import json
@@ -46,6 +46,9 @@ def _settings(args):
             if v is not None:
                 raise ConfigError(f"{flag} needs --certified")
         return None
+    for flag in ("corpus", "samples"):
+        if getattr(args, flag, None) is not None:
+            raise ConfigError(f"--certified runs the built-in instances (docs/certified.md); it does not take --{flag}")
     prec = DEFAULT_PREC if args.prec is None else opt.integer("--prec", args.prec, minimum=53)
     max_prec = MAX_PREC if args.max_prec is None else opt.integer("--max-prec", args.max_prec, minimum=53)
     if max_prec < prec:
@@ -92,7 +95,9 @@ def run(args, command):
             for key, runs in report["refuted_as_recorded"].items():
                 print(f"  {key}: on {', '.join(runs)}")
         if report["recorded_never_refuted"]:
-            print("Recorded false but refuted on no certified run: " + ", ".join(report["recorded_never_refuted"]))
+            print("Recorded false but refuted on no certified run:")
+            for key, why in report["recorded_never_refuted"].items():
+                print(f"  {key}: {why}")
         for r in table.violations():
             print(f"REFUTED: {r.run}: {r.key} at t = {r.t}: slack in [{r.lower:.6g}, {r.upper:.6g}]")
         for line in report["disagreements"]:

@@ -4,7 +4,7 @@ import json
 import sys
 
 from ..experiments import figure2
-from ..experiments.plotting import have_matplotlib, jsonable
+from ..experiments.plotting import NO_FIGURE, have_matplotlib, jsonable
 from . import _options as opt
 
 HELP = "reproduce Figure 2 (|V| = d = 20, 900 + 900 iterations): PNG, CSV and JSON in --out DIR"
@@ -54,5 +54,5 @@ def run(args):
         if p:
             print(f"  wrote {p}")
     if not have_matplotlib():
-        print("  (matplotlib is not installed: no PNG; pip install matplotlib to draw the figure)")
+        print(NO_FIGURE)
     return 0

@@ -5,7 +5,7 @@ import math
 import sys
 
 from ..experiments import generalize
-from ..experiments.plotting import have_matplotlib, jsonable
+from ..experiments.plotting import NO_FIGURE, have_matplotlib, jsonable
 from . import _options as opt
 
 HELP = ("Theorem 3: train on random realizable datasets, predict unseen sentences (covered and not), "
@@ -75,7 +75,7 @@ def run(args):
         if p:
             print(f"  wrote {p}")
     if not have_matplotlib():
-        print("  (matplotlib is not installed: no PNG)")
+        print(NO_FIGURE)
     if unmeasured:
         print("not measured (nan): " + "; ".join(unmeasured) + " -- exit status 1")
     return 1 if unmeasured else 0

@@ -1,14 +1,15 @@
 """``python -m reference sweep``: the audit of every statement over many seeds and problem sizes, in parallel."""
 
 import json
-import math
 import os
 import signal
 import sys
 
+from ..audit.report_files import write_reports
+from ..audit.report_text import to_text
 from ..errors import ConfigError
 from ..experiments import sweep
-from ..experiments.plotting import have_matplotlib, jsonable
+from ..experiments.plotting import NO_FIGURE, have_matplotlib, jsonable
 from ..experiments.sweep_journal import JOURNAL
 from . import _options as opt
 
@@ -55,14 +56,8 @@ def add_arguments(parser):
     parser.add_argument("--resume", action="store_true",
                         help="keep the runs already in DIR/" + JOURNAL + " and run only the others (needs --out)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-
-
-def _cell(srow):
-    """The table cell of one statement row at one size: its min log-slack, "-" or "*" (see the header)."""
-    x = srow["log_slack_min"]
-    if x is not None and not (isinstance(x, float) and math.isnan(x)):
-        return f"{x:.3g}"
-    return "-" if srow["not_applicable"] == srow["runs"] else "*"
+    parser.add_argument("--wide", action="store_true",
+                        help="print every column at full width (default: fit the terminal, wrapping labels)")
 
 
 def run(args):
@@ -108,44 +103,29 @@ def run(args):
         return 128 + e.signum
     files = sweep.write(result, args.out) if args.out else {}
     bad = bool(result["failed"] or result["crashed"] or result["violations"])
+    png = None
+    if files.get("figure"):
+        with open(files["figure"], "rb") as f:
+            png = f.read()
+    doc = sweep.document(result, png)
+    if args.out:
+        files.update(write_reports(doc, args.out))
     if args.json:
         json.dump(jsonable({k: result[k] for k in ("config", "summary", "failed", "crashed", "degenerate")}),
                   sys.stdout, indent=1)
         print()
         return 1 if bad else 0
-    c = result["config"]
-    print(f"sweep: |V| = d in {c['sizes']}, {c['seeds']} seeds each, T = {c['T']}, T1 = {c['T1']}, "
-          f"eta0 = {c['eta0']}, eta = {c['eta']}, zero init")
-    sizes = c["sizes"]
-    print("min log-slack over seeds per |V| (>= 0 up to float64 rounding: the bound holds with that many "
-          "e-folds to spare;\n  -: its conditions never hold; *: log-slack undefined, the measured value or the "
-          "bound being 0, e.g. an error of exactly 0)")
-    print(f"{'statement: quantity':<66} " + " ".join(f"{'|V|=' + str(v):>9}" for v in sizes) + "  verdict")
-    table = {}
-    for srow in result["summary"]:
-        table.setdefault((srow["statement"], srow["quantity"]), {})[srow["size"]] = srow
-    for (st, q), by in table.items():
-        runs = sum(x["runs"] for x in by.values())
-        held, fails = sum(x["holds"] for x in by.values()), sum(x["fails"] for x in by.values())
-        viol, na = sum(x["violated"] for x in by.values()), sum(x["not_applicable"] for x in by.values())
-        verdict = (f"VIOLATED in {viol}/{runs}" if viol else f"fails in {fails}/{runs}" if fails
-                   else "n/a (conditions never hold)" if na == runs
-                   else f"holds {held}/{runs}" + (f", n/a {na}" if na else ""))
-        if not all(x["decides"] for x in by.values()):
-            verdict += " [informational]"
-        cells = " ".join(f"{_cell(by[v]) if v in by else '':>9}" for v in sizes)
-        print(f"{(st + ': ' + q)[:66]:<66} {cells}  {verdict}")
+    print(to_text(doc, wide=args.wide))
     for r in result["rows"]:
         if r["status"] != "ok":
             where = (" (traceback in sweep.csv and " + JOURNAL + ")" if args.out else " (give --out for the "
                      "traceback)") if r["status"] == "crashed" else ""
             print(f"run {r['run']} {r['status'].upper()}: {r['error']}{where}")
-    print(f"{len(result['violations'])} violated row(s) that decide, {len(result['failed'])} failed run(s), "
-          f"{len(result['crashed'])} crashed run(s), {len(result['degenerate'])} degenerate dataset(s) "
-          "(not counted)" + (f"; {result['resumed']} run(s) taken from {JOURNAL}" if result["resumed"] else ""))
+    if result["resumed"]:
+        print(f"{result['resumed']} run(s) taken from {JOURNAL}")
     for k, p in files.items():
-        if p:
+        if p and k != "figures":
             print(f"  wrote {p}")
     if args.out and not have_matplotlib():
-        print("  (matplotlib is not installed: no PNG; pip install matplotlib to draw the figure)")
+        print(NO_FIGURE)
     return 1 if bad else 0

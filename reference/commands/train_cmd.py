@@ -4,7 +4,7 @@ import json
 import sys
 
 from ..experiments import train, user_data
-from ..experiments.plotting import have_matplotlib, jsonable
+from ..experiments.plotting import NO_FIGURE, have_matplotlib, jsonable
 from . import _options as opt
 
 HELP = ("train on your data (--corpus or --samples FILE) with Algorithm 1: the assumption report, "
@@ -92,5 +92,5 @@ def run(args):
         if p:
             print(f"  wrote {p}")
     if not have_matplotlib():
-        print("  (matplotlib is not installed: no PNG; pip install matplotlib to draw the figure)")
+        print(NO_FIGURE)
     return 0

@@ -1,19 +1,29 @@
-"""``python -m reference verify``: the main job, every statement audited on the paper's runs.
+"""``python -m reference verify``: the main job, every statement audited on the paper's runs (or on your data).
 
-Prints one row per statement and quantity (measured, bound, verdict) and the
-summary of the proof audit (one line per statement: its proof chain's verdict),
-writes ``verify.csv``, ``verify.json`` and ``verify_config.json`` into ``--out DIR``,
-and exits 1 if a statement the library asserts is violated where its
-conditions hold (known errata keep their row; their corrected statement decides)
-or a proof step the library asserts fails (``python -m reference proofs`` has the details).
+Prints the report (:func:`reference.experiments.audit_document.verify_document`):
+what to know, the legend, then per run its header (data, constants, step
+sizes, ``||W*||``), its counts (checked, held, vacuous, n/a, informational,
+erratum, violated) and one row per statement and quantity, as wide as the
+terminal (``--wide``: every column); then the proof chains and the errata.
+Writes ``verify.csv``, ``verify.json``, ``verify_config.json``, ``report.md`` and
+a self-contained ``report.html`` (every statement as a picture, with matplotlib)
+into ``--out DIR``, and exits 1 if a statement the library asserts is violated
+where its conditions hold (known errata keep their row; their corrected
+statement decides) or a proof step the library asserts fails
+(``python -m reference proofs`` has the details). ``--corpus FILE`` or
+``--samples FILE`` audits your data instead: the assumption report first, then
+Algorithm 1 from zero with the paper's recipe and the same report.
 """
 
 import json
 import os
 import sys
 
-from ..experiments import proofs, verify
-from ..experiments.plotting import ensure_dir, jsonable, write_json
+from ..audit.report_files import write_reports
+from ..audit.report_text import to_text
+from ..experiments import proofs, user_data, verify
+from ..experiments.audit_document import verify_document
+from ..experiments.plotting import ensure_dir, have_matplotlib, jsonable, write_json
 from . import _certified
 from . import _options as opt
 
@@ -24,10 +34,14 @@ HELP = ("audit every lemma, proposition and theorem on the paper's experiment, E
 def add_arguments(parser):
     """Add the options of ``python -m reference verify`` to an ``argparse`` sub-parser."""
     parser.add_argument("--out", metavar="DIR", default="verify-output",
-                        help="directory for verify.csv, verify.json, verify_config.json (default verify-output)")
+                        help="directory for verify.csv, verify.json, verify_config.json, report.md and report.html "
+                             "(default verify-output)")
     parser.add_argument("--seed", default=0, metavar="S",
                         help="seed of the paper experiment's dataset, integer >= 0 (default 0)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
+    parser.add_argument("--wide", action="store_true",
+                        help="print every column at full width (default: fit the terminal, wrapping labels)")
+    user_data.add_data_options(parser)
     _certified.add_arguments(parser)
 
 
@@ -44,44 +58,51 @@ def run(args):
     Raises
     ------
     ConfigError
-        A bad ``--seed`` or ``--out`` (printed by the CLI as one ``error:`` line, exit status 2).
+        A bad ``--seed`` or ``--out`` (printed by the CLI as one ``error:`` line, exit status 2), or
+        data without an ordered pair (``W*_kq = 0``).
+    CorpusError
+        A missing or malformed ``--corpus`` / ``--samples`` file (file and line named).
+    AssumptionError
+        Data without a one-to-one collocation: Algorithm 1 cannot run (after the assumption report).
     """
     if _certified.check(args):
         return _certified.run(args, "verify")
     seed = opt.integer("--seed", args.seed)
+    data = user_data.from_args(args)                 # a missing or malformed file: one line, nothing created
     ensure_dir(args.out)                             # before the audit: a bad --out costs nothing
-    result = verify.run(seed=seed)
+    if data is not None:
+        if not args.json:
+            print("\n".join(data.lines()) + "\n", flush=True)
+        result = verify.run_data(data)
+    else:
+        result = verify.run(seed=seed)
     table = result["table"]
     bad = table.violations()
     bad_steps = [r for r in result["proofs"].violations() if r.kind != "S"]
+    doc = verify_document(result, data=data)
     report = {"config": result["config"], "runs": verify.summary(result), "ok": not bad and not bad_steps,
               "violations": [f"{r.run}: {r.name}" for r in bad],
               "errata": sorted({r.erratum for r in table if r.erratum}), "rows": table.to_dicts(),
+              "what_to_know": doc.headlines,
+              "counts": {s.title[len("run: "):]: s.counts for s in doc.sections if s.counts is not None},
               "proofs": {"failures": [f"{r.run}: {r.key}" for r in bad_steps],
                          "chains": [proofs.chain_dict(c) for c in result["chains"]]}}
+    if data is not None:
+        report["data"] = {"file": data.name, "kind": data.kind, "assumptions": data.report.to_dict(),
+                          "not_applicable": {k: list(v) for k, v in data.not_applicable.items()}}
     table.to_csv(os.path.join(args.out, "verify.csv"))
     write_json(os.path.join(args.out, "verify.json"), report)
     write_json(os.path.join(args.out, "verify_config.json"), result["config"])
+    files = write_reports(doc, args.out)
     if args.json:
         json.dump(jsonable(report), sys.stdout, indent=1)
         print()
-    else:
-        print(table.to_text())
-        print()
-        for name, s in report["runs"].items():
-            f = s["final"]
-            print(f"{name}: |V| = {s['n_tokens']}, N = {s['N']}, L_max = {s['L_max']}, "
-                  f"||W*_ov|| = {s['star_norm_ov']:.4g}, ||W*_kq|| = {s['star_norm_kq']:.4g}; final "
-                  f"cos_ov = {f['cos_ov']:.6f}, cos_kq = {f['cos_kq']:.6f}, log L = {f['log_loss']:.4g}")
-        n_err = sum(1 for r in table if r.erratum and r.holds is False)
-        print(f"\n{len(table)} rows; {len(bad)} violated; {n_err} known-erratum rows violated as printed "
-              f"(see docs/theory.md); files in {args.out}")
-        for r in bad:
-            print(f"VIOLATED: {r.run}: {r.name} at t = {r.t_worst}: measured {r.measured_worst!r}, "
-                  f"bound {r.bound_worst!r}")
-        print("\nProof chains on these runs (python -m reference proofs adds random data; docs/proofs.md):")
-        for c in result["chains"]:
-            print(c.line())
-        for r in bad_steps:
-            print(f"STEP FAILS: {r.run}: {r.key}: {r.why}")
+        return 1 if bad or bad_steps else 0
+    for s in doc.sections:
+        s.preformatted_in_text = data is None        # the assumption report was printed before training
+    pictures = "" if have_matplotlib() else " (without pictures: pip install -e \".[plot]\" draws them)"
+    doc.closing = [f"Wrote {os.path.join(args.out, 'verify.csv')}, verify.json, verify_config.json, "
+                   f"{files['md']} and {files['html']}{pictures}. Exit status {1 if bad or bad_steps else 0}: "
+                   "1 when a row that decides is violated or an asserted proof step fails, else 0."]
+    print(to_text(doc, wide=args.wide))
     return 1 if bad or bad_steps else 0

@@ -6,13 +6,13 @@ the iterates keep ``MIN_BITS`` correct bits) and every statement row and proof s
 registry decided on the balls (:func:`reference.audit.certified_verdicts.certified_audit`):
 proved, refuted, undecided or n/a, beside the float64 verdict of the same instance.
 
-Instances (:mod:`reference.experiments.certified_runs`). ``verify``: Example 1 at both step settings of ``verify`` (the large-step run with
-``T1 = CERTIFIED_T1_LARGE``: its balls lose about 20 bits per stage-2 step, so the full 1500
-steps need 51200 bits and minutes) and the errata's minimal counterexamples. ``proofs``: the
-runs of ``python -m reference proofs`` except the paper's experiment (the same shortening), and
-the errata's counterexamples.
-``paper=True`` (``--paper``) adds the paper's experiment (|V| = 20, 900 + 900; about two minutes
-and 2.5 GB, see :data:`PAPER_STEPS`). Every row recorded as false that no instance
+Instances (:mod:`reference.experiments.certified_runs`). ``verify``: Example 1 at both step
+settings of ``verify`` (the large-step run with ``T1 = CERTIFIED_T1_LARGE``: its balls lose
+about 20 bits per stage-2 step, so the full 1500 steps need 51200 bits and minutes) and the
+errata's minimal counterexamples. ``proofs``: the runs of ``python -m reference proofs``
+except the paper's experiment (the same shortening), and the errata's counterexamples.
+``paper=True`` (``--paper``) adds the paper's experiment (|V| = 20, 900 + 900; about two
+minutes and 2.5 GB, see :data:`PAPER_STEPS`). Every row recorded as false that no instance
 refutes (a printed relation, an erratum) is then certified on the float run where it first
 fails, cut at that iterate: each counterexample of the registry is checked rigorously,
 including those added later.
@@ -25,6 +25,8 @@ dynamics attain), or the note names the precision it would need.
 """
 
 import time
+
+import numpy as np
 
 from ..audit.certified import certified_measurements
 from ..audit.certified_report import CertifiedTable, compare_with_float
@@ -63,7 +65,17 @@ def _below(x):
     return x.log2_width < -x.meas_prec
 
 
-def _refine(rows, r, ct, meas, max_prec, name, steps, progress, registry=REGISTRY):
+def _float_undefined(float_rows, T, T1):
+    """Row key -> the iterates (of the certified horizons) where the float64 audit finds the row undefined."""
+    out = {}
+    for f in float_rows:
+        if f.series and f.series.get("defined") is not None:
+            n = (T if f.stage == 1 else T1) + 1
+            out[f.key] = ~np.asarray(f.series["defined"], dtype=bool)[:n]
+    return out
+
+
+def _refine(rows, r, ct, meas, max_prec, name, steps, progress, registry=REGISTRY, undefined=None):
     """Precision control: decide the width-limited undecided rows again at doubled precision."""
     for x in rows:
         if _width_limited(x) and _below(x):
@@ -86,7 +98,8 @@ def _refine(rows, r, ct, meas, max_prec, name, steps, progress, registry=REGISTR
                 x.precision_note = f"undecided (width {x.width:.2g}); the iterates need more than {e.prec} bits"
             break
         q = certified_measurements(ct, r["ds"], prec=meas, run=name)
-        again = {x.key: x for x in certified_audit(q, run=name, keys=set(pending), steps=steps, registry=registry)}
+        again = {x.key: x for x in certified_audit(q, run=name, keys=set(pending), steps=steps, registry=registry,
+                                                   undefined=undefined)}
         nxt = {}
         for key, old in pending.items():
             new = again.get(key)
@@ -148,12 +161,13 @@ def certify_run(name, r, *, T=None, T1=None, prec=DEFAULT_PREC, max_prec=MAX_PRE
     q = certified_measurements(ct, r["ds"], prec=prec, run=name)
     if isinstance(steps, tuple):
         registry = _StageRegistry(registry, steps)
-    rows = certified_audit(q, run=name, keys=keys, steps=bool(steps), registry=registry)
-    rows = _refine(rows, r, ct, prec, max_prec, name, bool(steps), progress, registry)
+    float_rows = list(audit_proofs(r["traj"], r["ds"], run=name, steps=bool(steps), registry=registry))
+    undefined = _float_undefined(float_rows, T, T1)
+    rows = certified_audit(q, run=name, keys=keys, steps=bool(steps), registry=registry, undefined=undefined)
+    rows = _refine(rows, r, ct, prec, max_prec, name, bool(steps), progress, registry, undefined)
     n = {1: T + 1, 2: T1 + 1}
     for x in rows:
         x.n_iterates = n.get(x.stage, 1)
-    float_rows = list(audit_proofs(r["traj"], r["ds"], run=name, steps=bool(steps), registry=registry))
     compare_with_float(rows, float_rows)
     return {"rows": rows, "attempts": attempts, "prec": ct.config["prec"], "accuracy_bits": ct.accuracy_bits(),
             "seconds": time.perf_counter() - t0, "T": T, "T1": T1, "float_rows": float_rows}
@@ -176,8 +190,9 @@ def _recorded_counterexamples(table, runs, prec, max_prec, progress):
     """Certify, for every row recorded as false that no instance refutes, the float run where it first fails."""
     refuted = {r.key for r in table if r.verdict == REFUTED}
     recorded = {r.key for r in table if r.erratum} | {s.key for s in REGISTRY.steps() if s.recorded}
+    seen = {r.key for r in table if r.float_verdict == "fails"}       # its failing run is certified already
     out = []
-    for key in sorted(recorded - refuted):
+    for key in sorted(recorded - refuted - seen):
         fails = [(f.t_first_fail if f.t_first_fail is not None else f.t_worst, f.run, f)
                  for name, r in runs.items() for f in r.get("_float", ()) if f.key == key and f.holds is False]
         fails = [x for x in fails if x[0] is not None]
@@ -268,6 +283,17 @@ def _recorded(table):
     return out
 
 
+def _never_refuted(table):
+    """Row key -> why a row recorded as false is refuted on no certified run (from a run where float64 fails)."""
+    refuted = {r.key for r in table if r.erratum and r.verdict == REFUTED}
+    out = {}
+    for r in table:
+        if r.erratum and r.key not in refuted and (r.key not in out or r.float_verdict == "fails"):
+            out[r.key] = (f"{r.verdict} on {r.run}: {r.why}" if r.float_verdict == "fails" else
+                          "it fails in float64 on none of these runs either")
+    return dict(sorted(out.items()))
+
+
 def summary(result):
     """The JSON report of a certified audit: config, per-run precision and time, counts, refuted rows, rows."""
     table = result["table"]
@@ -276,8 +302,7 @@ def summary(result):
                          "attempts": [str(a) for a in v["attempts"]]} for k, v in result["runs"].items()},
             "violations": [f"{r.run}: {r.key}" for r in table.violations()],
             "refuted_as_recorded": _recorded(table),
-            "recorded_never_refuted": sorted({r.key for r in table if r.erratum}
-                                             - {r.key for r in table if r.erratum and r.verdict == REFUTED}),
+            "recorded_never_refuted": _never_refuted(table),
             "disagreements": [f"{r.run}: {r.key}: {r.agrees}" for r in table.disagreements()],
             "not_certified": dict(result.get("failed", {})),
             "rows": table.to_dicts()}

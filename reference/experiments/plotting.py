@@ -15,7 +15,11 @@ import numpy as np
 
 from ..data.files import atomic_write, output_dir
 
-__all__ = ["have_matplotlib", "write_csv", "write_json", "ensure_dir", "panel_figure", "jsonable"]
+__all__ = ["NO_FIGURE", "have_matplotlib", "write_csv", "write_json", "ensure_dir", "panel_figure", "jsonable"]
+
+
+#: What a command prints instead of a figure when matplotlib is absent (one line, under 80 columns).
+NO_FIGURE = "  (no PNG: the figures need matplotlib; pip install matplotlib)"
 
 
 def have_matplotlib():

@@ -18,6 +18,20 @@ Runs (Algorithm 1 with ``record="full"``; each audited by
     ``random_realizable`` (prefix closed) and ``random_realizable_samples`` (not prefix
     closed) with ``|V| = 6``, ``L_max = 5``, 300 + 300 iterations, one from zero and one
     from a random initialisation each.
+``counterexample: Proposition 2``
+    The sample set of ``verify``'s Proposition 2 counterexample (not prefix closed): its
+    non-optimal tokens under one query have different ``W*_kq`` scores, the case P57 excludes
+    (docs/proofs.md, "Appendix C.1-C.3"). Zero initialisation, 100 + 300 iterations.
+``Example 1, unequal margins``
+    Example 1 from a random ``W_ov^(0)`` of norm 1 and ``W_kq^(0) = 0``, with a stage 1 of 3
+    steps: the stage-1 margins differ, so the premise of Lemma 4 (EQM) fails while stage 2
+    starts from zero (Lemma 5's stated condition).
+``Example 1, t >= t_0``
+    ``eta0 = 0.1``, ``eta = 0.5``, ``T = 900``, ``T1 = 600``: Lemma 7's ``t >= t_0 = 105`` with
+    moderate scores, so every step of its proof (P64-P103) is checked outside the saturated regime.
+``two tokens, repeated optimal token``, ``two tokens, unequal frequencies``
+    The corpora :data:`CORPORA` (``eta = 0.5`` and ``5``): the smallest runs on which P68 and
+    P99, and P103's second line, fail as printed.
 
 Every dataset and initialisation is drawn from ``numpy.random.default_rng(seed)``.
 """
@@ -31,7 +45,9 @@ from ..audit.proofs import audit_proofs
 from ..errors import ConfigError
 from ..theory.proofs import Measurements, REGISTRY
 
-__all__ = ["PROOFS", "RANDOM", "build_runs", "audit_runs", "run", "summary", "decisions", "chain_dict"]
+__all__ = ["PROOFS", "RANDOM", "APPENDIX_C", "LEMMA7", "CORPORA", "build_runs", "audit_runs", "run", "run_data",
+           "summary", "decisions",
+           "chain_dict"]
 
 #: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
 PROOFS = {
@@ -42,6 +58,26 @@ PROOFS = {
                                "init": "zero"},
     "Example 1, random init": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 900, "T1": 900,
                                "init": "random"},
+}
+#: Runs of Appendix C.1-C.3 (after the random ones, so the random draws of the runs above do not change).
+APPENDIX_C = {
+    "counterexample: Proposition 2": {"dataset": "prop2-counterexample", "eta0": 0.2 / math.sqrt(7),
+                                      "eta": 0.05 / math.sqrt(7), "T": 100, "T1": 300, "init": "zero"},
+    "Example 1, unequal margins": {"dataset": "example1", "eta0": 0.1, "eta": 0.025, "T": 3, "T1": 300,
+                                   "init": "random W_ov"},
+}
+#: The small corpora of the Lemma 7 runs (docs/proofs.md, "Appendix C.4: Lemma 7"): a sentence that repeats
+#: its optimal token (P68, P99 fail as printed), and unequal frequencies (P103's second line fails as printed).
+CORPORA = {"repeated optimal token": ["a b a b", "b a"],
+           "unequal frequencies": ["a b b", "a b", "b a a", "b a a", "b a a", "b a a"]}
+#: The runs of Lemma 7's proof (Appendix C.4), after the random ones (their draws unchanged): Example 1 where
+#: ``t >= t_0`` with moderate scores, and the two-token corpora :data:`CORPORA`.
+LEMMA7 = {
+    "Example 1, t >= t_0": {"dataset": "example1", "eta0": 0.1, "eta": 0.5, "T": 900, "T1": 600, "init": "zero"},
+    "two tokens, repeated optimal token": {"dataset": "repeated optimal token", "eta0": 0.1, "eta": 0.5, "T": 100,
+                                           "T1": 200, "init": "zero"},
+    "two tokens, unequal frequencies": {"dataset": "unequal frequencies", "eta0": 0.1, "eta": 5.0, "T": 100,
+                                        "T1": 120, "init": "zero"},
 }
 #: The random datasets: |V|, L_max, steps, horizons, the norm of a random initialisation.
 RANDOM = {"n_tokens": 6, "L_max": 5, "eta0": 0.2 / math.sqrt(6), "eta": 0.05 / math.sqrt(6), "T": 300,
@@ -56,6 +92,13 @@ def _dataset(kind, rng):
         return figure2_dataset(rng=rng)
     if kind == "example1":
         return example1()
+    if kind == "prop2-counterexample":
+        from ..data.dataset import Dataset
+        from .verify import COUNTEREXAMPLES
+        return Dataset.from_samples(COUNTEREXAMPLES["counterexample: Proposition 2"]["samples"])
+    if kind in CORPORA:
+        from ..data.dataset import Dataset
+        return Dataset.from_corpus(CORPORA[kind])
     if kind == "prefix-closed":
         return random_realizable(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
     return random_realizable_samples(RANDOM["n_tokens"], L_max=RANDOM["L_max"], rng=rng)
@@ -98,11 +141,17 @@ def build_runs(seed=0, progress=None):
         for kind, label in (("prefix-closed", "random prefix-closed"), ("samples", "random samples")):
             specs[f"{label} {k}"] = dict(dataset=kind, eta0=RANDOM["eta0"], eta=RANDOM["eta"], T=RANDOM["T"],
                                          T1=RANDOM["T1"], init="zero" if k == 0 else "random")
+    specs.update(APPENDIX_C)
+    specs.update(LEMMA7)
     for name, c in specs.items():
         ds = ds_paper if c["dataset"] == "paper" else _dataset(c["dataset"], rng)
         while not _has_pair(ds):                               # W*_kq = 0: stage 2 undefined; draw again
             ds = _dataset(c["dataset"], rng)
         init = "zero" if c["init"] == "zero" else ("random", RANDOM["init_norm"])
+        if c["init"] == "random W_ov":                         # stage 1 from random, stage 2 from zero
+            V, d = ds.vocab.n_tokens, ds.vocab.d
+            W0 = rng.standard_normal((V, d))
+            init = (W0 * (RANDOM["init_norm"] / np.linalg.norm(W0)), np.zeros((d, d)))
         traj = two_stage_ngd(ds, c["eta0"], c["eta"], c["T"], c["T1"], init=init, rng=rng, record="full",
                              progress=progress)
         runs[name] = {"ds": ds, "traj": traj, "config": dict(c, N=ds.N, L_max=ds.L_max, n_tokens=ds.vocab.n_tokens)}
@@ -153,6 +202,34 @@ def run(seed=0, progress=None):
     config = {"seed": int(seed),
               "runs": {k: {a: (list(b) if isinstance(b, tuple) else b) for a, b in r["config"].items()}
                        for k, r in runs.items()}}
+    return {"table": table, "chains": table.chains(), "runs": runs, "config": config}
+
+
+def run_data(data, progress=None):
+    """The proof audit of the user's data: Algorithm 1 from zero with the paper's recipe, every step checked.
+
+    Parameters
+    ----------
+    data : UserData
+        From :func:`reference.experiments.user_data.from_args`.
+    progress : None or bool
+
+    Returns
+    -------
+    dict
+        As :func:`run`: ``table``, ``chains``, ``runs``, ``config``.
+
+    Raises
+    ------
+    AssumptionError
+        No one-to-one collocation (Assumption 1(i)): Algorithm 1 cannot run.
+    ConfigError
+        A zero gradient (no ordered pair, ``W*_kq = 0``).
+    """
+    from .verify import train_data
+    runs = train_data(data, progress)
+    table = audit_runs(runs)
+    config = {"data": data.name, "kind": data.kind, "runs": {k: r["config"] for k, r in runs.items()}}
     return {"table": table, "chains": table.chains(), "runs": runs, "config": config}
 
 

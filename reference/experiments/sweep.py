@@ -31,11 +31,11 @@ import numpy as np
 
 from ..errors import ConfigError, ReferenceValueError
 from .sweep_journal import Journal, task_key
-from .sweep_report import COLUMNS, figure, STAGE1, summarize, write  # noqa: F401 (re-exported)
+from .sweep_report import COLUMNS, document, figure, STAGE1, summarize, write  # noqa: F401 (re-exported)
 from .sweep_runner import Interrupted, run_tasks
 
 __all__ = ["SWEEP", "COLUMNS", "STAGE1", "FINISHED", "sweep_tasks", "run_one", "crashed_row", "run_sweep",
-           "summarize", "write", "figure", "Interrupted"]
+           "summarize", "write", "figure", "document", "Interrupted"]
 
 #: Defaults of ``python -m reference sweep``.
 SWEEP = {"sizes": (4, 8, 16), "seeds": 4, "T": 300, "T1": 300, "L_max": 6}
@@ -101,8 +101,8 @@ def sweep_tasks(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["
             for V in sorted(set(sizes)) for k in range(seeds)]
 
 
-_EMPTY = dict(statement="", quantity="", holds=None, decides=True, violated=False, erratum="", n_checked=0,
-              t_worst=None, measured_worst=math.nan, bound_worst=math.nan, slack_worst=math.nan,
+_EMPTY = dict(statement="", quantity="", holds=None, decides=True, violated=False, vacuous=False, erratum="",
+              n_checked=0, t_worst=None, measured_worst=math.nan, bound_worst=math.nan, slack_worst=math.nan,
               log_slack_worst=math.nan)
 
 
@@ -137,7 +137,7 @@ def crashed_row(task, report):
 
 def _preload():
     """Import what :func:`run_one` needs, once, in the process that forks the workers."""
-    from ..audit import statements  # noqa: F401
+    from ..audit import proofs, statements  # noqa: F401
     from ..structure import generate, orders  # noqa: F401
     from ..training import algorithm  # noqa: F401
 
@@ -153,7 +153,8 @@ def run_one(task):
     Returns
     -------
     list of dict
-        One row (keys :data:`COLUMNS`) per audit row of :func:`reference.audit.audit`.
+        One row (keys :data:`COLUMNS`) per audit row of :func:`reference.audit.audit` (the same rows,
+        from :func:`reference.audit.proofs.statement_rows`, which also says whether a bound is vacuous).
 
     ``status`` is "ok"; "degenerate" (one row) when no sentence of the drawn dataset has a
     non-optimal position, so that Eq. (3) has no constraint, ``W*_kq = 0`` and the stage-2
@@ -168,9 +169,10 @@ def run_one(task):
         :func:`reference.experiments.sweep_runner.run_tasks`, which records the run as "crashed"
         with its traceback (:func:`crashed_row`) and lets the other runs go on.
     """
-    from ..audit.statements import audit
+    from ..audit.proofs import statement_rows
     from ..structure.generate import random_realizable
     from ..structure.orders import optimal_mask
+    from ..theory.proofs import Measurements
     from ..training.algorithm import two_stage_ngd
     V, k, start = task["size"], task["seed"], time.perf_counter()
     run, base = _base_row(task)
@@ -184,14 +186,14 @@ def run_one(task):
             return [dict(base, **dict(empty, statement="(degenerate dataset)"),
                          seconds=time.perf_counter() - start, status="degenerate", error=why)]
         traj = two_stage_ngd(ds, task["eta0"], task["eta"], task["T"], task["T1"], progress=False)
-        table = audit(traj, ds, run=run)
+        table = statement_rows(Measurements(traj, ds, run=run), run)      # audit()'s rows, with vacuity
     except ReferenceValueError as e:
         return [dict(base, **dict(empty, violated=True, statement="(run failed)"),
                      seconds=time.perf_counter() - start, status="failed", error=f"{type(e).__name__}: {e}")]
     base.update(star_norm_ov=traj.star_norm_ov, star_norm_kq=traj.star_norm_kq,
                 seconds=time.perf_counter() - start)
     return [dict(base, statement=r.statement, quantity=r.quantity, holds=r.holds, decides=r.decides,
-                 violated=r.violated, erratum=r.erratum, n_checked=r.n_checked, t_worst=r.t_worst,
+                 violated=r.violated, vacuous=r.vacuous, erratum=r.erratum, n_checked=r.n_checked, t_worst=r.t_worst,
                  measured_worst=r.measured_worst, bound_worst=r.bound_worst, slack_worst=r.slack_worst,
                  log_slack_worst=r.log_slack_worst) for r in table]
 

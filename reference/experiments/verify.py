@@ -46,7 +46,7 @@ from ..errors import ConfigError
 from ..model.transformer import logits
 from ..theory.proofs import Measurements
 
-__all__ = ["VERIFY", "LARGE_STEPS", "COUNTEREXAMPLES", "run", "example2_rows", "summary"]
+__all__ = ["VERIFY", "LARGE_STEPS", "COUNTEREXAMPLES", "run", "run_data", "train_data", "example2_rows", "summary"]
 
 #: Settings of the runs (the paper's recipe; Example 1 at d = |V| = 4).
 VERIFY = {"n_tokens": 20, "d": 20, "eta0": 0.2 / math.sqrt(20), "eta": 0.05 / math.sqrt(20),
@@ -167,6 +167,70 @@ def run(seed=0, progress=None):
         proof_table.extend(audit_proofs(r["traj"], r["ds"], run=name, q=q))
     config = {"seed": int(seed)}
     config.update({name: r["config"] for name, r in runs.items()})
+    return {"table": table, "runs": runs, "config": config, "proofs": proof_table, "chains": proof_table.chains()}
+
+
+def train_data(data, progress=None):
+    """Algorithm 1 from zero on the user's data, every iterate recorded: ``{name: {"ds", "traj", "config"}}``.
+
+    The paper's recipe at the data's dimension (:mod:`reference.experiments.train`:
+    ``eta0 = 0.2/sqrt(d)``, ``eta = 0.05/sqrt(d)``, ``T = T1 = 900``), with
+    ``record="full"``: the proof steps and Lemma 2 read the iterates.
+
+    Parameters
+    ----------
+    data : UserData
+        From :func:`reference.experiments.user_data.from_args`; Algorithm 1 must be able to run
+        on it (:meth:`~reference.experiments.user_data.UserData.require_trainable`).
+    progress : None or bool
+
+    Returns
+    -------
+    dict
+        One run, named after the data file.
+
+    Raises
+    ------
+    AssumptionError
+        No one-to-one collocation (Assumption 1(i)): Algorithm 1 cannot run.
+    ConfigError
+        A zero gradient: no sentence has an optimal and a non-optimal position (``W*_kq = 0``).
+    """
+    from ..training.algorithm import two_stage_ngd
+    from .train import default_steps, TRAIN
+    data.require_trainable()
+    eta0, eta = default_steps(data.ds.vocab.d)
+    cfg = {"eta0": eta0, "eta": eta, "T": TRAIN["T"], "T1": TRAIN["T1"]}
+    traj = two_stage_ngd(data.ds, record="full", progress=progress, **cfg)
+    return {data.name: {"ds": data.ds, "traj": traj, "config": dict(cfg, init="zero", data=data.name,
+                                                                     kind=data.kind)}}
+
+
+def run_data(data, progress=None):
+    """The audit of :func:`run` on the user's data: one run (:func:`train_data`), every statement and proof step.
+
+    Parameters
+    ----------
+    data : UserData
+    progress : None or bool
+
+    Returns
+    -------
+    dict
+        As :func:`run`: ``table``, ``runs``, ``config``, ``proofs``, ``chains``.
+
+    Raises
+    ------
+    AssumptionError, ConfigError
+        As :func:`train_data`.
+    """
+    runs = train_data(data, progress)
+    table, proof_table = AuditTable(), ProofTable()
+    for name, r in runs.items():
+        q = Measurements(r["traj"], r["ds"], run=name)
+        table.extend(audit(r["traj"], r["ds"], run=name, q=q))
+        proof_table.extend(audit_proofs(r["traj"], r["ds"], run=name, q=q))
+    config = {name: r["config"] for name, r in runs.items()}
     return {"table": table, "runs": runs, "config": config, "proofs": proof_table, "chains": proof_table.chains()}
 
 

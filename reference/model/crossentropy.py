@@ -39,6 +39,17 @@ def _logsumexp(v):
     return m + np.log(np.sum(np.exp(v - m)))
 
 
+def _log_softmax(v):
+    """``log phi(v)``, every entry taken relative to the largest: ``(v - m) - log sum exp(v - m)``.
+
+    Not ``v - logsumexp(v)``: that subtracts two numbers of size ``|v|`` and loses ``eps |v|``
+    absolutely, even at the largest entry, where the exact value ``-log(1 + sum_{k != max} ...)``
+    may be tiny. Here the largest entry is exact to a few ulps of its own size, whatever ``|v|``.
+    """
+    d = v - np.max(v)
+    return d - np.log(np.sum(np.exp(d)))
+
+
 def softplus(u):
     """``softplus(u) = log(1 + e^u)`` without overflow: the cross-entropy ``-log p_y`` of Eq. (1) as a function of ``u``.
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .arguments import check_arguments, token_columns
-from .crossentropy import _log_residual, _logsumexp
+from .crossentropy import _log_residual, _log_softmax
 
 __all__ = ["grad_loss_scaled", "grad_loss0_scaled", "unit_grad_loss", "unit_grad_loss0"]
 
@@ -67,7 +67,7 @@ def _scaled_blocks(W_ov, W_kq, ds):
         X = ds.X(n)
         x_L = X[:, -1]
         s = X.T @ W_kq @ x_L
-        log_att = s - _logsumexp(s)                      # finite even where att underflows
+        log_att = _log_softmax(s)                        # finite even where att underflows
         att = np.exp(log_att)
         Tbar = W_ov @ (X @ att)
         s_n, r_hat = _log_residual(Tbar, y)              # T - y = exp(s_n) r_hat

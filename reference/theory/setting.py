@@ -6,6 +6,7 @@
 (named) so the audit can say why a statement's conditions never hold.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,12 @@ import numpy as np
 from ..structure.assumptions import check_assumptions
 from ..structure.orders import collocation, optimal_mask
 
-__all__ = ["Setting", "setting_of", "assumption3_holds"]
+#: Stage-1 margins count as equal (EQM) when they differ by at most EQM_ULPS ulps of ``||W_ov||``
+#: (each margin is a difference of two logits of size <= ||W_ov||).
+EQM_ULPS = 64
+_EPS = float(np.finfo(np.float64).eps)
+
+__all__ = ["Setting", "setting_of", "assumption3_holds", "EQM_ULPS"]
 
 
 def assumption3_holds(ds, In=None):
@@ -70,6 +76,9 @@ class Setting:
         Assumptions 1-3 (Section 4.1); ``assumption3`` also requires Assumption 1.
     prefix_closed : bool
         ``D_0`` is prefix closed (Section 4.1), as ``check_assumptions`` reports it.
+    equal_margins : bool
+        EQM: every stage-1 margin of ``W_ov^(T)`` is the same (to :data:`EQM_ULPS` ulps of
+        ``||W_ov^(T)||``), the premise of Lemma 4 and of the stage-2 proofs (p.18).
     failed : tuple of str
         One line per violation of an assumption (from
         :func:`reference.structure.assumptions.check_assumptions`, naming sentence and tokens):
@@ -91,6 +100,7 @@ class Setting:
     assumption3: bool
     failed: tuple = ()
     prefix_closed: bool = False
+    equal_margins: bool = False
 
     @property
     def zero_init(self):
@@ -122,8 +132,10 @@ def setting_of(traj, ds):
     a1 = ok["collocation"] and ok["strict_order"] and ok["no_confused"]
     failed = tuple(f"Assumption {e.assumption} fails ({e.name}): {m}" for e in report.entries
                    if not e.ok and not e.informational for m in e.details)
+    lo, hi, nrm = (float(traj.stage1[k][-1]) for k in ("margin_min", "margin_max", "norm"))
+    equal_margins = bool(math.isfinite(lo) and math.isfinite(hi) and hi - lo <= EQM_ULPS * _EPS * nrm)
     return Setting(n_tokens=ds.vocab.n_tokens, N=ds.N, L_max=ds.L_max, star_norm_ov=traj.star_norm_ov,
                    star_norm_kq=traj.star_norm_kq, eta0=float(c["eta0"]), eta=float(c["eta"]), T=int(c["T"]),
                    init_norm_ov=float(traj.stage1["norm"][0]), init_norm_kq=float(traj.stage2["norm"][0]),
                    assumption1=a1, assumption2=ok["orthonormal"], assumption3=a1 and ok["assumption3"],
-                   failed=failed, prefix_closed=ok["prefix_closed"])
+                   failed=failed, prefix_closed=ok["prefix_closed"], equal_margins=equal_margins)

@@ -12,6 +12,11 @@ steps by statement (:mod:`.gradients`: Appendix A, P1-P2; :mod:`.lemma1`: P3, P6
 
 from . import (conditions, gradients, lemma1, lemma2, proposition3, proposition3_sums, statements,  # noqa: F401
                statements_extra)
+# Appendix C.1-C.3, in the paper's order (a chain lists its steps in registration order)
+from . import lemma3, corollary1, lemma4, lemma5, lemma5_gradient, lemma5_update, lemma6  # noqa: F401, I001
+from . import conditions_lemma7, measure_lemma7  # noqa: F401
+# Appendix C.4 (Lemma 7), in the paper's order (registration order is the chain's order)
+from . import lemma7, lemma7_ab, lemma7_type1, lemma7_bminus, lemma7_type2, lemma7_sum  # noqa: F401,I001
 from .conditions import CONDITIONS
 from .measure import Measurements
 from .ops import FLOAT64, Float64Ops

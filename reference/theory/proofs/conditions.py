@@ -46,16 +46,14 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...structure.orders import optimal_mask
+from ..setting import EQM_ULPS
 
-__all__ = ["CONDITIONS", "condition", "evaluate", "ALIGN_TOL", "EQM_ULPS"]
+__all__ = ["CONDITIONS", "condition", "evaluate", "ALIGN_TOL"]
 
 #: ``1 - cos(W_ov^(t), W*_ov) <= ALIGN_TOL`` counts as aligned: the cosine of an exactly
 #: aligned iterate is 1 to a few ulps (a sum of |V| d products); 1e-12 leaves a factor ~100,
 #: and a misalignment this small cannot be told from rounding anyway.
 ALIGN_TOL = 1e-12
-#: Stage-1 margins count as equal when they differ by at most EQM_ULPS ulps of ``||W_ov||``
-#: (each margin is a difference of two logits of size <= ||W_ov||).
-EQM_ULPS = 64
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -91,8 +89,11 @@ def evaluate(name, q, stage):
         raise ConfigError(f"no condition {name!r}; known: {', '.join(CONDITIONS)}")
     n = q.iterates(stage)
     with np.errstate(all="ignore"):
-        out = np.asarray(CONDITIONS[name][1](q, stage), dtype=bool)
-    return np.broadcast_to(out, (n,)).copy()
+        out = np.asarray(CONDITIONS[name][1](q, stage))
+    if out.dtype != bool and getattr(q.ops, "exact", False):
+        raise TypeError(f"condition {name!r} is ternary on balls (proved, undecided, refuted): it has no float64 "
+                        "truth value; the certified audit decides it (reference.audit.certified_verdicts)")
+    return np.broadcast_to(out.astype(bool), (n,)).copy()
 
 
 def _t(q, stage):
@@ -210,3 +211,45 @@ def _w2(q, stage):
     if q.T < 2:
         return False
     return q.ops.ge(q.ops.dot(q.W_ov[2], q.Wbar_ov_star), 0)
+
+
+# ---------------------------------------------------------------- Appendix C.1-C.3 (Lemma 3 to Lemma 6)
+
+#: Two non-optimal ``W*_kq`` scores of one sentence count as equal when they differ by at
+#: most EQS_TOL: ``W*_kq`` is exact to its certificate tolerance (1e-9, reference.maxmargin),
+#: while two scores that really differ differ by a rational with a small denominator
+#: (>= 1/(|V|+1)^2, docs/theory.md, Proposition 2).
+EQS_TOL = 1e-8
+
+
+@condition("ZI_kq", "stage 2 starts from zero: W_kq^(0) = 0 (W_ov^(T) may be anything)")
+def _zi_kq(q, stage):
+    return q.ops.le(q.setting.init_norm_kq, 0.0)
+
+
+@condition("t=0", "the first iterate")
+def _t_zero(q, stage):
+    return _t(q, stage) == 0
+
+
+@condition("COR1", "T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0 with T = t (Corollary 1; the library's reading "
+                   "of 'T >= K log T', reference.theory.corollary1_condition)")
+def _cor1(q, stage):
+    from ..stage1 import corollary1_condition
+    s = q.setting
+    return corollary1_condition(_t(q, stage), eta0=s.eta0, star_norm_ov=s.star_norm_ov, n_tokens=s.n_tokens,
+                                ops=q.ops)
+
+
+@condition("EQS", "in every sentence all non-optimal positions have the same W*_kq score x_l^T W*_kq q_n "
+                  "(Proposition 4's 'direct result'; within EQS_TOL)")
+def _eqs(q, stage):
+    return q.ops.all_of(True, *[q.ops.le(x, q.ops.tol(EQS_TOL)) for x in _nonopt_spreads(q)])
+
+
+def _nonopt_spreads(q):
+    """Per sentence with a non-optimal position: the spread (max - min) of its non-optimal ``W*_kq`` scores."""
+    ops, non = q.ops, np.asarray(q.nonopt)
+    hi = ops.max(ops.where(non, q.s_star, -math.inf), axis=1)
+    lo = ops.min(ops.where(non, q.s_star, math.inf), axis=1)
+    return [hi[n] - lo[n] for n in np.flatnonzero(non.any(axis=1))]

@@ -60,9 +60,10 @@ def _stage2(fn):
     def evaluate(q):
         s, a12, _, z = _ctx(q)
         t2 = np.arange(len(q.traj.stage2["norm"]))
-        kq = s.star_norm_kq if s.star_norm_kq > 0 else 1.0
+        positive = bool(np.all(np.asarray(q.ops.gt(s.star_norm_kq, 0)) == 1))      # proved > 0 (a ball too)
+        kq = s.star_norm_kq if positive else 1.0
         out = list(fn(q, s, t2, kq, dict(zero_init=z, assumption3=s.assumption3)))
-        if s.star_norm_kq <= 0:
+        if not positive:
             out = [never(b, np.full(len(t2), np.nan)) for b in out]
         return out if a12 else [never(b) for b in out]
     return evaluate
