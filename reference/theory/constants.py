@@ -101,6 +101,8 @@ def _positive(**named):
     means no ordered pair: the stage-2 statements say nothing) and counts >= 1.
     """
     for name, x in named.items():
+        if hasattr(x, "mid") and hasattr(x, "rad"):      # a ball of a certified run (validated there)
+            continue
         if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(x) or x <= 0:
             raise ConfigError(f"{name} must be a finite number > 0, got {x!r}")
