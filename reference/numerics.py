@@ -5,6 +5,8 @@ gap ``u``; its logarithm stays exact when the loss underflows; ``exp`` of very
 negative arguments is flushed to 0 instead of taking numpy's subnormal path.
 """
 
+import math
+
 import numpy as np
 
 __all__ = ["softplus", "log_softplus", "EXP_FLOOR"]
@@ -24,15 +26,48 @@ def _exp(x):
 
 
 def _frobenius(G):
-    """``||G||_F`` without a BLAS call (BLAS threads cost milliseconds on a busy machine)."""
+    """``||G||_F`` without a BLAS call (BLAS threads cost milliseconds on a busy machine); entries below ~1e150."""
     return float(np.sqrt(np.einsum("ij,ij->", G, G)))
+
+
+def _norm(X):
+    """``||X||_F`` of any array without overflow or underflow of the squares (entries up to 1.8e308)."""
+    x = np.ravel(X)
+    s = float(np.einsum("i,i->", x, x))
+    if 1e-290 < s < math.inf:
+        return math.sqrt(s)
+    m = float(np.max(np.abs(x), initial=0.0))
+    if m == 0.0 or not math.isfinite(m):
+        return m
+    y = x / m
+    return m * math.sqrt(float(np.einsum("i,i->", y, y)))
+
+
+def _unit(blocks):
+    """``(log ||G||, G / ||G||)`` of a dict of arrays under their joint Frobenius norm, without overflow.
+
+    The entries are first divided by the largest magnitude, so that squares neither overflow
+    (entries above ~1e154, as at weights of that size) nor underflow; an all-zero ``G`` gives
+    ``(-inf, zeros)``.
+    """
+    m = max((float(np.max(np.abs(g), initial=0.0)) for g in blocks.values()), default=0.0)
+    if m == 0.0:
+        return -np.inf, {k: np.zeros_like(g) for k, g in blocks.items()}
+    if 1e-150 < m < 1e150:                           # squares in range: no rescaling (bit for bit as ever)
+        nrm = math.sqrt(sum(_frobenius(g) ** 2 for g in blocks.values()))
+        return math.log(nrm), {k: g / nrm for k, g in blocks.items()}
+    scaled = {k: g / m for k, g in blocks.items()}
+    nrm = math.sqrt(sum(_frobenius(g) ** 2 for g in scaled.values()))
+    return math.log(m) + math.log(nrm), {k: g / nrm for k, g in scaled.items()}
 
 
 def softplus(u):
     """``softplus(u) = log(1 + exp(u))``, elementwise, without overflow.
 
     The cross-entropy of a sample is ``softplus(u)`` with ``u = logsumexp_{v != y}(Tbar_v - Tbar_y)``
-    (docs/paper.md section 3), and ``log(1 - p_y) = -softplus(-u)``.
+    (docs/paper.md section 3), and ``log(1 - p_y) = -softplus(-u)``. Evaluated as
+    ``max(u, 0) + log1p(exp(-abs(u)))`` (exact to a few ulps; ``np.logaddexp`` is the same
+    formula at a tenth of the speed).
 
     Parameters
     ----------
@@ -42,7 +77,22 @@ def softplus(u):
     -------
     ndarray, same shape as ``u``
     """
-    return np.logaddexp(0.0, u)
+    u = np.asarray(u, dtype=np.float64)
+    t = np.abs(u.reshape(-1))
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    t += np.maximum(u.reshape(-1), 0.0)
+    return t.reshape(u.shape)
+
+
+def _softplus_both(u):
+    """``(softplus(u), -softplus(-u))``: the cross-entropy and ``log(1 - p_y)`` from one exponential."""
+    t = np.abs(u)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    return np.maximum(u, 0.0) + t, np.minimum(u, 0.0) - t
 
 
 def log_softplus(u):

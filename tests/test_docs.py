@@ -1,7 +1,7 @@
 """Every code block and command the documentation shows runs as written.
 
-- The ```python blocks of README.md, docs/tutorial.md, docs/conformance.md and
-  docs/experiments.md run
+- The ```python blocks of README.md, docs/tutorial.md, docs/conformance.md,
+  docs/experiments.md, docs/proofs.md and docs/performance.md run
   in order, one namespace per file, in a scratch directory. A block that imports
   torch runs on its own and is skipped, with the reason, when PyTorch is missing.
 - Every command ``python -m reference ...`` shown in README.md and docs/*.md (in
@@ -33,7 +33,7 @@ DOCS = os.path.join(ROOT, "docs")
 README = os.path.join(ROOT, "README.md")
 #: Documents whose Python blocks are executed.
 PYTHON_DOCS = [README] + [os.path.join(DOCS, f) for f in ("tutorial.md", "conformance.md", "experiments.md",
-                                                          "proofs.md")]
+                                                          "proofs.md", "performance.md")]
 #: Small options appended to a long command (only those the command accepts) in the fast tests.
 FAST = {
     "figure2": ["--T", "30", "--T1", "30"],

@@ -128,7 +128,8 @@ def test_figure2_zero_init(tmp_path):
     res = figure2.run(seed=0, init="zero", T=30, T1=30)
     cos = res["traj"].stage1["cos"][1:]
     assert np.all(np.abs(cos - 1) < 1e-9)
-    titles = [p["title"] for p in figure2.panels(res["traj"], 20) if "langle" in p["title"]]
+    titles = [p["title"] for p in figure2.panels(res["traj"], 20) if p.get("cosine")]
+    assert len(titles) == 2
     _check(figure2.panels(res["traj"], 20), 2, 3, titles,
            write=lambda: figure2.write(res, str(tmp_path))["png"])
 
@@ -136,7 +137,8 @@ def test_figure2_zero_init(tmp_path):
 def test_figure2_random_init():
     res = figure2.run(seed=1, init="random", T=30, T1=30)
     cos = np.concatenate([res["traj"].stage1["cos"], res["traj"].stage2["cos"]])
-    cosines = [p["title"] for p in figure2.panels(res["traj"], 20) if "langle" in p["title"]]
+    cosines = [p["title"] for p in figure2.panels(res["traj"], 20) if p.get("cosine")]
+    assert len(cosines) == 2
     unit = cosines if np.nanmin(cos) >= 0 else []
     _check(figure2.panels(res["traj"], 20), 2, 3, unit)
 

@@ -151,18 +151,18 @@ def panels(traj, n_tokens):
     """
     s1, s2 = traj.stage1, traj.stage2
     t1, t2 = np.arange(len(s1["loss0"])), np.arange(len(s2["loss"]))
+    # plain text, not mathtext: parsing TeX-like labels is a tenth of the command's time
     return [
-        {"title": "stage 1: $L_0$", "ylabel": "$L_0$ (sum over V, the paper's definition)",
+        {"title": "stage 1: L\u2080", "ylabel": "L\u2080 (sum over V, the paper's definition)",
          "lines": [{"x": t1, "y": s1["loss0"]}],
-         "right_scale": (1.0 / n_tokens, "$L_0/|V|$ (mean, the published scale)")},
-        {"title": r"stage 1: $\langle \bar W_{ov}, \bar W^*_{ov}\rangle$", "ylabel": "cosine",
-         "lines": [{"x": t1, "y": s1["cos"]}], "cosine": True},
-        {"title": r"stage 1: $\|W_{ov}\|$", "ylabel": "norm", "lines": [{"x": t1, "y": s1["norm"]}]},
-        {"title": "stage 2: $L$ (Eq. 1, mean over $D_0$)", "ylabel": "$L$",
-         "lines": [{"x": t2, "y": s2["loss"]}]},
-        {"title": r"stage 2: $\langle \bar W_{kq}, \bar W^*_{kq}\rangle$", "ylabel": "cosine",
-         "lines": [{"x": t2, "y": s2["cos"]}], "cosine": True},
-        {"title": r"stage 2: $\|W_{kq}\|$", "ylabel": "norm", "lines": [{"x": t2, "y": s2["norm"]}]},
+         "right_scale": (1.0 / n_tokens, "L\u2080/|V| (mean, the published scale)")},
+        {"title": "stage 1: cos(W_ov, W*_ov)", "ylabel": "cosine", "lines": [{"x": t1, "y": s1["cos"]}],
+         "cosine": True},
+        {"title": "stage 1: \u2016W_ov\u2016", "ylabel": "norm", "lines": [{"x": t1, "y": s1["norm"]}]},
+        {"title": "stage 2: L (Eq. 1, mean over D\u2080)", "ylabel": "L", "lines": [{"x": t2, "y": s2["loss"]}]},
+        {"title": "stage 2: cos(W_kq, W*_kq)", "ylabel": "cosine", "lines": [{"x": t2, "y": s2["cos"]}],
+         "cosine": True},
+        {"title": "stage 2: \u2016W_kq\u2016", "ylabel": "norm", "lines": [{"x": t2, "y": s2["norm"]}]},
     ]
 
 

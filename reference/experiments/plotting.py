@@ -182,10 +182,6 @@ def panel_figure(path, panels, nrows, ncols, title=None, panel_size=(4.0, 3.0)):
     fig = draw_panels(panels, nrows, ncols, title=title, panel_size=panel_size)
     if fig is None:
         return None
-    import matplotlib.pyplot as plt
-    try:
-        with atomic_write(path, "wb") as f:
-            fig.savefig(f, dpi=110, format="png", bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, dpi=110, format="png")         # constrained layout fits everything: one drawing
     return path

@@ -11,7 +11,6 @@ non-optimal point without notice, scipy/scipy#25389; an instance is in
 """
 
 import numpy as np
-from scipy.optimize import nnls
 
 from ..errors import SolverError
 
@@ -24,6 +23,12 @@ INFEASIBLE_TOL = 1e-12
 #: (relative to ``max|A| max|b|``) where ``u > 0`` and be <= it where ``u = 0``;
 #: exact solutions reach ~1e-15, SciPy's occasional wrong answers miss by > 1e-2.
 NNLS_KKT_TOL = 1e-10
+
+
+def nnls(A, b, maxiter=None):
+    """``scipy.optimize.nnls(A, b, maxiter)``, imported on first use (``scipy.optimize`` takes ~0.3 s to import)."""
+    from scipy.optimize import nnls as scipy_nnls
+    return scipy_nnls(A, b, maxiter=maxiter)
 
 
 class Infeasible(SolverError):

@@ -21,8 +21,6 @@ infeasible (Assumption 1(ii) violated).
 """
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
 
 from ..errors import SolverError
 
@@ -86,6 +84,8 @@ def split_block(n, up, lo, edges):
     rows = np.concatenate([np.full(nN, s), v, O])
     cols = np.concatenate([N, u, np.full(nO, t)])
     cap = np.concatenate([np.full(nN, nO), np.full(edges.size, nO * nN + 1), np.full(nO, nN)])
+    from scipy.sparse import csr_matrix                        # SciPy only where it is used
+    from scipy.sparse.csgraph import breadth_first_order, maximum_flow
     C = csr_matrix((cap.astype(np.int32), (rows, cols)), shape=(n + 2, n + 2))
     res = maximum_flow(C, s, t)
     if res.flow_value == nO * nN:
@@ -170,6 +170,8 @@ def find_cycle(n, up, lo):
     loops = np.flatnonzero(up == lo)
     if loops.size:
         return [int(loops[0])]
+    from scipy.sparse import csr_matrix                        # SciPy only where it is used
+    from scipy.sparse.csgraph import connected_components
     g = csr_matrix((np.ones(up.size), (up, lo)), shape=(n, n))
     n_comp, lab = connected_components(g, directed=True, connection="strong")
     if n_comp == n:

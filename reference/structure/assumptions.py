@@ -22,8 +22,6 @@ The report classes live in :mod:`reference.structure.assumption_report`.
 from collections import defaultdict
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from ..data.vocabulary import ORTHONORMAL_ATOL
 from ..errors import AssumptionError
@@ -116,6 +114,8 @@ def _order_violations(ds, orders):
             succ[i].sort()
         r = [loc[i] for i in succ for j in succ[i]]
         c = [loc[j] for i in succ for j in succ[i]]
+        from scipy.sparse import csr_matrix                    # SciPy only where it is used
+        from scipy.sparse.csgraph import connected_components
         G = csr_matrix((np.ones(len(r)), (r, c)), shape=(len(C), len(C)))
         _, lab = connected_components(G, directed=True, connection="strong")
         for comp in sorted({tuple(C[k] for k in np.flatnonzero(lab == L)) for L in set(lab.tolist())}):

@@ -128,8 +128,9 @@ def log_loss_infimum_eqm(Delta, n_tokens, xp=None):
     """
     if isinstance(n_tokens, bool) or not isinstance(n_tokens, (int, np.integer)) or n_tokens < 2:
         raise ConfigError(f"n_tokens must be an integer >= 2, got {n_tokens!r}")
-    u = math.log(n_tokens - 1) - Delta
-    return log_softplus(np.asarray(u, dtype=np.float64)) if xp is None else xp.log_softplus(u)
+    if xp is None:
+        return log_softplus(np.asarray(math.log(n_tokens - 1) - Delta, dtype=np.float64))
+    return xp.log_softplus(xp.log(xp.asarray(float(n_tokens - 1))) - Delta)
 
 
 def loss_limit_along(W_ov, D, ds):

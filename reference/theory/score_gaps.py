@@ -26,8 +26,6 @@ The functions of ``t`` and the norms use only arithmetic operators and ``xp.sqrt
 (``xp`` is numpy by default; the proof audit passes its numeric backend), so a check can call them.
 """
 
-import math
-
 import numpy as np
 
 from .constants import _positive, THM1_C_DIR, THM2_C_t
@@ -122,7 +120,8 @@ def eq13_printed_chain(t, *, eta, N, L_max, star_norm_kq, xp=np):
     Serves the proofs of Theorem 2 (P117, P118) and Theorem 3 (P131, P132) as printed.
     """
     B = theorem1_direction_bound(t, eta=eta, N=N, L_max=L_max, star_norm_kq=star_norm_kq, xp=xp)
-    return -t * eta / (2.0 * L_max * star_norm_kq ** 2) + math.sqrt(2.0) * t * eta / (L_max * star_norm_kq) * xp.sqrt(B)
+    root2 = xp.sqrt(xp.asarray(2.0))
+    return -t * eta / (2.0 * L_max * star_norm_kq ** 2) + root2 * t * eta / (L_max * star_norm_kq) * xp.sqrt(B)
 
 
 def eq13_theorem1(norm_kq, t, *, eta, N, L_max, star_norm_kq, xp=np):

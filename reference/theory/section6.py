@@ -5,6 +5,8 @@ other ``C_0`` in :mod:`reference.theory.constants`; the generalisation
 experiment is :mod:`reference.experiments.generalize`.
 """
 
+from fractions import Fraction
+
 import numpy as np
 
 from ..errors import ConfigError
@@ -13,7 +15,7 @@ from ..structure.orders import query_orders
 __all__ = ["proposition2_closed_form", "theorem3_gap"]
 
 
-def proposition2_closed_form(ds, orders=None):
+def proposition2_closed_form(ds, orders=None, *, exact=False):
     """Proposition 2's printed closed form of ``W*_kq`` in token coordinates ``A* = E^T W*_kq E``.
 
     Column ``q``: ``|N|/(|O|+|N|)`` on optimal tokens, ``-|O|/(|O|+|N|)`` on
@@ -26,6 +28,8 @@ def proposition2_closed_form(ds, orders=None):
     ds : Dataset
     orders : dict {query index: QueryOrder}, optional
         ``reference.structure.query_orders(ds)`` if already computed.
+    exact : bool
+        Entries as :class:`fractions.Fraction` (an object array) instead of float64.
 
     Returns
     -------
@@ -39,12 +43,13 @@ def proposition2_closed_form(ds, orders=None):
     """
     orders = query_orders(ds) if orders is None else orders
     V = ds.vocab.n_tokens
-    A = np.zeros((V, V))
+    A = np.full((V, V), Fraction(0), dtype=object) if exact else np.zeros((V, V))
+    div = Fraction if exact else (lambda a, b: a / b)
     for q, o in orders.items():
         nO, nN = len(o.optimal), len(o.non_optimal)
         if nO + nN:
-            A[list(o.optimal), q] = nN / (nO + nN)
-            A[list(o.non_optimal), q] = -nO / (nO + nN)
+            A[list(o.optimal), q] = div(nN, nO + nN)
+            A[list(o.non_optimal), q] = div(-nO, nO + nN)
     return A
 
 

@@ -34,11 +34,13 @@ Variants (``variant=``), each **not** the paper's algorithm:
 
 import math
 import numbers
+from dataclasses import replace
 
 import numpy as np
 
 from ..data.dataset import Dataset
 from ..errors import ConfigError, WeightsError
+from ..numerics import _norm
 from .engine import Engine
 from .metrics import Metrics
 from .progress import Progress
@@ -55,6 +57,9 @@ VARIANTS = {
     "short_stage1": "NOT the paper's schedule: Algorithm 1 with a short stage 1 (T_short)",
 }
 RECORDS = ("summary", "full")
+#: Largest number of iterates whose metrics are computed together.
+_BATCH = 64
+
 # ---------------------------------------------------------------------- validation
 def _positive(name, x):
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x <= 0:
@@ -121,7 +126,11 @@ def _direction(e, where, what):
     """
     if e.log_grad_norm == -np.inf:
         raise ConfigError(f"{where}: {what} is exactly zero; the normalised step is undefined")
-    G = e.grad_dir
+    G = e.grad_dir if getattr(e, "grad_pairs", None) is None else {"A": e.grad_pairs}
+    if G is not e.grad_dir:                                 # the fast paths' sparse form (index, value)
+        if not np.isfinite(e.log_grad_norm) or not np.isfinite(np.add.reduce(e.grad_pairs[1])):
+            raise WeightsError(f"{where}: the gradient of {what} is not finite (numerical failure)")
+        return G
     # entries of a unit-norm direction are at most 1, so a sum is finite iff every entry is
     if not np.isfinite(e.log_grad_norm) or not all(np.isfinite(np.add.reduce(g, axis=None)) for g in
                                                    (G.values() if isinstance(G, dict) else (G,))):
@@ -219,19 +228,20 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     V, d = ds.vocab.n_tokens, ds.vocab.d
     W_ov0, W_kq0, kind, init_norm = _initial(init, rng, V, d)
     # (plain GD's steps scale with the gradient, so no a-priori bound applies to it)
+    n_ov, n_kq = _norm(W_ov0), _norm(W_kq0)                    # no overflow for entries above 1e154
     if variant == "joint":
-        check_reach("eta0", eta0, T, float(np.linalg.norm(W_ov0)) + float(np.linalg.norm(W_kq0)))
-        check_reach("eta", eta, T1, float(np.linalg.norm(W_ov0)) + float(np.linalg.norm(W_kq0)) + eta0 * T)
+        check_reach("eta0", eta0, T, n_ov + n_kq)
+        check_reach("eta", eta, T1, n_ov + n_kq + eta0 * T)
     elif variant != "plain_gd":
-        check_reach("eta0", eta0, T_run, float(np.linalg.norm(W_ov0)))
-        check_reach("eta", eta, T1, float(np.linalg.norm(W_kq0)))
+        check_reach("eta0", eta0, T_run, n_ov)
+        check_reach("eta", eta, T1, n_kq)
     B, A = eng.to_coords(W_ov0, W_kq0)
     perp_ov, perp_kq = eng.to_weights(B, A)
     perp_ov, perp_kq = W_ov0 - perp_ov, W_kq0 - perp_kq       # parts outside the span of E
     Ws_ov, Ws_kq = _stars(ds, W_star)
     B_star = None if Ws_ov is None else eng.to_coords(Ws_ov, np.zeros((d, d)))[0]
     A_star = None if Ws_kq is None else eng.to_coords(np.zeros((V, d)), Ws_kq)[1]
-    met = Metrics(eng, B_star, A_star, float(np.sum(perp_ov ** 2)), float(np.sum(perp_kq ** 2)))
+    met = Metrics(eng, B_star, A_star, _norm(perp_ov), _norm(perp_kq))
 
     config = {"eta0": eta0, "eta": eta, "T": T, "T1": T1, "init": kind, "init_norm": init_norm,
               "seed": None, "variant": variant, "record": record, "N": ds.N, "L_max": ds.L_max,
@@ -250,6 +260,20 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     def put(dic, t, row):
         for k, v in row.items():
             dic[k][t] = v
+
+    # the metrics of K iterates are computed together (the same numbers as row by row, see
+    # Metrics.stage2_rows): it saves the per-call overhead on small data; on large data, where a
+    # row costs far more than the overhead, K drops to 1 (the stacked arrays stay below ~2 MB)
+    K = int(max(1, min(_BATCH, 2**18 // (len(eng.g_sent) + V * V + ds.N))))
+    batch = []
+
+    def flush(dic, rows_of):
+        if batch:
+            rows = rows_of(*zip(*(b[1:] for b in batch)))
+            t0 = batch[0][0]
+            for k, v in rows.items():
+                dic[k][t0:t0 + len(batch)] = v
+            batch.clear()
 
     if variant == "joint":
         for t in range(n1 + 1):
@@ -282,9 +306,11 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
         plain = variant == "plain_gd"
         for t in range(n1 + 1):
             last = t == n1
-            with np.errstate(invalid="ignore", divide="ignore"):
-                e0 = eng.stage1(B, grad=not last)
-            put(s1, t, met.stage1(e0, B))
+            e0 = eng.stage1(B, grad=not last)
+            # kept for the metrics without its abs(V) x abs(V) arrays; B is a new array at every step
+            batch.append((t, replace(e0, margins=None, grad_dir=None if e0.grad_dir is None else True), B))
+            if len(batch) == K or last:
+                flush(s1, met.stage1_rows)
             if track_L:
                 e = eng.stage2(B, A, grad=())
                 put(s1, t, {"loss_L": e.loss, "log_loss_L": e.log_loss, "accuracy_L": e.accuracy})
@@ -295,19 +321,26 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
                 u = _direction(e0, f"stage 1, t={t}", "grad L_0")
                 B = B - (eta0 * np.exp(e0.log_grad_norm) if plain else eta0) * u
             prog.tick(t, f"stage 1 L_0={e0.loss0:.3e}")
+        frozen = eng.freeze(B)                    # W_ov^(T): checked once for the whole of stage 2
+        A = np.array(A, order="C")                # updated in place on the fast paths (a private copy)
         for t in range(n2 + 1):
             last = t == n2
-            with np.errstate(invalid="ignore", divide="ignore"):
-                e = eng.stage2(B, A, grad=() if last else ("A",))
+            e = eng.stage2(frozen, A, grad=() if last else ("A",))
             gA = None
             if not last and not (plain and e.log_grad_norm == -np.inf):
                 gA = _direction(e, f"stage 2, t={t}", "grad_W_kq L (W_ov^(T) = 0, or no sentence "
                                 "depends on attention)")["A"]
-            put(s2, t, met.stage2(e, A, gA))
+            batch.append((t, e, A.copy(), gA))
+            if len(batch) == K or last:
+                flush(s2, met.stage2_rows)
             if full:
                 it_kq[t] = eng.to_weights(B, A)[1] + perp_kq
             if gA is not None:
-                A = A - (eta * np.exp(e.log_grad_norm) if plain else eta) * gA
+                step = eta * np.exp(e.log_grad_norm) if plain else eta
+                if isinstance(gA, tuple):             # only the (token, query) pairs of the data move
+                    A.reshape(-1)[gA[0]] -= step * gA[1]
+                else:
+                    A = A - step * gA
             prog.tick(n1 + t, f"stage 2 L={e.loss:.3e}")
     prog.close()
     W_ov, W_kq = eng.to_weights(B, A)

@@ -26,22 +26,32 @@ is exact even when the gradient underflows. In the attention derivative
 relative to its most attended group, whose term is minus the sum of the
 others: nothing cancels when attention saturates.
 
-When ``B`` has exactly the structure of Lemma 3 (every column
-``beta 1 + a e_{In(i)}`` with common ``a > 0`` and ``beta``, which a
-zero-initialised stage 1 keeps bit for bit, see :meth:`Engine.stage1`) a
-stage-2 evaluation costs O(number of groups); otherwise it costs
-O(N |V|^2) through one matrix product.
+Stage 2 has three paths (docs/performance.md). When ``B`` has exactly the
+structure of Lemma 3 (every column ``beta 1 + a e_{In(i)}`` with common
+``a > 0`` and ``beta``, which a zero-initialised stage 1 keeps bit for bit, see
+:meth:`Engine.stage1`) the *structured* path costs O(number of groups);
+otherwise the *general* path costs O(groups x abs(V)) products, block by
+block (:mod:`reference.training.general`). Both use plain exponentials
+(:mod:`reference.training.fastpath`) and check, at every evaluation, the bounds
+under which these are exact; where one fails (saturated attention or logits,
+weights above ~600 in token coordinates) the *careful* path in log space
+(:mod:`reference.training.careful`) is taken. ``W_ov`` is frozen in stage 2: its
+structure and bounds are checked once (:meth:`Engine.freeze`).
 """
 
 import numpy as np
-from scipy import sparse
 
 from ..data.dataset import Dataset
 from ..data.validate import check_weights
 from ..errors import AssumptionError, CorpusError, WeightsError
-from ..numerics import _exp, _frobenius, _logsumexp, log_softplus, softplus
+from ..numerics import log_softplus, softplus  # noqa: F401 (re-exported: the engine's building blocks)
 from ..structure.orders import collocation
-from .evaluation import Stage1Eval, Stage2Eval
+from .careful import careful_stage2
+from .fastpath import fast_stage2
+from .frozen import COORD_LIMIT, FrozenOV
+from .general import ChunkPlan
+from .layout import FastLayout
+from .loss0 import loss0_eval
 
 __all__ = ["Engine"]
 
@@ -53,6 +63,9 @@ class Engine:
     ----------
     ds : Dataset
         Its vocabulary must satisfy Assumption 2 (orthonormal ``E``).
+    fast : bool, default True
+        Use the fast stage-2 paths where they are exact; False takes the careful
+        path always (for comparisons).
 
     Raises
     ------
@@ -63,14 +76,15 @@ class Engine:
         :mod:`reference.model.loss` for such vocabularies).
     """
 
-    def __init__(self, ds):
+    def __init__(self, ds, fast=True):
         if not isinstance(ds, Dataset):
             raise CorpusError(f"Engine needs a Dataset, got {type(ds).__name__}")
         if not ds.vocab.orthonormal:
             raise AssumptionError(
                 "the training engine needs orthonormal embeddings (Assumption 2); "
                 "use reference.model.loss (the literal face) for other vocabularies")
-        self.ds = ds
+        self.ds, self.fast = ds, bool(fast)
+        self._layout = self._plan = self._frozen = None
         V = self.n_tokens = ds.vocab.n_tokens
         self.E = ds.vocab.E
         try:
@@ -82,7 +96,8 @@ class Engine:
         self.g_sent = uniq // V
         self.g_tok = uniq % V
         self.g_query = ds.queries[self.g_sent]
-        self.g_log_count = np.log(cnt.astype(np.float64))
+        self.g_count = cnt.astype(np.float64)
+        self.g_log_count = np.log(self.g_count)
         self.g_start = np.searchsorted(self.g_sent, np.arange(ds.N))
         # groups are sorted by (sentence, token): they are the CSR layout of the N x |V| attention matrix
         self.g_indptr = np.append(self.g_start, len(self.g_sent))
@@ -102,6 +117,7 @@ class Engine:
             for i in range(V):
                 self.perm[0, i] = self.In[i]
                 self.perm[1:, i] = rows[rows != self.In[i]]
+            self.perm_flat = (self.perm * V + rows[None, :]).ravel()     # flat index of B[perm, cols]
 
     # ------------------------------------------------------------------ coordinates
     def to_coords(self, W_ov, W_kq):
@@ -146,9 +162,56 @@ class Engine:
         V = self.n_tokens
         if not isinstance(M, np.ndarray) or M.shape != (V, V) or M.dtype != np.float64:
             raise WeightsError(f"{name} must be a float64 array of shape ({V}, {V})")
-        if not np.all(np.isfinite(M)):
-            i, j = np.argwhere(~np.isfinite(M))[0]
-            raise WeightsError(f"{name}[{i}, {j}] = {M[i, j]!r}: token coordinates must be finite")
+        if not (M.min() >= -COORD_LIMIT and M.max() <= COORD_LIMIT):     # False for NaN too
+            bad = ~np.isfinite(M)
+            if bad.any():
+                i, j = np.argwhere(bad)[0]
+                raise WeightsError(f"{name}[{i}, {j}] = {M[i, j]!r}: token coordinates must be finite")
+            i, j = np.argwhere(np.abs(M) > COORD_LIMIT)[0]
+            raise WeightsError(
+                f"{name}[{i}, {j}] = {float(M[i, j])!r}: token coordinates above {COORD_LIMIT:g} in magnitude "
+                "make the logit gaps and gradient terms overflow float64")
+
+    def fast_layout(self):
+        """The pairs and sum patterns of the fast paths (:class:`reference.training.layout.FastLayout`), built once."""
+        if self._layout is None:
+            self._layout = FastLayout(self)
+        return self._layout
+
+    def chunk_plan(self):
+        """The general path's chunks (:class:`reference.training.general.ChunkPlan`), built once."""
+        if self._plan is None:
+            self._plan = ChunkPlan(self, self.fast_layout())
+        return self._plan
+
+    def freeze(self, B):
+        """``B`` checked once for stage 2: shape, finiteness, Lemma 3 structure and bound.
+
+        The last frozen ``B`` is kept; an equal array gets it back without a new check.
+
+        Parameters
+        ----------
+        B : float64 array, shape (abs(V), abs(V)), or FrozenOV
+
+        Returns
+        -------
+        FrozenOV
+
+        Raises
+        ------
+        WeightsError
+            ``B`` of the wrong shape or dtype, not finite or above :data:`COORD_LIMIT`.
+        """
+        if isinstance(B, FrozenOV):
+            if B._eng is not self:
+                raise WeightsError("this FrozenOV was made by another engine")
+            return B
+        f = self._frozen
+        if f is not None and isinstance(B, np.ndarray) and B.shape == f.B.shape and np.array_equal(B, f.B):
+            return f
+        self._check(B, "B")
+        self._frozen = FrozenOV(self, B)
+        return self._frozen
 
     def _need_In(self):
         if self.In is None:
@@ -183,33 +246,7 @@ class Engine:
         """
         self._need_In()
         self._check(B, "B")
-        V = self.n_tokens
-        cols = np.arange(V)
-        Bp = B[self.perm, cols]
-        D = Bp[1:] - Bp[0]                                   # wrong minus correct logits, (V-1, V)
-        u = _logsumexp(D, axis=0) if V > 1 else np.full(V, -np.inf)
-        loss_i = softplus(u)
-        out = Stage1Eval(loss0=float(np.sum(loss_i)), log_loss0=_logsumexp(log_softplus(u)),
-                         margins=B[self.In, cols][None, :] - B,
-                         accuracy=float(np.mean(np.max(D, axis=0, initial=-np.inf) < 0)))
-        if grad:
-            s = -softplus(-u)                                # log(1 - p_y) per column
-            M = np.max(s)
-            if not np.isfinite(M):
-                out.grad_dir, out.log_grad_norm = np.zeros((V, V)), -np.inf
-                return out
-            Gp = np.empty((V, V))
-            scale = _exp(s - M)
-            Gp[0] = -scale
-            Gp[1:] = _exp(D - u) * scale
-            G = np.empty((V, V))
-            G[self.perm, cols] = Gp
-            nrm = _frobenius(G)
-            if nrm == 0.0:                                   # every column already exact: no direction
-                out.grad_dir, out.log_grad_norm = np.zeros((V, V)), -np.inf
-                return out
-            out.grad_dir, out.log_grad_norm = G / nrm, float(M + np.log(nrm))
-        return out
+        return loss0_eval(self, B, grad)
 
     # ------------------------------------------------------------------ stage 2
     def lemma3_structure(self, B):
@@ -235,19 +272,13 @@ class Engine:
             return float(top - rest), float(rest)
         return None
 
-    def _attention(self, A):
-        sc = A.ravel()[self.g_key_A]
-        m = np.maximum.reduceat(sc, self.g_start)
-        z = _exp(self.g_log_count + sc - m[self.g_sent])
-        lse = m + np.log(np.add.reduceat(z, self.g_start))
-        return self.g_log_count + sc - lse[self.g_sent], sc - lse[self.g_sent]
-
     def stage2(self, B, A, grad=("A",)):
         """``L`` (Eq. 1) at ``W_ov = B E^T``, ``W_kq = E A E^T``, and gradient directions.
 
         Parameters
         ----------
-        B, A : (|V|, |V|) float64 arrays
+        B : (abs(V), abs(V)) float64 array, or the FrozenOV of one (:meth:`freeze`)
+        A : (abs(V), abs(V)) float64 array
         grad : tuple of {"A", "B"}, default ("A",)
             Which gradient blocks to return, as one jointly normalised direction:
             ``"A"`` is Eq. (6) in token coordinates, ``"B"`` is ``grad_{W_ov} L``.
@@ -255,130 +286,23 @@ class Engine:
         Returns
         -------
         Stage2Eval
+            Its ``path`` says which evaluation was used (docs/performance.md): the
+            structured or general fast path, or the careful one (always for a
+            ``"B"`` block, and wherever the fast paths' exactness bounds fail).
 
         Raises
         ------
         WeightsError
-            ``B`` or ``A`` of the wrong shape or dtype or not finite, or an unknown block in ``grad``.
+            ``B`` or ``A`` of the wrong shape or dtype, not finite or above
+            :data:`COORD_LIMIT`, or an unknown block in ``grad``.
         """
-        self._check(B, "B")
+        frozen = self.freeze(B)
         self._check(A, "A")
         grad = tuple(grad)
         if not set(grad) <= {"A", "B"}:
             raise WeightsError(f"grad must name blocks 'A' and/or 'B', got {grad!r}")
-        N, V = self.ds.N, self.n_tokens
-        log_w, log_att = self._attention(A)
-        w = _exp(log_w)
-        is_top = log_w == np.maximum.reduceat(log_w, self.g_start)[self.g_sent]
-        phi_plus = None
-        if self.g_opt is not None:
-            phi_plus = np.bincount(self.g_sent, weights=np.where(self.g_opt, w, 0.0), minlength=N)
-        ab = self.lemma3_structure(B) if "B" not in grad else None
-        if ab is not None:
-            u, ghat, pred, hat = self._logits_structured(ab[0], w, phi_plus, is_top)
-        else:
-            u, ghat, pred, hat = self._logits_general(B, w, need_rhat="B" in grad)
-        loss_n = softplus(u)
-        out = Stage2Eval(
-            loss=float(np.dot(self.ds.pi, loss_n)),
-            log_loss=_logsumexp(self.log_pi + log_softplus(u)),
-            phi_plus=phi_plus, pred=pred,
-            accuracy=float(np.sum(self.ds.counts[pred == self.y]) / np.sum(self.ds.counts)),
-            group_att=_exp(log_att), group_log_w=log_w, engine=self)
-        if grad:
-            s = -softplus(-u)                                # log(1 - p_y) per sentence
-            blocks = {}
-            if "A" in grad:
-                blocks["A"] = self._grad_A(s, log_w, w, ghat, is_top)
-            if "B" in grad:
-                blocks["B"] = self._grad_B(s, log_w, hat)
-            logs = [c for c, _ in blocks.values()]
-            M = max(logs)
-            if not np.isfinite(M):
-                out.grad_dir = {k: np.zeros((V, V)) for k in blocks}
-                out.log_grad_norm = -np.inf
+        if frozen.path != "careful" and "B" not in grad:
+            out = fast_stage2(self, frozen, A, "A" in grad)
+            if out is not None:
                 return out
-            G = {k: g * _exp(c - M) for k, (c, g) in blocks.items()}
-            nrm = np.sqrt(sum(_frobenius(g) ** 2 for g in G.values()))
-            if nrm == 0.0:                                   # e.g. W_ov = 0, or one token per sentence
-                out.grad_dir = {k: np.zeros((V, V)) for k in blocks}
-                out.log_grad_norm = -np.inf
-                return out
-            out.grad_dir = {k: g / nrm for k, g in G.items()}
-            out.log_grad_norm = float(M + np.log(nrm))
-        return out
-
-    def _logits_structured(self, a, w, w_y, is_top):
-        """Logit gaps and ``g_hat`` when ``B = beta 1 1^T + a P_In`` (Lemma 3 structure).
-
-        ``Tbar_v = beta + a W_v`` with ``W_v`` the attention on tokens ``x`` with
-        ``In(x) = v``; ``w_y = phi_+``. Wrong classes hit by no token have gap ``-a w_y``.
-        """
-        V = self.n_tokens
-        opt, n_rest = self.g_opt, self.n_rest
-        D = np.where(opt, -np.inf, a * (w - w_y[self.g_sent]))      # hit wrong classes
-        d_rest = -a * w_y
-        m = np.maximum.reduceat(D, self.g_start)
-        m = np.where(n_rest > 0, np.maximum(m, d_rest), m)
-        with np.errstate(divide="ignore"):
-            tot = np.add.reduceat(_exp(D - m[self.g_sent]), self.g_start) \
-                + n_rest * _exp(d_rest - m)
-            u = m + np.log(tot)
-        phat = _exp(D - u[self.g_sent])                           # p_v / (1 - p_y) of hit wrong classes
-        ghat = np.where(opt, -a, a * phat)                          # (T - e_y)^T B[:, tok] / (1 - p_y)
-        # argmax of Tbar = beta + a W_n: the class of the most attended token (ties: smallest class)
-        cand = np.where(is_top, self.g_cls, V)
-        pred = np.minimum.reduceat(cand, self.g_start)
-        return u, ghat, pred, None
-
-    def _logits_general(self, B, w, need_rhat=False):
-        """Logit gaps and ``g_hat`` for any ``B``: ``Tbar = W B^T`` with ``W`` the sparse attention."""
-        N, V = self.ds.N, self.n_tokens
-        Wsp = sparse.csr_matrix((w, self.g_tok, self.g_indptr), shape=(N, V))
-        Tbar = np.asarray(Wsp @ B.T)
-        rows = np.arange(N)
-        D = Tbar - Tbar[rows, self.y][:, None]
-        D[rows, self.y] = -np.inf
-        u = _logsumexp(D, axis=1) if V > 1 else np.full(N, -np.inf)
-        if V > 1:
-            phat = _exp(D - u[:, None])                           # p_v / (1 - p_y), 0 at y
-        else:                                                     # no wrong class: nothing to spread
-            phat = np.zeros((N, 1))
-        PB = phat @ B                                               # (N, V): sum_v phat_v B[v, k]
-        ghat = PB[self.g_sent, self.g_tok] - B[self.y[self.g_sent], self.g_tok]
-        pred = np.argmax(Tbar, axis=1)
-        rhat = None
-        if need_rhat:
-            rhat = phat
-            rhat[rows, self.y] = -1.0
-        return u, ghat, pred, rhat
-
-    def _grad_A(self, s, log_w, w, ghat, is_top):
-        """``(c, G)`` with ``grad_A L = exp(c) G``; terms taken relative to each sentence's top group."""
-        V = self.n_tokens
-        first = np.flatnonzero(is_top)
-        fs = self.g_sent[first]
-        ref = first[np.r_[True, fs[1:] != fs[:-1]]]          # first top group of each sentence
-        c = ghat - ghat[ref][self.g_sent]
-        cbar = np.bincount(self.g_sent, weights=w * c, minlength=len(s))
-        nonref = np.ones(len(w), dtype=bool)
-        nonref[ref] = False
-        lm = np.where(nonref, self.log_pi[self.g_sent] + s[self.g_sent] + log_w, -np.inf)
-        M = np.max(lm, initial=-np.inf)
-        if not np.isfinite(M):
-            return -np.inf, np.zeros((V, V))
-        coef = _exp(lm - M) * (c - cbar[self.g_sent])
-        coef[~nonref] = 0.0
-        coef[ref] = -np.bincount(self.g_sent, weights=coef, minlength=len(s))
-        G = np.bincount(self.g_key_A, weights=coef, minlength=V * V).reshape(V, V)
-        return float(M), G
-
-    def _grad_B(self, s, log_w, rhat):
-        """``(c, G)`` with ``grad_B L = exp(c) G``: ``sum_n pi_n (T - y) (X phi_att)^T`` in token coordinates."""
-        N, V = self.ds.N, self.n_tokens
-        lm = self.log_pi[self.g_sent] + s[self.g_sent] + log_w
-        M = np.max(lm)
-        if not np.isfinite(M):
-            return -np.inf, np.zeros((V, V))
-        C = sparse.csr_matrix((_exp(lm - M), self.g_tok, self.g_indptr), shape=(N, V)).T
-        return float(M), np.asarray(C @ rhat).T
+        return careful_stage2(self, frozen.B, A, grad, frozen.lemma3)

@@ -4,11 +4,11 @@ Records of :class:`reference.training.engine.Engine`; their fields are the quant
 Algorithm 1 and the audit of the paper's statements read at every iterate.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Stage1Eval", "Stage2Eval"]
+__all__ = ["Stage1Eval", "Stage2Eval", "PATHS"]
 
 
 @dataclass
@@ -29,6 +29,9 @@ class Stage1Eval:
         ``grad_B L_0 / ||grad_B L_0||``.
     log_grad_norm : float
         ``log ||grad L_0||`` (``-inf`` when the gradient is exactly zero).
+    gap_max, gap_min : (|V|,) arrays
+        Largest and smallest wrong-minus-correct logit of every token, ``max_v (-margins[v, i])``
+        and ``min_v`` over ``v != In(x_i)`` (``-inf``/``inf`` when ``abs(V) = 1``).
     """
 
     loss0: float
@@ -37,13 +40,20 @@ class Stage1Eval:
     accuracy: float
     grad_dir: np.ndarray = None
     log_grad_norm: float = np.nan
+    gap_max: np.ndarray = None
+    gap_min: np.ndarray = None
 
 
-@dataclass
+#: The engine's stage-2 paths (docs/performance.md): two fast ones and the careful fallback.
+PATHS = ("structured", "general", "careful")
+
+
 class Stage2Eval:
     """``L`` (Eq. 1) at ``(W_ov, W_kq)``, attention, predictions and gradient directions.
 
     Group arrays describe each distinct token of each sentence (``n_groups`` rows).
+    ``pred``, ``accuracy``, ``group_att`` and ``group_log_w`` are computed on first access
+    when the path that produced the record did not need them for the gradient.
 
     Attributes
     ----------
@@ -52,7 +62,7 @@ class Stage2Eval:
     phi_plus : (N,) array or None
         ``phi_+^(n)``, total attention on optimal positions (None without a collocation).
     pred : (N,) int array
-        ``argmax_v T(X^(n))_v``.
+        ``argmax_v T(X^(n))_v`` (ties to the smallest index).
     accuracy : float
         Fraction of the samples of ``D_0`` (pi-weighted sentences) with ``pred == y``,
         computed from the integer counts so that it is exactly 1.0 when every one is right.
@@ -62,20 +72,72 @@ class Stage2Eval:
         log of the total attention on the group (all its positions).
     grad_dir : dict
         ``{"A": ..., "B": ...}`` for the requested blocks: the joint unit-norm direction.
+    grad_pairs : (flat index array, value array) or None
+        The fast paths' ``grad_dir["A"]`` in sparse form: its only non-zero entries are the
+        (token, query) pairs of the data, at these flat indices of ``A`` (``grad_dir`` is
+        built from it when first read). None on the careful path.
     log_grad_norm : float
         log of the joint Frobenius norm of the requested gradient blocks.
+    path : str
+        Which evaluation produced the record: ``"structured"`` (Lemma 3 structure of
+        ``W_ov``), ``"general"`` or ``"careful"`` (the log-space fallback; see
+        docs/performance.md for when it is taken).
     """
 
-    loss: float
-    log_loss: float
-    phi_plus: np.ndarray
-    pred: np.ndarray
-    accuracy: float
-    group_att: np.ndarray
-    group_log_w: np.ndarray
-    engine: "Engine" = field(repr=False, default=None)
-    grad_dir: dict = field(default_factory=dict)
-    log_grad_norm: float = np.nan
+    def __init__(self, loss, log_loss, phi_plus, accuracy, group_att, engine=None, *, pred=None,
+                 group_log_w=None, grad_dir=None, log_grad_norm=np.nan, path="careful", lazy=None):
+        self.loss, self.log_loss, self.phi_plus, self._accuracy = loss, log_loss, phi_plus, accuracy
+        self._group_att, self.engine, self.path = group_att, engine, path
+        self._pred, self._group_log_w, self._lazy = pred, group_log_w, lazy or {}
+        self._grad_dir = {} if grad_dir is None else grad_dir
+        self.grad_pairs = None
+        self.log_grad_norm = log_grad_norm
+
+    @property
+    def grad_dir(self):
+        """``{"A": ..., "B": ...}``: the joint unit-norm direction of the requested blocks."""
+        if not self._grad_dir and self.grad_pairs is not None:
+            V = self.engine.n_tokens
+            G = np.zeros(V * V)
+            G[self.grad_pairs[0]] = self.grad_pairs[1]
+            self._grad_dir = {"A": G.reshape(V, V)}
+        return self._grad_dir
+
+    @grad_dir.setter
+    def grad_dir(self, value):
+        self._grad_dir = value
+
+    def __repr__(self):
+        return (f"Stage2Eval(loss={self.loss!r}, log_loss={self.log_loss!r}, accuracy={self.accuracy!r}, "
+                f"log_grad_norm={self.log_grad_norm!r}, path={self.path!r})")
+
+    @property
+    def accuracy(self):
+        """pi-weighted fraction of the samples of ``D_0`` predicted right (from the integer counts)."""
+        if self._accuracy is None:
+            self._accuracy = self._lazy["accuracy"]()
+        return self._accuracy
+
+    @property
+    def pred(self):
+        """``(N,)`` predictions ``argmax_v T(X^(n))_v`` (ties to the smallest index)."""
+        if self._pred is None:
+            self._pred = self._lazy["pred"]()
+        return self._pred
+
+    @property
+    def group_att(self):
+        """``(n_groups,)`` attention weight of one position holding the group's token."""
+        if self._group_att is None:
+            self._group_att = self._lazy["group_att"]()
+        return self._group_att
+
+    @property
+    def group_log_w(self):
+        """``(n_groups,)`` log of the total attention on each group."""
+        if self._group_log_w is None:
+            self._group_log_w = self._lazy["group_log_w"]()
+        return self._group_log_w
 
     @property
     def att(self):

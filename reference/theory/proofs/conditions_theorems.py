@@ -4,14 +4,14 @@
 ======================  =================================================================
 name                    meaning
 ======================  =================================================================
-``THM2_T``              ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` (recalled on p.30 from
-                        Corollary 1; Library rule)
+``THM2_T``              ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` at ``T`` (recalled on p.30
+                        from Corollary 1)
 ``THM2_t``              ``t eta >= 1696 N L_max^4 ||W*_kq||^6 log^2 t`` at ``t`` (Theorem 2's
                         printed condition, read at each ``t`` as the step applies it)
 ``THM2_t'``             ``t eta >= 1728 N L_max^4 ||W*_kq||^6 log^2 t`` (what step (a) of the (13)
                         chain needs, printed or corrected)
-``THM3_t``              ``t eta g*^2 >= 1728 N L_max^4 ||W*_kq||^6 log^2 t``, ``g*`` the smallest
-                        ``W*_kq`` gap of Theorem 3's pairs (the corrected proof of Theorem 3)
+``THM3_t``              ``t eta g*^2 >= 1728 N L_max^4 ||W*_kq||^6 log^2 t`` for the ``W*_kq`` gap
+                        ``g*`` of every pair of Theorem 3 (the corrected proof of Theorem 3)
 ``C1t>=logL``           ``C_1 t >= log L_max`` (Eq. (4)'s exponent is then ``<= 0``)
 ``|W*kq|>=e/4``         ``||W*_kq|| >= e/4`` (P110: ``log||W|| / ||W||`` decreasing from ``t_0``)
 ``|W*kq|>=1``           ``||W*_kq|| >= 1`` (P114's constant 54)
@@ -19,37 +19,41 @@ name                    meaning
 ======================  =================================================================
 """
 
-import math
-
 import numpy as np
 
-from ..constants import log_threshold, THM2_C_T, THM2_C_t
-from ..score_gaps import theorem2_t_condition, theorem3_t_condition, THM2_C_t_ARITHMETIC
+from ..constants import THM2_C_T, THM2_C_t
+from ..score_gaps import THM2_C_t_ARITHMETIC
 from .conditions import condition
 
 __all__ = []
 
+# Every condition compares through ``q.ops`` (``ge``, ``le``, ``all_of``), so that the certified audit decides it
+# on balls (docs/proofs.md, the backend contract); the constants are read with the run's own values.
+
 
 def _t(q, stage):
-    return np.arange(q.iterates(stage), dtype=np.float64)
+    return np.arange(q.iterates(stage))
 
 
-def _kq(q):
-    return float(q.star_norm_kq)
+def _log_t(q, stage):
+    """``log t`` at every iterate, ``log 1 = 0`` at ``t = 0`` (the conditions on ``t`` also ask ``t > 0``)."""
+    return q.ops.log(q.ops.asarray(np.maximum(_t(q, stage), 1).astype(float)))
 
 
-@condition("THM2_T", "T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0 (Corollary 1's condition, recalled on p.30)")
+@condition("THM2_T", "T eta0 >= 384 ||W*_ov||^5 log(2|V|) log T (Corollary 1's condition at T, recalled on p.30)")
 def _thm2_T(q, stage):
-    K = THM2_C_T * float(q.star_norm_ov) ** 5 * math.log(2 * q.n_tokens) / q.eta0
-    return q.T >= log_threshold(K, 1)
+    ops = q.ops
+    if q.T < 1:
+        return False
+    return ops.ge(q.T * q.eta0, THM2_C_T * q.star_norm_ov ** 5 * ops.log(ops.asarray(2.0 * q.n_tokens))
+                  * ops.log(ops.asarray(float(q.T))))
 
 
 def _t_cond(constant):
     def pred(q, stage):
-        if _kq(q) <= 0:
-            return False
-        return theorem2_t_condition(_t(q, stage), eta=q.eta, N=q.N, L_max=q.L_max, star_norm_kq=_kq(q),
-                                    constant=constant)
+        ops, lt = q.ops, _log_t(q, stage)
+        K = constant * q.N * q.L_max ** 4 * q.star_norm_kq ** 6
+        return ops.all_of(ops.gt(_t(q, stage), 0), ops.ge(_t(q, stage) * q.eta, K * lt * lt))
     return pred
 
 
@@ -59,30 +63,30 @@ condition("THM2_t'", "t eta >= 1728 N L_max^4 ||W*_kq||^6 log^2 t at t (what ste
     _t_cond(THM2_C_t_ARITHMETIC))
 
 
-@condition("THM3_t", "t eta g*^2 >= 1728 N L_max^4 ||W*_kq||^6 log^2 t, g* the smallest W*_kq gap of Theorem 3's "
-                     "pairs (the corrected proof of Theorem 3)")
+@condition("THM3_t", "t eta g*^2 >= 1728 N L_max^4 ||W*_kq||^6 log^2 t for every pair of Theorem 3 (g* its "
+                     "W*_kq gap; the corrected proof of Theorem 3)")
 def _thm3_t(q, stage):
-    g = float(np.min(np.asarray(q.thm3_gap_star)))
-    if _kq(q) <= 0 or not g > 0:
-        return False
-    return theorem3_t_condition(_t(q, stage), eta=q.eta, N=q.N, L_max=q.L_max, star_norm_kq=_kq(q), gap_star=g)
+    ops, t, lt = q.ops, _t(q, stage), _log_t(q, stage)
+    K = THM2_C_t_ARITHMETIC * q.N * q.L_max ** 4 * q.star_norm_kq ** 6
+    g = q.thm3_gap_star
+    per_pair = [ops.ge(t * q.eta * g[k] ** 2, K * lt * lt) for k in range(len(g))]
+    return ops.all_of(ops.gt(t, 0), *[ops.all_of(ops.gt(g[k], 0), c) for k, c in enumerate(per_pair)])
 
 
 @condition("C1t>=logL", "C_1 t >= log L_max, C_1 = eta / (4 L_max ||W*_kq||^2)")
 def _c1t(q, stage):
-    if _kq(q) <= 0:
-        return False
-    return q.eta / (4.0 * q.L_max * _kq(q) ** 2) * _t(q, stage) >= math.log(q.L_max)
+    ops = q.ops
+    return ops.ge(q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2) * _t(q, stage), ops.log(ops.asarray(float(q.L_max))))
 
 
 @condition("|W*kq|>=e/4", "||W*_kq|| >= e/4")
 def _kq_e4(q, stage):
-    return _kq(q) >= math.e / 4
+    return q.ops.ge(4.0 * q.star_norm_kq, q.ops.e)
 
 
 @condition("|W*kq|>=1", "||W*_kq|| >= 1")
 def _kq_1(q, stage):
-    return _kq(q) >= 1.0
+    return q.ops.ge(q.star_norm_kq, 1.0)
 
 
 @condition("ONCE", "t = 0: a fact about W* or W_ov^(T), checked once per run")

@@ -15,17 +15,17 @@ of them, of at most :data:`UNSEEN_MAX_LENGTH` tokens, in the enumeration order).
 """
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
 from ...errors import AssumptionError, ReferenceValueError
-from ...maxmargin import max_margin_kq
+from ...maxmargin import kq_constraints, max_margin_kq
 from ...structure.extended import unseen_predictions
 from ...structure.orders import query_orders
-from ..proposition4 import proposition4, proposition4_dual_sums
 from .quantity import quantity, Unavailable
 
-__all__ = ["UNSEEN_MAX", "UNSEEN_MAX_LENGTH"]
+__all__ = ["UNSEEN_MAX", "UNSEEN_MAX_LENGTH", "ln"]
 
 #: The unseen sentences of Theorem 3 checked per run: the first UNSEEN_MAX of at most
 #: UNSEEN_MAX_LENGTH tokens (Example 2's are of length 2 and 3; the paper experiment has
@@ -34,6 +34,11 @@ UNSEEN_MAX = 256
 UNSEEN_MAX_LENGTH = 3
 
 _F = dict(stage=2, full=True)
+
+
+def ln(ops, x):
+    """``log x`` of a number ``x`` of the run (a count, ``|V|``, ``L_max``) on the backend: exact on balls."""
+    return ops.log(ops.asarray(float(x)))
 
 
 # ---------------------------------------------------------------- structure (stage 0)
@@ -217,19 +222,36 @@ def _uwrong(q, ops):
 
 # ---------------------------------------------------------------- Proposition 4 (the max-margin solution)
 
-@quantity("kq_solution", stage=0, shape="MaxMarginSolution", doc="the certified solution of Eq. (3) with its "
-          "multipliers (reference.maxmargin.max_margin_kq)")
-def _kq_solution(q, ops):
+@quantity("kq_cons", stage=0, shape="Constraints", doc="the distinct constraints of Eq. (3) "
+          "(reference.maxmargin.kq_constraints)")
+def _kq_cons(q, ops):
     try:
-        return max_margin_kq(q.ds)
+        return kq_constraints(q.ds, q.In)
+    except ReferenceValueError as e:
+        raise Unavailable(f"Eq. (3) has no constraints here: {e}") from None
+
+
+@quantity("kq_dual", stage=0, shape="(m,)", doc="the multipliers of Eq. (3)'s solution, aligned with ``kq_cons`` "
+          "(the certified solver's; exact rationals on a certified run)")
+def _kq_dual(q, ops):
+    try:
+        return ops.asarray(max_margin_kq(q.ds).dual)
     except ReferenceValueError as e:
         raise Unavailable(f"Eq. (3) has no certified solution here: {e}") from None
 
 
 @quantity("prop4_A", stage=0, shape="(|V|, |V|)", doc="Proposition 4's closed form ``m/(k+m)``, ``-k/(k+m)``, 0 "
-          "(reference.theory.proposition4)")
+          "(reference.theory.proposition4; exact fractions)")
 def _prop4(q, ops):
-    return ops.asarray(proposition4(q.ds, q.orders))
+    V = q.n_tokens
+    A = np.full((V, V), Fraction(0), dtype=object)
+    for qq, o in q.orders.items():
+        k, m = len(o.optimal), len(o.non_optimal)
+        for i in o.optimal:
+            A[i, qq] = Fraction(m, k + m)
+        for j in o.non_optimal:
+            A[j, qq] = Fraction(-k, k + m)
+    return ops.asarray(A)
 
 
 @quantity("prop4_zero", stage=0, shape="(|V|, |V|)", doc="boolean: entries Proposition 4 says are 0 (non-comparable "
@@ -242,26 +264,32 @@ def _zero(q, ops):
     return z
 
 
+def _dual_scatter(q, ops, side):
+    """``sum_k lambda_k`` over the constraints with ``(column, side) = (q, x)``, at ``[q * |V| + x]``."""
+    c, V = q.kq_cons, q.n_tokens
+    return ops.segment_sum(q.kq_dual, c.column * V + getattr(c, side), V * V)
+
+
 @quantity("kkt_A", stage=0, shape="(|V|, |V|)", doc="``sum_k lambda_k (e_upper - e_lower) e_column^T``: stationarity "
-          "of Eq. (15) with the certified multipliers, in token coordinates")
+          "of Eq. (15) with the multipliers ``kq_dual``, in token coordinates (``[x, q]``)")
 def _kkt_A(q, ops):
-    s = q.kq_solution
-    c = s.constraints
     V = q.n_tokens
-    lam = ops.asarray(s.dual)
-    up = ops.segment_sum(lam, c.upper * V + c.column, V * V)
-    lo = ops.segment_sum(lam, c.lower * V + c.column, V * V)
-    return (up - lo).reshape(V, V)
+    return (_dual_scatter(q, ops, "upper") - _dual_scatter(q, ops, "lower")).reshape(V, V).T
 
 
 @quantity("dual_sums", stage=0, shape="(K,)", doc="``sum_{j in A_i0} lambda_{i0 j} + sum_i lambda_{i j0} 1{j0 in "
-          "A_i}`` for every query and optimal ``i0``, non-optimal ``j0`` (P128)")
+          "A_i}`` for every query and optimal ``i0``, non-optimal ``j0`` (P128; reference.theory.proposition4_dual_sums)")
 def _dual_sums(q, ops):
-    s = q.kq_solution
-    triples, sums = proposition4_dual_sums(s.constraints, s.dual, q.orders)
-    if not len(sums):
+    V = q.n_tokens
+    idx_up, idx_lo = [], []
+    for qq, o in q.orders.items():
+        for i0 in o.optimal:
+            for j0 in o.non_optimal:
+                idx_up.append(qq * V + i0)
+                idx_lo.append(qq * V + j0)
+    if not idx_up:
         raise Unavailable("no query with an ordered pair")
-    return ops.asarray(sums)
+    return _dual_scatter(q, ops, "upper")[np.array(idx_up)] + _dual_scatter(q, ops, "lower")[np.array(idx_lo)]
 
 
 @quantity("logit_scale", stage=0, shape="()", doc="``max |W_ov^(T) x|``: the size of the logits (rounding scale of the "

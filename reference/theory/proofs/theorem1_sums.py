@@ -14,8 +14,9 @@ Sums over ``t'`` are the run's partial sums from ``t_0`` (:func:`~reference.theo
 
 import math
 
-from ..sketch import C0_thm1_sketch, sketch_alpha
+from ..sketch import sketch_alpha
 from .entries import Check, Decision
+from .measure_theorems import ln
 from .registry import proof_step, REGISTRY
 from .theorem1 import at_t0, from_t0, LEMMA7, LEMMA7_HIDDEN
 
@@ -71,7 +72,7 @@ def p110(q, ops):
 def _lemma6_terms(q, ops):
     """``(8 N L^3 ||W*||^3/eta)/t' (log(2 e L_max) + log(t' eta/(2 L_max ||W*_kq||)))`` at each ``t'``."""
     L, s = q.L_max, q.star_norm_kq
-    return _c(q) / q.t2 * (math.log(2.0 * math.e * L) + ops.log(q.t2 * q.eta / (2.0 * L * s)))
+    return _c(q) / q.t2 * (1.0 + ln(ops, 2 * L) + ops.log(q.t2 * q.eta / (2.0 * L * s)))
 
 
 @proof_step("P110.2", page=29, equation="", kind="INEQ",
@@ -106,7 +107,7 @@ def p110_3(q, ops):
     log t'``); it is written in the printed form.
     """
     lt = ops.log(q.t2)
-    terms = _c(q) / q.t2 * (math.log(math.e * q.eta / q.star_norm_kq) + lt)
+    terms = _c(q) / q.t2 * (1.0 + ops.log(q.eta / q.star_norm_kq) + lt)
     return Check(from_t0(terms, q, ops), _c(q) * lt * lt, "<=")
 
 
@@ -208,7 +209,7 @@ def sketch(q, ops):
 
     Written for the unit gradient (both sides divided by ``||G_t||``). Rounding: ``||W_kq^(t)||``.
     """
-    C0 = C0_thm1_sketch(q.N, q.L_max, float(q.star_norm_kq))
+    C0 = 4.0 * q.N * q.L_max ** 2 * q.star_norm_kq ** 2 * (2.0 + ln(ops, 2 * q.L_max))   # C0_thm1_sketch on ops
     a = sketch_alpha(q.norm_W_kq, C0, xp=ops)
     rhs = (1.0 + a) * ops.dot(q.g, q.W_kq_star[None]) * q.norm_W_kq / q.star_norm_kq
     return Check(ops.dot(q.g, q.W_kq), rhs, ">=", scale=q.norm_W_kq)

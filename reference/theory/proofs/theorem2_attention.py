@@ -7,11 +7,10 @@ Compared in log space, exact when ``phi_-`` underflows. The conditions are those
 :mod:`reference.theory.proofs.theorem2`.
 """
 
-import math
-
 import numpy as np
 
 from .entries import Check, Decision
+from .measure_theorems import ln
 from .quantity import Unavailable
 from .registry import proof_step, REGISTRY
 from .theorem2 import SETTING, THEOREM1_HIDDEN
@@ -78,7 +77,7 @@ def p120_2(q, ops):
     idx = _with_gap(q)
     C1 = q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2)
     b = ops.log((q.len_n - q.n_opt) / q.n_opt)[None] - C1 * q.t2[:, None]
-    return Check(b[:, idx], (math.log(q.L_max) - C1 * q.t2)[:, None] + 0.0 * b[:, idx], "<=", space="log")
+    return Check(b[:, idx], (ln(ops, q.L_max) - C1 * q.t2)[:, None] + 0.0 * b[:, idx], "<=", space="log")
 
 
 _P120_3 = "1/(1 + L_max exp(-C_1 t)) >= 1/(1 + eps) for t >= (4 L_max ||W*_kq||/eta) log(L_max/eps)"
@@ -96,7 +95,7 @@ def p120_3_printed(q, ops):
     claim reads ``C_1 t >= t eta/(4 L_max ||W*_kq||)``, false for every ``t >= 1`` when ``||W*_kq|| > 1``.
     """
     C1 = q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2)
-    return Check(math.log(q.L_max) - C1 * q.t2, math.log(q.L_max) - q.t2 * q.eta / (4.0 * q.L_max * q.star_norm_kq),
+    return Check(ln(ops, q.L_max) - C1 * q.t2, ln(ops, q.L_max) - q.t2 * q.eta / (4.0 * q.L_max * q.star_norm_kq),
                  "<=", space="log")
 
 
@@ -110,7 +109,7 @@ def p120_3(q, ops):
     That is ``log(L_max/eps)/C_1``: the relation is tight at it.
     """
     C1 = q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2)
-    return Check(math.log(q.L_max) - C1 * q.t2, math.log(q.L_max) - q.t2 * q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2),
+    return Check(ln(ops, q.L_max) - C1 * q.t2, ln(ops, q.L_max) - q.t2 * q.eta / (4.0 * q.L_max * q.star_norm_kq ** 2),
                  "<=", space="log")
 
 

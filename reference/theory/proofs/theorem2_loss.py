@@ -12,10 +12,9 @@ Footnote 3 calls ``L* = |V| exp(-T C_0)`` the minimum loss at fixed ``W_ov^(T)``
 Eq. (4), and the true infimum is ``log(1 + (|V| - 1) e^{-Delta_act})`` (:mod:`reference.theory.minimum_loss`).
 """
 
-import math
-
-from ..minimum_loss import footnote3_log_L_star, log_loss_infimum_eqm, loss_limit_along
+from ..minimum_loss import log_loss_infimum_eqm, loss_limit_along
 from .entries import Check, Decision
+from .measure_theorems import ln
 from .quantity import quantity
 from .registry import proof_step, REGISTRY
 from .theorem2 import bcast, SETTING, THEOREM1_HIDDEN
@@ -24,6 +23,11 @@ __all__ = []
 
 _S = dict(statement="Theorem 2", stage=2)
 _EQM = ("ZI", "A2", "EQM")
+
+
+def _log_L_star(q, ops):
+    """``log L* = log|V| - T C_0``, ``C_0 = eta0/(4||W*_ov||^2)`` (:func:`reference.theory.footnote3_log_L_star`, on ops)."""
+    return ln(ops, q.n_tokens) - q.T * q.eta0 / (4.0 * q.star_norm_ov ** 2)
 
 
 @quantity("log_loss_limit_star", stage=0, shape="()", doc="``log lim_{c -> inf} L(W_ov^(T), c W*_kq)``: the loss "
@@ -63,7 +67,7 @@ def _both(q, ops):
 
 
 def _p122_bound(q, ops):
-    return ops.log_softplus(math.log(q.n_tokens - 1) + q.Delta_act * (q.phi_minus - q.phi_plus))
+    return ops.log_softplus(ln(ops, q.n_tokens - 1) + q.Delta_act * (q.phi_minus - q.phi_plus))
 
 
 _P122 = "= log(1 + sum_{v != y_n} exp(-Delta sum_{l* in l(n)} phi_l* + Delta sum_{l notin l(n)} phi_l))"
@@ -93,7 +97,7 @@ def p122(q, ops):
     every sentence and both values. Log space. The paper's (smaller) ``Delta`` needs ``h_v <= phi_+`` for every
     ``v``, which Assumption 3 and Lemma 5 give (without Assumption 3 it fails: ``a b b -> n(a)``)."""
     D = _both(q, ops)
-    b = ops.log_softplus(math.log(q.n_tokens - 1) + D * (q.phi_minus - q.phi_plus)[..., None])
+    b = ops.log_softplus(ln(ops, q.n_tokens - 1) + D * (q.phi_minus - q.phi_plus)[..., None])
     return Check(q.log_Ln[..., None] + 0.0 * D, b, "<=", space="log", scale=q.loss_scale)
 
 
@@ -104,7 +108,7 @@ def p123(q, ops):
     """P123 (p.31): ``log(1 + x) <= x`` and ``|V| - 1 <= |V|``; ``2 phi_+ - 1 = phi_+ - phi_-`` (no subtraction
     from 1). Log space, every sentence, with ``Delta_act`` and with ``T C_0`` (trailing axis)."""
     D = _both(q, ops)
-    return Check(q.log_Ln[..., None] + 0.0 * D, math.log(q.n_tokens) - D * (q.phi_plus - q.phi_minus)[..., None],
+    return Check(q.log_Ln[..., None] + 0.0 * D, ln(ops, q.n_tokens) - D * (q.phi_plus - q.phi_minus)[..., None],
                  "<=", space="log", scale=q.loss_scale)
 
 
@@ -122,7 +126,7 @@ def _eq4_factor(q, ops):
             **_S)
 def p124(q, ops):
     """P124 (p.31): P123 with ``phi_+ >= 1/(1 + L_max e^{-C_1 t})`` (P120), averaged with ``pi``; ``Delta = Delta_act``."""
-    return Check(q.log_loss, math.log(q.n_tokens) - q.Delta_act * _eq4_factor(q, ops), "<=", space="log",
+    return Check(q.log_loss, ln(ops, q.n_tokens) - q.Delta_act * _eq4_factor(q, ops), "<=", space="log",
                  scale=q.loss_scale)
 
 
@@ -138,7 +142,7 @@ def p124_2(q, ops):
     zero ``Delta_act = 4 ||W*_ov|| T C_0``) and ``f_t >= 0``, i.e. ``C_1 t >= log L_max`` (not stated; implied by the
     condition on ``t`` at ``t >= 2``: ``C_1 t >= 424 N L_max^3 ||W*_kq||^4 log^2 t``)."""
     f = _eq4_factor(q, ops)
-    return Check(math.log(q.n_tokens) - q.Delta_act * f, math.log(q.n_tokens) - q.Delta_paper * f, "<=",
+    return Check(ln(ops, q.n_tokens) - q.Delta_act * f, ln(ops, q.n_tokens) - q.Delta_paper * f, "<=",
                  space="log")
 
 
@@ -153,8 +157,7 @@ def fn3_printed(q, ops):
     Recorded false (decision false-footnote3-minimum): ``L*`` is the limit of Eq. (4), and the loss of the
     run falls below it (log space; :func:`reference.theory.footnote3_log_L_star`).
     """
-    lstar = footnote3_log_L_star(q.T, eta0=q.eta0, n_tokens=q.n_tokens, star_norm_ov=float(q.star_norm_ov))
-    return Check(q.log_loss, lstar + 0.0 * q.log_loss, ">=", space="log", scale=q.loss_scale)
+    return Check(q.log_loss, _log_L_star(q, ops) + 0.0 * q.log_loss, ">=", space="log", scale=q.loss_scale)
 
 
 @proof_step("FN3'", page=8, equation="footnote 3 (corrected)", kind="INEQ",
@@ -188,8 +191,7 @@ def fn3_2(q, ops):
 def fn3_3(q, ops):
     """FN3.3 (p.8): ``L*`` lies above the infimum, strictly (``log(1 + x) < x`` and ``|V| - 1 < |V|``; from zero the
     infimum's margin ``Delta_act = 4 ||W*_ov|| T C_0`` is larger too), so it is not the minimum. Log space."""
-    lstar = footnote3_log_L_star(q.T, eta0=q.eta0, n_tokens=q.n_tokens, star_norm_ov=float(q.star_norm_ov))
-    return Check(bcast(lstar, q, ops), bcast(log_loss_infimum_eqm(q.Delta_act, q.n_tokens, xp=ops), q, ops), ">=",
+    return Check(bcast(_log_L_star(q, ops), q, ops), bcast(log_loss_infimum_eqm(q.Delta_act, q.n_tokens, xp=ops), q, ops), ">=",
                  space="log")
 
 

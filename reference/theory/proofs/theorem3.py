@@ -13,10 +13,9 @@ corrected chain the constant is ``C = eta gap* / (4 L_max ||W*_kq||^2)`` (P132.3
 Section 6 (P133, P134; :mod:`reference.theory.proofs.measure_theorems`).
 """
 
-import math
-
 from ..score_gaps import eq13_printed_chain, theorem1_direction_bound
 from .entries import Check, Decision
+from .measure_theorems import ln
 from .registry import proof_step, REGISTRY
 from .theorem2 import SETTING, THEOREM1_HIDDEN
 
@@ -125,7 +124,7 @@ def p133(q, ops):
 
 
 def _p134_bound(q, ops):
-    return -ops.softplus(math.log(q.n_tokens - 1) - q.Delta_act * (q.unseen_phi_l0 - q.unseen_phi_rest))
+    return -ops.softplus(ln(ops, q.n_tokens - 1) - q.Delta_act * (q.unseen_phi_l0 - q.unseen_phi_rest))
 
 
 _P134 = ("= 1/(1 + sum_{v != In(x)} exp(-Delta sum_{l0 in l_0} phi_l0 + Delta sum_{l notin l_0} phi_l))")
@@ -162,7 +161,7 @@ def p134_2(q, ops):
     """P134, fourth line (p.33): ``|V| - 1 <= |V|`` and ``phi_l0 - phi_rest = 1 - 2 eps`` at the measured ``eps``. The
     last line, ``>= 1 - eps0`` for ``T = O(log 1/eps0)`` (read ``Omega``), has no constant to check."""
     eps = q.unseen_phi_rest
-    return Check(_p134_bound(q, ops), -ops.softplus(math.log(q.n_tokens) - q.Delta_act * (1.0 - 2.0 * eps)), ">=",
+    return Check(_p134_bound(q, ops), -ops.softplus(ln(ops, q.n_tokens) - q.Delta_act * (1.0 - 2.0 * eps)), ">=",
                  space="log")
 
 
