@@ -39,8 +39,6 @@ from .minimum_loss import footnote3_L_star, footnote3_log_L_star, log_loss_infim
 from .sketch import C0_thm1_sketch, sketch_alpha, sketch_C0_needed
 from .proposition4 import proposition4, proposition4_direct_result, proposition4_dual_sums
 
-from . import proofs  # noqa: E402  (after the statement modules it registers)
-
 __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "THM2_C_t", "THM1_C_DIR",
            "log_threshold", "C0_thm2", "C1_thm2", "C0_thm1_sketch", "C0_thm3", "theorem3_predicted_C",
            "lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "corollary1_condition",
@@ -54,3 +52,12 @@ __all__ += ["eq13", "eq13_printed_chain", "eq13_theorem1", "theorem1_direction_b
             "theorem3_C_proof", "theorem3_t_condition", "THM2_C_t_ARITHMETIC", "THM2_C_t_SHARP", "footnote3_L_star",
             "footnote3_log_L_star", "log_loss_infimum_eqm", "loss_limit_along", "sketch_alpha", "sketch_C0_needed",
             "proposition4", "proposition4_direct_result", "proposition4_dual_sums"]   # Appendix C.5-D
+
+
+def __getattr__(name):
+    """``reference.theory.proofs`` (the registry of statements and proof steps, docs/proofs.md), imported on
+    first use: the statement functions above do not need it, and ``import reference`` stays light."""
+    if name == "proofs":
+        import importlib
+        return importlib.import_module(f"{__name__}.proofs")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,6 @@ strictly below ``|V| e^{-Delta}`` for every ``Delta`` (``log(1 + x) <= x``), hen
 import math
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ..errors import ConfigError
 from ..numerics import log_softplus
@@ -163,6 +162,7 @@ def loss_limit_along(W_ov, D, ds):
     -----
     Serves footnote 3 (the true infimum against ``L*``).
     """
+    from scipy.special import logsumexp                   # SciPy where it is used (import reference stays light)
     W_ov, D = np.asarray(W_ov, dtype=np.float64), np.asarray(D, dtype=np.float64)
     E = ds.vocab.E
     d, V = E.shape
