@@ -147,3 +147,24 @@ def test_conditions_follow_the_printed_thresholds():
     K = 384 * c["s_ov"] ** 5 * math.log(2 * c["V"]) / c["eta0"]
     assert np.array_equal(lib["corollary1"][0].conditions, t >= tb.log_threshold(K, 1))
     assert np.array_equal(lib["lemma2"][0].conditions, c["w"] > 0)
+
+
+@pytest.mark.parametrize("V", [2, 3, 7])
+def test_eq8_is_the_correlation_of_the_stage1_gradient_with_the_closed_form_W_star(V):
+    """Eq. (8): ``<W*_ov, grad L_0(W)> <= -sum_x pw(x)``, with equality under Assumption 2.
+
+    Written out here from Eq. (5) and the closed form ``W*_ov = sum_x (e_In(x) - 1/|V|) x^T``
+    (identity embeddings): ``grad L_0 = sum_x (phi(W x) - e_In(x)) x^T``, at random ``W`` and a
+    random permutation ``In``; ``pw(x)`` is the probability off ``In(x)``.
+    """
+    rng = np.random.default_rng(V)
+    In = rng.permutation(V)
+    W = rng.standard_normal((V, V)) * 3
+    P = np.exp(W - W.max(axis=0)) / np.exp(W - W.max(axis=0)).sum(axis=0)          # column x: phi(W x)
+    G = P - np.eye(V)[:, In]                                                          # grad L_0, E = I
+    W_star = np.eye(V)[:, In] - 1.0 / V
+    pw = np.array([P[:, x].sum() - P[In[x], x] for x in range(V)])
+    lhs = float(np.sum(W_star * G))
+    assert tb.eq8(pw) == pytest.approx(-pw.sum(), rel=1e-15)
+    assert lhs == pytest.approx(float(tb.eq8(pw)), rel=1e-12, abs=1e-14)              # equality under A2
+    assert float(tb.eq8(pw[None, :])[0]) == float(tb.eq8(pw))                         # per-iterate rows

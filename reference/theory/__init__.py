@@ -24,7 +24,7 @@ from .constants import (
                         THM2_C_T,
                         THM2_C_t,
 )
-from .appendix_b import lemma2, lemma2_alpha, proposition3
+from .appendix_b import eq8, lemma2, lemma2_alpha, proposition3
 from .gradient_projection import lemma4
 from .appendix_c4 import eq11, lemma7_beta, lemma7_type1, lemma7_type2_factor
 from .rates import DIR_ERR_FLOOR, fit_slope, RATE_WINDOW, rate_window
@@ -44,7 +44,7 @@ __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "T
            "lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "corollary1_condition",
            "corollary1", "lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1",
            "theorem2_conditions", "theorem2", "theorem2_direction_form", "THM2_DIR_ERR",
-           "proposition2_closed_form", "lemma2", "lemma2_alpha", "proposition3", "theorem3_gap", "fit_slope",
+           "proposition2_closed_form", "eq8", "lemma2", "lemma2_alpha", "proposition3", "theorem3_gap", "fit_slope",
            "rate_window", "RATE_WINDOW", "DIR_ERR_FLOOR", "Setting", "setting_of", "assumption3_holds", "proofs",
            "eq11", "lemma7_beta", "lemma7_type1", "lemma7_type2_factor"]
 __all__ += ["lemma4"]                                           # Appendix C.1 (reference.theory.gradient_projection)

@@ -1,4 +1,4 @@
-"""The statements made only in Appendix B: Lemma 2 and Proposition 3 (the appendix form of Proposition 1).
+"""The statements made only in Appendix B: Eq. (8), Lemma 2 and Proposition 3 (the appendix form of Proposition 1).
 
 Pure functions of the constants and of measured inner products, each returning
 :class:`~reference.theory.constants.Bound` rows like :mod:`reference.theory.stage1`;
@@ -11,7 +11,31 @@ import numpy as np
 from .arith import _both, _exact, _flag, _ge, _iterates, _log, _log_pos as _log_pos_t, _max1, _measured
 from .constants import _positive, Bound, PROP1_C_APPENDIX
 
-__all__ = ["lemma2_alpha", "lemma2", "proposition3"]
+__all__ = ["eq8", "lemma2_alpha", "lemma2", "proposition3"]
+
+
+def eq8(pw, *, ops=None):
+    """Eq. (8) (p.14, Lemma 1's proof): the bound ``<W*_ov, grad L_0(W_ov^(t))> <= -sum_x pw_t(x)``.
+
+    ``pw_t(x) = sum_{i != In(x)} [phi(W_ov^(t) x)]_i`` is the probability stage 1 puts on the
+    wrong tokens of ``x``; the bound follows from the margins of Eq. (2) being at least 1, and
+    is an equality under Assumption 2 (every margin of ``W*_ov`` is exactly 1).
+
+    Parameters
+    ----------
+    pw : array_like, shape (..., abs(V))
+        ``pw_t(x)`` for every token ``x`` (last axis), e.g. per iterate ``t`` (first axis).
+    ops : backend namespace, optional
+        The measurement backend (docs/proofs.md); numpy when omitted.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``-sum_x pw_t(x)``.
+    """
+    if ops is None:
+        return -np.sum(np.asarray(pw, dtype=np.float64), axis=-1)
+    return -ops.sum(pw, axis=-1)
 
 
 def lemma2_alpha(norm_ov, *, star_norm_ov, n_tokens, ops=None):

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ..appendix_b import eq8
 from .entries import Check, Decision
 from .registry import proof_step, REGISTRY
 
@@ -91,7 +92,7 @@ def p8(q, ops):
     Every ``W*_ov`` margin is at least 1 (Eq. 2); under Assumption 2 all equal 1 and
     the two sides are equal. Scaled by ``exp(-c1_t)``.
     """
-    return Check(ops.dot(q.W_ov_star[None], q.G1s), -ops.sum(q.pws, axis=1), "<=",
+    return Check(ops.dot(q.W_ov_star[None], q.G1s), eq8(q.pws, ops=ops), "<=",
                  scale=_abs_terms(q.R0s * q.Bstar, ops))
 
 
