@@ -141,6 +141,8 @@ def statement_needs(statement, quantity, s, T1, dir_err_kq=None):
             out.append(_t_at_least(lemma7_t0(s.eta, s.L_max, s.star_norm_kq), T1, 2,
                                    "t_0 = ceil(8 L_max ||W*_kq||^2 / eta)"))
         return out
+    if statement == "Claim 1":
+        return _standing(s, 2, a3=True)
     if statement == "Theorem 1":
         eta = [_eta_kq(s)] if s.star_norm_kq > 0 and "no step-size condition" not in quantity else []
         return _standing(s, 2, a3=True) + [_t_at_least(2, T1, 2, "")] + eta

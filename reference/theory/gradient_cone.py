@@ -31,10 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.validate import check_weights
-from ..errors import AssumptionError, ConfigError
+from ..errors import AssumptionError
 from ..numerics import _exp, _logsumexp, softplus
 from ..structure.orders import collocation
-from .constants import Bound
+from .arith import _exact, _flag, _iterates
+from .constants import Bound, _positive
 
 __all__ = ["ConeDecomposition", "sentence_groups", "gradient_cone", "cone_bound_terms", "CONE_BOUND",
            "claim1_bounds"]
@@ -217,7 +218,7 @@ def cone_bound_terms(cone, ds, W_kq_star):
             "min_margin_star": float(np.min(m_star)) if m_star.size else np.nan}
 
 
-def claim1_bounds(t, *, eta, star_norm_kq, zero_init, assumption3):
+def claim1_bounds(t, *, eta, star_norm_kq, zero_init, assumption3, ops=None):
     """Claim 1 (proved, docs/claims.md) as rows: ``<g, W_bar*_kq> <= -1/(sqrt 2 ||W*_kq||)`` and
     ``||W_kq^(t)|| >= t eta / (sqrt 2 ||W*_kq||)``.
 
@@ -233,6 +234,10 @@ def claim1_bounds(t, *, eta, star_norm_kq, zero_init, assumption3):
         Stage-2 step and ``||W*_kq||`` (Eq. 3).
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+    ops : backend, optional
+        An exact backend for a certified audit (:mod:`reference.theory.arith`): the constant
+        ``1/sqrt(2)`` is then the exact ball, not its float64 rounding (the norm bound is
+        attained with equality on a one-pair dataset).
 
     Returns
     -------
@@ -244,18 +249,12 @@ def claim1_bounds(t, *, eta, star_norm_kq, zero_init, assumption3):
     ConfigError
         ``eta`` or ``||W*_kq||`` not a finite number > 0.
     """
-    _check_positive(eta=eta, star_norm_kq=star_norm_kq)
-    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
-    c = np.full(t.shape, bool(zero_init and assumption3))
+    _positive(eta=eta, star_norm_kq=star_norm_kq)
+    t = _iterates(t, ops)
+    c = _flag(t, zero_init and assumption3)
+    cone = 1 / ops.sqrt(ops.asarray(2.0)) if _exact(ops) else CONE_BOUND
     return (Bound("Claim 1", "<grad/||grad||, W_bar*_kq> (cone bound)", "ugrad_star", "<=",
-                  np.full(t.shape, -CONE_BOUND / star_norm_kq), c,
+                  -cone / star_norm_kq + 0 * t, c,
                   "<grad/||grad||, W*_kq> <= -1/sqrt(2) (gradient in the cone of the Eq. (3) directions)"),
             Bound("Claim 1", "||W_kq^(t)|| lower (cone bound)", "norm_kq", ">=",
-                  CONE_BOUND * t * eta / star_norm_kq, c, "||W_kq^(t)|| >= t eta / (sqrt(2) ||W*_kq||)"))
-
-
-def _check_positive(**named):
-    for k, v in named.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(v) or v <= 0:
-            raise ConfigError(f"{k} must be a finite number > 0, got {v!r}")
+                  cone * t * eta / star_norm_kq, c, "||W_kq^(t)|| >= t eta / (sqrt(2) ||W*_kq||)"))

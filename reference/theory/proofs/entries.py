@@ -25,7 +25,7 @@ CATEGORIES = ("typo", "gap", "false")
 #: The statements in the order of the paper's appendix (Appendix A to D); chains are listed in
 #: this order, statements not in it after them in registration order.
 PAPER_ORDER = ("Eq. (5)", "Eq. (6)", "Lemma 1", "Lemma 2", "Proposition 3", "Proposition 1", "Lemma 3",
-               "Corollary 1", "Lemma 4", "Lemma 5", "Lemma 6", "Lemma 7", "Theorem 1", "Theorem 2", "Proposition 4",
+               "Corollary 1", "Lemma 4", "Lemma 5", "Lemma 6", "Lemma 7", "Theorem 1", "Claim 1", "Theorem 2", "Proposition 4",
                "Proposition 2", "Theorem 3")
 
 

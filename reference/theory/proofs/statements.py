@@ -15,7 +15,7 @@ never hold. The rate rows, Proposition 2 and Theorem 3 are in
 
 import numpy as np
 
-from .. import appendix_b, stage1, stage2
+from .. import appendix_b, gradient_cone, stage1, stage2
 from ..theorem2 import theorem2, theorem2_direction_form
 from ..constants import Bound
 from .quantity import Unavailable
@@ -106,6 +106,11 @@ _family("Lemma 7", "23", "", ("S4",), _stage2(
                                           ops=q.ops, **kw)))
 _family("Theorem 1", "7", "", ("A1", "A2", "A3", "t>=2"), _stage2(
     lambda q, s, t, kq, kw: stage2.theorem1(t, eta=s.eta, N=s.N, L_max=s.L_max, star_norm_kq=kq, ops=q.ops, **kw)))
+
+# docs/claims.md, claim 1 (proved): the stage-2 gradient lies in the cone of the Eq. (3) directions, so
+# -<g, W_bar*_kq> >= 1/(sqrt 2 ||W*_kq||) and Theorem 1's norm bound holds without 1/L_max, for any eta.
+_family("Claim 1", "docs/claims.md", "", ("A1", "A2", "A3", "ZI"), _stage2(
+    lambda q, s, t, kq, kw: gradient_cone.claim1_bounds(t, eta=s.eta, star_norm_kq=kq, ops=q.ops, **kw)))
 
 
 def _theorem2(q, s, t, kq, kw):
