@@ -324,3 +324,18 @@ def test_sweep_prints_and_writes_the_same_report(tmp_path, capsys, monkeypatch):
     assert all(a["href"][1:] in p.ids for t, a in p.tags if t == "a" and "href" in a)
     assert all(a["src"].startswith("data:image/png;base64,") for t, a in p.tags if t == "img")
     assert (tmp_path / "report.md").is_file()
+
+
+def test_stage1_stability_fact_follows_the_threshold_2_norm_W_star(verify_result):
+    """From zero, a stage-1 perturbation grows iff ``eta0 > 2||W*_ov||`` (docs/claims.md, claim 3): the run header
+    says so on every zero-initialised run of ``verify``, and nothing on the others."""
+    from reference.experiments.audit_report import run_facts, run_info
+    for name, run in verify_result["runs"].items():
+        facts = dict(run_facts(run_info(name, run)))
+        c, s_ov = run["traj"].config, run["traj"].star_norm_ov
+        if c.get("init") != "zero":
+            assert "stage-1 stability" not in facts
+            continue
+        text = facts["stage-1 stability"]
+        assert ("grows by up to 10^" in text) == (c["eta0"] > 2 * s_ov), (name, text)
+        assert ("damped" in text) == (c["eta0"] <= 2 * s_ov), (name, text)

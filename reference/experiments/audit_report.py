@@ -18,6 +18,7 @@ import numpy as np
 from ..audit.report import category, Column, count, fmt, fmt_log_slack, Section, Table
 from ..audit.setting import setting_of
 from ..audit.thresholds import na_reason, never_headline, number, standing_headlines
+from ..theory.stability import stage1_predicted_log10_growth
 
 __all__ = ["STATEMENT_COLUMNS", "STEP_COLUMNS", "RunInfo", "run_info", "run_facts", "verdict_text", "row_label",
            "row_cells", "run_section", "vacuous_reason", "vacuous_headline"]
@@ -89,9 +90,33 @@ def run_facts(info, data=None):
     facts.append(("end of run", f"cos(W_ov, W*_ov) = {s1['cos'][-1]:.6f}, cos(W_kq, W*_kq) = {s2['cos'][-1]:.6f}, "
                                 f"log L = {s2['log_loss'][-1]:.4g}, training accuracy "
                                 f"{100 * s2['accuracy'][-1]:.1f}%"))
+    stab = stage1_stability(s)
+    if stab:
+        facts.append(("stage-1 stability", stab))
     if s.failed:
         facts.append(("assumptions", "; ".join(s.failed)))
     return facts
+
+
+def stage1_stability(s):
+    """The growth of a perturbation of the zero-initialised stage 1 over its ``T`` steps (docs/claims.md, claim 3).
+
+    From zero, under Assumption 2, stage 1 follows the exactly aligned trajectory ``t eta0 W_bar*_ov``;
+    for ``eta0 > 2||W*_ov||`` that trajectory is linearly unstable, and a run at such steps audits the
+    exact iteration (which the engine follows, treating every column alike), not what arithmetic that
+    treats the columns differently would compute. Empty when the run does not start from zero.
+    """
+    if not (s.assumption2 and s.init_norm_ov == 0.0 and s.T > 0):
+        return ""
+    margins, wrong = stage1_predicted_log10_growth(s.T, eta0=s.eta0, n_tokens=s.n_tokens,
+                                                   star_norm_ov=s.star_norm_ov)
+    worst = max(margins, wrong)
+    if worst <= 0:
+        return (f"a perturbation of W_ov^(0) is damped over the T = {s.T} steps (eta0 <= 2 ||W*_ov|| = "
+                f"{2 * s.star_norm_ov:.4g}; docs/claims.md, claim 3)")
+    return (f"a perturbation of W_ov^(0) grows by up to 10^{worst:.4g} over the T = {s.T} steps (eta0 > 2 ||W*_ov|| "
+            f"= {2 * s.star_norm_ov:.4g}): the aligned trajectory is unstable, and this run audits the exact "
+            f"iteration, which the engine follows (docs/claims.md, claim 3)")
 
 
 def verdict_text(row, info):
