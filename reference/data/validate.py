@@ -49,7 +49,7 @@ def _as_matrix(W, name, shape, allow_complex):
     return W
 
 
-# (overloads for type checkers: two real matrices in, two float64 arrays out; None for a skipped one)
+# (overloads for type checkers: two real matrices in, two float64 arrays out; None for the skipped one)
 @overload
 def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
                   n_tokens: int | None = None, allow_complex: Literal[False] = False, *,
@@ -59,6 +59,14 @@ def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vo
                   n_tokens: int | None = None, allow_complex: bool = False, *, skip: None = None
                   ) -> tuple[NDArray[np.float64] | NDArray[np.complex128],
                              NDArray[np.float64] | NDArray[np.complex128]]: ...
+@overload
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: bool = False, *, skip: Literal["W_ov"]
+                  ) -> tuple[None, NDArray[np.float64] | NDArray[np.complex128]]: ...
+@overload
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: bool = False, *, skip: Literal["W_kq"]
+                  ) -> tuple[NDArray[np.float64] | NDArray[np.complex128], None]: ...
 @overload
 def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
                   n_tokens: int | None = None, allow_complex: bool = False, *,
