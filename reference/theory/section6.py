@@ -5,15 +5,19 @@ other ``C_0`` in :mod:`reference.theory.constants`; the generalisation
 experiment is :mod:`reference.experiments.generalize`.
 """
 
-import numpy as np
+from __future__ import annotations
 
+import numpy as np
+from numpy.typing import NDArray
+
+from ..data.dataset import Dataset
 from ..errors import ConfigError
-from ..structure.orders import query_orders
+from ..structure.orders import query_orders, QueryOrder
 
 __all__ = ["proposition2_closed_form", "theorem3_gap"]
 
 
-def proposition2_closed_form(ds, orders=None):
+def proposition2_closed_form(ds: Dataset, orders: dict[int, QueryOrder] | None = None) -> NDArray[np.float64]:
     """Proposition 2's printed closed form of ``W*_kq`` in token coordinates ``A* = E^T W*_kq E``.
 
     Column ``q``: ``|N|/(|O|+|N|)`` on optimal tokens, ``-|O|/(|O|+|N|)`` on
@@ -48,7 +52,7 @@ def proposition2_closed_form(ds, orders=None):
     return A
 
 
-def theorem3_gap(A, ds, key):
+def theorem3_gap(A: NDArray[np.float64], ds: Dataset, key: str) -> float:
     """A Theorem 3 gap of token-coordinate weights ``A = E^T W_kq E``, minimised over queries.
 
     ``"gap_opt_noncomp"``: ``min_q min (x* - x0)^T W_kq x_q`` over ``x* in O_q``, ``x0 in M_q``;

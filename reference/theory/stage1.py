@@ -15,9 +15,12 @@ them on a trajectory. The statement functions raise ``ConfigError`` for a step, 
 count that is not a finite number > 0, and take the rest as given.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .constants import (  # noqa: F401
     _full,
@@ -38,7 +41,7 @@ __all__ = ["lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "co
 
 # ---------------------------------------------------------------- stage 1
 
-def lemma1(t, *, eta0, star_norm_ov, init_norm=0.0):
+def lemma1(t: ArrayLike, *, eta0: float, star_norm_ov: float, init_norm: float = 0.0) -> tuple[Bound, ...]:
     """Lemma 1: ``t eta0 + ||W_ov^(0)|| >= ||W_ov^(t)|| >= t eta0 / (2||W*_ov||) - ||W_ov^(0)||``.
 
     Conditions: Assumptions 1-2 (any initialisation), every ``t``. The upper
@@ -75,7 +78,8 @@ def lemma1(t, *, eta0, star_norm_ov, init_norm=0.0):
                   "||W_ov^(t)|| >= t eta0 / (2||W*_ov||) - ||W_ov^(0)||"))
 
 
-def proposition1(t, *, eta0, star_norm_ov, n_tokens, zero_init):
+def proposition1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool
+                 ) -> tuple[Bound, ...]:
     """Proposition 1: norm bounds and direction error ``<= c ||W*_ov||^3 log(2|V|) log t / (t eta0)``.
 
     Both printed constants, ``c = 5`` (main text) and ``c = 12`` (appendix), give a row.
@@ -118,7 +122,7 @@ def proposition1(t, *, eta0, star_norm_ov, n_tokens, zero_init):
                   "1 - <W_bar_ov, W_bar*_ov> <= 12 ||W*_ov||^3 log(2|V|) log t / (t eta0)"))
 
 
-def proposition1_loss_exponent(eta0, star_norm_ov):
+def proposition1_loss_exponent(eta0: float, star_norm_ov: float) -> float:
     """The exponent of Proposition 1's ``L_0 <= O(exp(-eta0 t / (4||W*_ov||)))``: ``eta0 / (4||W*_ov||)``.
 
     Its power of ``||W*_ov||`` (1) differs from Theorem 2's ``C_0`` (2): docs/theory.md.
@@ -144,7 +148,7 @@ def proposition1_loss_exponent(eta0, star_norm_ov):
     return eta0 / (4.0 * star_norm_ov)
 
 
-def lemma3(t, *, zero_init):
+def lemma3(t: ArrayLike, *, zero_init: bool) -> tuple[Bound, ...]:
     """Lemma 3: with zero init every wrong logit is equal, ``(e_i - e_i')^T W_ov^(t) x = 0``.
 
     Checked as "the spread (max - min) of the wrong logits of every token is <= 0".
@@ -166,7 +170,7 @@ def lemma3(t, *, zero_init):
                   _full(t, zero_init), "(e_i - e_i')^T W_ov^(t) x = 0 for i, i' != In(x)"),)
 
 
-def corollary1_condition(T, *, eta0, star_norm_ov, n_tokens):
+def corollary1_condition(T: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int) -> NDArray[np.bool_]:
     """Corollary 1's condition ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` (Library rule), per T.
 
     Parameters
@@ -193,7 +197,8 @@ def corollary1_condition(T, *, eta0, star_norm_ov, n_tokens):
     return _t(T) >= log_threshold(K, 1)
 
 
-def corollary1(t, *, eta0, star_norm_ov, n_tokens, zero_init):
+def corollary1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool
+               ) -> tuple[Bound, ...]:
     """Corollary 1: stage-1 margins in ``(Delta, 3 Delta)``, ``Delta = T eta0 / (4||W*_ov||^2)`` (``T = t``).
 
     Returns the printed bounds, the corrected upper bound ``4 ||W*_ov|| Delta``

@@ -10,16 +10,19 @@ statement functions raise ``ConfigError`` for a step, ``||W*||`` or count that i
 not a finite number > 0.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .constants import _full, _log_pos, _positive, _t, Bound, THM1_C_DIR
 
 __all__ = ["lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1"]
 
 
-def lemma5(t, *, L_max, zero_init, assumption3):
+def lemma5(t: ArrayLike, *, L_max: int, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
     """Lemma 5: optimal attention never drops, ``phi_+`` non-decreasing, optimal >= non-optimal.
 
     Conditions: Assumptions 1-3, zero initialisation of both stages.
@@ -58,7 +61,8 @@ def lemma5(t, *, L_max, zero_init, assumption3):
                   "optimal positions never get less attention than non-optimal ones"))
 
 
-def lemma6(t, *, eta, L_max, star_norm_kq, phi_plus_min, init_norm=0.0, zero_init, assumption3):
+def lemma6(t: ArrayLike, *, eta: float, L_max: int, star_norm_kq: float, phi_plus_min: ArrayLike,
+           init_norm: float = 0.0, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
     """Lemma 6: ``t eta + ||W^(0)|| >= ||W_kq^(t)|| >= t eta / (2 L_max ||W*_kq||) - ||W^(0)||``,
     and ``<grad/||grad||, W_bar*_kq> <= -min_n phi_+^(n,t) / (2||W*_kq||)``.
 
@@ -104,7 +108,7 @@ def lemma6(t, *, eta, L_max, star_norm_kq, phi_plus_min, init_norm=0.0, zero_ini
                   "<grad/||grad||, W_bar*_kq> <= -min_n phi_+^(n,t) / (2||W*_kq||)"))
 
 
-def lemma7_t0(eta, L_max, star_norm_kq):
+def lemma7_t0(eta: float, L_max: int, star_norm_kq: float) -> int:
     """``t_0 = ceil(8 L_max ||W*_kq||^2 / eta)``, the first iterate of Lemma 7.
 
     Parameters
@@ -129,7 +133,7 @@ def lemma7_t0(eta, L_max, star_norm_kq):
     return int(math.ceil(8.0 * L_max * star_norm_kq ** 2 / eta))
 
 
-def lemma7_alpha(norm_kq, *, N, L_max, star_norm_kq):
+def lemma7_alpha(norm_kq: ArrayLike, *, N: int, L_max: int, star_norm_kq: float) -> NDArray[np.float64]:
     """``alpha_t = 4 N L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (Lemma 7).
 
     Parameters
@@ -156,7 +160,8 @@ def lemma7_alpha(norm_kq, *, N, L_max, star_norm_kq):
         return 4.0 * N * L_max ** 2 * star_norm_kq ** 2 * (1 + np.log(2 * L_max * w)) / w
 
 
-def lemma7(t, *, eta, N, L_max, star_norm_kq, norm_kq, ugrad_Wstar, zero_init, assumption3):
+def lemma7(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float, norm_kq: ArrayLike,
+           ugrad_Wstar: ArrayLike, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
     """Lemma 7: ``<g, W^(t)> >= (1 + alpha_t) <g, W*_kq> ||W^(t)|| / ||W*_kq||`` for ``t >= t_0``.
 
     Written for the unit gradient ``g = grad/||grad||``; ``ugrad_Wstar = <g, W*_kq>`` and
@@ -197,7 +202,8 @@ def lemma7(t, *, eta, N, L_max, star_norm_kq, norm_kq, ugrad_Wstar, zero_init, a
                   "<grad, W^(t)> >= (1 + alpha_t) <grad, W*_kq> ||W^(t)|| / ||W*_kq||"),)
 
 
-def theorem1(t, *, eta, N, L_max, star_norm_kq, zero_init, assumption3):
+def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float, zero_init: bool,
+             assumption3: bool) -> tuple[Bound, ...]:
     """Theorem 1: ``t eta / (2||W*_kq||) <= ||W_kq^(t)|| <= t eta`` and direction error
     ``<= 54 N L_max^4 ||W*_kq||^4 log^2 t / (t eta)``.
 

@@ -16,9 +16,12 @@ corrections, each its own row in the audit:
   ``T eta0 / ||W*_ov|| >= T C_0`` (Lemma 3), which gives Eq. (4).
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .constants import _positive, _t, Bound, C0_thm2, C1_thm2, log_threshold, THM2_C_T, THM2_C_t
 
@@ -41,7 +44,8 @@ def _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq):
     return 1 / (1 + L_max * e), math.log(n_tokens) - T * C0 * (1 - frac)
 
 
-def theorem2_conditions(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq):
+def theorem2_conditions(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N: int, L_max: int,
+                        star_norm_ov: float, star_norm_kq: float) -> tuple[bool, NDArray[np.bool_]]:
     """Theorem 2's conditions with the proof's constants (Library rule on ``log`` conditions).
 
     ``T >= 384 ||W*_ov||^5 log|V| log T / eta0`` and
@@ -78,7 +82,8 @@ def theorem2_conditions(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, st
     return bool(T >= log_threshold(K_T, 1)), _t(t) >= log_threshold(K_t, 2)
 
 
-def theorem2(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq, zero_init, assumption3):
+def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N: int, L_max: int,
+             star_norm_ov: float, star_norm_kq: float, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
     """Theorem 2: ``min_n phi_+^(n,t) >= 1/(1 + L_max e^{-C_1 t})`` and
     ``L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + e^{C_1 t})))`` (Eq. 4), the latter in log form.
 
@@ -135,8 +140,9 @@ def theorem2(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq,
                   corrects="Theorem 2: log L(theta^(t)) (printed)"))
 
 
-def theorem2_direction_form(t, *, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, dir_err_kq,
-                            zero_init, assumption3):
+def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, L_max: int,
+                            star_norm_ov: float, star_norm_kq: float, dir_err_kq: ArrayLike, zero_init: bool,
+                            assumption3: bool) -> tuple[Bound, ...]:
     """Theorem 2's bounds (Eq. 4) under the direction condition ``1 - cos <= 1/(16 ||W*_kq||^2)``.
 
     The corrected statement proved in docs/theory.md (erratum ``theorem2-step-size``):
