@@ -16,7 +16,14 @@ Sections:
 3. how many bits a run loses per step (the balls widen geometrically, so the precision a run
    needs grows linearly with T + T1), per setting;
 4. how the cost of one step grows with |V|, N and the precision;
-5. (--paper) the paper's experiment, |V| = 20, 900 + 900 iterations.
+5. (--paper) the paper's experiment, |V| = 20, 900 + 900 iterations;
+6. the certified audit (every statement row and proof step decided on balls): the whole
+   ``verify --certified`` (per instance: precision, seconds, verdicts), and how the cost of a
+   certified audit (trajectory with precision control, then the rows) grows with |V| and N
+   (random prefix-closed datasets) and with T = T1 (Example 1); ``--paper`` adds the paper's
+   experiment with its peak memory.
+
+    python benchmarks/bench_certified.py --audit    # section 6 only (a few minutes)
 """
 
 import argparse
@@ -185,12 +192,55 @@ def section5():
                                                               keep_iterates=False, progress=True))
 
 
+def _audit_cost(label, r, **kw):
+    from collections import Counter
+    from reference.experiments.certified import certify_run
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = certify_run(label, r, **kw)
+    n = Counter(x.verdict for x in res["rows"])
+    print(f"   {label}: {res['prec']} bits, {time.perf_counter() - t0:.1f} s ({time.process_time() - c0:.1f} s CPU), "
+          f"{len(res['rows'])} rows: " + ", ".join(f"{n[v]} {v}" for v in ("proved", "refuted", "undecided", "n/a")))
+
+
+def section6(paper=False):
+    import resource
+    from reference.experiments import certified as C
+    from reference.training.algorithm import two_stage_ngd
+    print("6. the certified audit: every row decided on balls")
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = C.run("verify", progress=False)
+    print(f"   verify --certified: {time.perf_counter() - t0:.1f} s ({time.process_time() - c0:.1f} s CPU), "
+          f"{len(res['table'])} rows {res['table'].counts()}")
+    for name, r in res["runs"].items():
+        print(f"      {name}: T = {r['T']}, T1 = {r['T1']}, {r['prec']} bits, {r['seconds']:.1f} s")
+    print("   growth with |V| and N (random prefix-closed, L_max = 4, T = T1 = 100, eta0 = 0.2/sqrt|V|):")
+    for V in (4, 6, 8, 12):
+        ds = random_realizable(V, L_max=4, rng=np.random.default_rng(V))
+        cfg = {"eta0": 0.2 / math.sqrt(V), "eta": 0.05 / math.sqrt(V), "T": 100, "T1": 100}
+        r = {"ds": ds, "traj": two_stage_ngd(ds, record="full", **cfg), "config": dict(cfg, init="zero")}
+        _audit_cost(f"|V| = {V:2d}, N = {ds.N:3d}", r)
+    print("   growth with T = T1 (Example 1, eta0 = 0.1, eta = 0.025):")
+    ds = example1()
+    for T in (100, 200, 400, 900):
+        cfg = {"eta0": 0.1, "eta": 0.025, "T": T, "T1": T}
+        r = {"ds": ds, "traj": two_stage_ngd(ds, record="full", **cfg), "config": dict(cfg, init="zero")}
+        _audit_cost(f"T = T1 = {T:4d}", r)
+    if paper:
+        runs = C.instances("verify", paper=True)
+        _audit_cost("the paper's experiment (|V| = 20, 900 + 900)", runs["paper experiment"], steps=C.PAPER_STEPS)
+        print(f"   peak resident memory of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="section 1 and Example 1 only")
     ap.add_argument("--paper", action="store_true", help="also the paper's experiment (minutes)")
+    ap.add_argument("--audit", action="store_true", help="section 6 only: the certified audit")
     a = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    if a.audit:
+        section6(a.paper)
+        return
     section1()
     if a.quick:
         ds = example1()
@@ -202,6 +252,7 @@ def main():
     section4()
     if a.paper:
         section5()
+    section6(a.paper)
 
 
 if __name__ == "__main__":

@@ -10,109 +10,44 @@ One subpackage per part of the paper, each importing only those above it:
 ``docs/notation.md`` for the ledger and ``docs/api.md`` for every public name.
 """
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from . import theory
-from .commands._about import version as _version
-
-# The function ``audit`` is not re-exported (it would hide the subpackage): ``from reference.audit import audit``.
-from .audit import AuditRow, AuditTable, ERRATA
-
-# ``check`` stays in reference.conformance: a bare ``reference.check`` would be ambiguous beside
-# check_assumptions and check_weights.
-from .conformance import golden_cases, library_impl, load_cases, write_cases
-from .data import check_weights, Dataset, read_corpus, Vocabulary
-from .errors import (
-                     AssumptionError,
-                     ConfigError,
-                     CorpusError,
-                     ReferenceValueError,
-                     SolverError,
-                     VocabularyError,
-                     WeightsError,
-)
-from .experiments.sweep import run_sweep
-from .maxmargin import (
-                     CERT_TOL,
-                     Certificate,
-                     Constraints,
-                     kkt_certificate,
-                     kq_constraints,
-                     max_margin_kq,
-                     max_margin_ov,
-                     MaxMarginSolution,
-                     ov_constraints,
-                     prop2_condition,
-                     Prop2Verdict,
-                     W_kq_star_prop2,
-                     W_ov_star_closed_form,
-)
-
+from .data import Dataset, Vocabulary, check_weights, read_corpus
+from .errors import (AssumptionError, ConfigError, CorpusError, ReferenceValueError, SolverError, VocabularyError,
+                     WeightsError)
+from .maxmargin import (CERT_TOL, Certificate, Constraints, MaxMarginSolution, Prop2Verdict, W_kq_star_prop2,
+                        W_ov_star_closed_form, kkt_certificate, kq_constraints, max_margin_kq, max_margin_ov,
+                        ov_constraints, prop2_condition)
 # The functions ``transformer`` and ``loss`` are not re-exported (they would hide the modules
 # reference.model.transformer and reference.model.loss): ``from reference.model.loss import loss``.
-from .model import (
-                     attention,
-                     check_grad_complex_step,
-                     check_grad_directional,
-                     check_grad_entrywise,
-                     grad_loss,
-                     grad_loss0,
-                     grad_loss0_scaled,
-                     grad_loss_scaled,
-                     GradCheckResult,
-                     GradientCheckError,
-                     log_loss,
-                     log_loss0,
-                     logits,
-                     loss0,
-                     phi,
-                     predict,
-                     scores,
-                     unit_grad_loss,
-                     unit_grad_loss0,
-)
-from .structure import (
-                     AssumptionReport,
-                     check_assumptions,
-                     CheckEntry,
-                     collocation,
-                     example1,
-                     extended_order,
-                     ExtendedOrder,
-                     next_token_from_orders,
-                     optimal_mask,
-                     optimal_positions,
-                     Prediction,
-                     query_orders,
-                     QueryOrder,
-                     random_realizable,
-                     random_realizable_samples,
-                     regenerate,
-                     unseen_predictions,
-                     Violation,
-)
-from .theory import (
-                     Bound,
-                     C0_thm1_sketch,
-                     C0_thm2,
-                     C0_thm3,
-                     C1_thm2,
-                     corollary1,
-                     lemma1,
-                     lemma3,
-                     lemma5,
-                     lemma6,
-                     lemma7,
-                     PROP1_C_APPENDIX,
-                     PROP1_C_MAIN,
-                     proposition1,
-                     proposition2_closed_form,
-                     theorem1,
-                     theorem2,
-                     theorem2_conditions,
-                     theorem2_direction_form,
-)
-from .training import STAGE1_KEYS, STAGE2_KEYS, Trajectory, two_stage_ngd, VARIANTS
+from .model import (GradCheckResult, GradientCheckError, attention, check_grad_complex_step,
+                    check_grad_directional, check_grad_entrywise, grad_loss, grad_loss0, grad_loss0_scaled,
+                    grad_loss_scaled, log_loss, log_loss0, logits, loss0, phi, predict, scores, unit_grad_loss,
+                    unit_grad_loss0)
+from .structure import (AssumptionReport, CheckEntry, ExtendedOrder, Prediction, QueryOrder, Violation,
+                        check_assumptions, collocation, example1, extended_order, next_token_from_orders,
+                        optimal_mask, optimal_positions, query_orders, random_realizable, random_realizable_samples,
+                        regenerate, unseen_predictions)
+from .theory import (C0_thm1_sketch, C0_thm2, C0_thm3, C1_thm2, PROP1_C_APPENDIX, PROP1_C_MAIN, Bound, corollary1,
+                     lemma1, lemma3, lemma5, lemma6, lemma7, proposition1, proposition2_closed_form, theorem1,
+                     theorem2, theorem2_conditions, theorem2_direction_form)
+from .training import STAGE1_KEYS, STAGE2_KEYS, VARIANTS, Trajectory, two_stage_ngd
 
-__version__ = "0.1.0"
+#: Names re-exported from the upper layers, imported on first use (PEP 562) so that ``import reference``
+#: does not pay for the audit, the conformance kit and the sweep's process machinery (docs/performance.md).
+#: The function ``audit`` is not re-exported (it would hide the subpackage): ``from reference.audit import
+#: audit``; ``check`` stays in reference.conformance (a bare ``reference.check`` would be ambiguous beside
+#: check_assumptions and check_weights).
+_LAZY = {"ERRATA": "audit", "AuditRow": "audit", "AuditTable": "audit",
+         "golden_cases": "conformance", "library_impl": "conformance", "load_cases": "conformance",
+         "write_cases": "conformance", "run_sweep": "experiments.sweep"}
+
+if _TYPE_CHECKING:      # the same names for type checkers (py.typed), which do not run __getattr__
+    from .audit import AuditRow, AuditTable, ERRATA
+    from .conformance import golden_cases, library_impl, load_cases, write_cases
+    from .experiments.sweep import run_sweep
+    __version__: str
 
 __all__ = [
     "AssumptionError", "ConfigError", "CorpusError", "ReferenceValueError", "SolverError", "VocabularyError",
@@ -129,8 +64,21 @@ __all__ = [
     "two_stage_ngd", "theory", "C0_thm1_sketch", "C0_thm2", "C0_thm3", "C1_thm2", "PROP1_C_APPENDIX",
     "PROP1_C_MAIN", "Bound", "corollary1", "lemma1", "lemma3", "lemma5", "lemma6", "lemma7", "proposition1",
     "proposition2_closed_form", "theorem1", "theorem2", "theorem2_conditions", "theorem2_direction_form",
-    "ERRATA", "AuditRow", "AuditTable", "golden_cases", "library_impl", "load_cases", "write_cases",
-    "run_sweep"]
+    *_LAZY]
 
-#: The package's version (setup.cfg); ``python -m reference --version`` prints it.
-__version__ = _version()
+
+def __getattr__(name: str) -> object:
+    """``reference.<name>`` for the names of :data:`_LAZY` and ``__version__``, imported on first use."""
+    import importlib
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    elif name == "__version__":                       # setup.cfg's version, as installed (python -m reference --version)
+        value = importlib.import_module(f"{__name__}.commands._about").version()
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | {"__version__"})

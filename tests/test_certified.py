@@ -356,4 +356,6 @@ def test_certified_md_python_blocks_run(tmp_path, monkeypatch, capsys):
     for line, code in blocks:
         exec(compile(code, f"docs/certified.md:{line}", "exec"), ns)
     out = capsys.readouterr().out.split("\n")
+    assert out[0] == "refuted 1 True 400"              # "The certified audit": Theorem 2's counterexample
+    out = out[1:]
     assert out[:2] == ["proved", "undecided"] and float(out[2]) < 2.0 ** -380 and out[3] == "3 13/6"

@@ -7,8 +7,14 @@ known errata marked and their corrected statements deciding.
 (:data:`reference.theory.proofs.REGISTRY`), judged by :func:`judge` (holds, holds
 only under an unstated condition, fails, n/a), in a :class:`ProofTable` whose
 :meth:`~ProofTable.chains` give each statement's proof chain and its headline.
+``certified_audit(certified_measurements(ct, ds))`` decides the same rows rigorously on the
+balls of a certified run (proved, refuted, undecided, n/a; docs/certified.md).
 """
 
+from .certified import CertifiedView, certified_measurements, OVERRIDDEN
+from .certified_report import CertifiedTable, compare_with_float, FAR
+from .certified_row import CERT_VERDICTS, CertifiedRow
+from .certified_verdicts import certified_audit, certified_statement_rows, judge_certified
 from .chains import ChainSummary, chain_verdict, ProofTable, RANK
 from .proofs import audit_proofs, statement_rows
 from .rates import DIR_ERR_FLOOR, extra_rows, fit_slope, RATE_WINDOW
@@ -27,6 +33,8 @@ __all__ = ["Setting", "setting_of", "assumption3_holds", "AuditRow", "AuditTable
            "RATE_WINDOW", "DIR_ERR_FLOOR", "fit_slope", "extra_rows", "RTOL", "ATOL", "ROUND_ULPS",
            "MEASURES", "ERRATA", "evaluate", "bounds_for", "scalar_rows", "audit", "ID_RTOL", "VERDICTS", "StepRow",
            "judge", "ProofTable", "ChainSummary", "chain_verdict", "RANK", "statement_rows", "audit_proofs",
+           "CertifiedView", "certified_measurements", "OVERRIDDEN", "CertifiedRow", "judge_certified",
+           "certified_statement_rows", "certified_audit", "CERT_VERDICTS", "CertifiedTable", "compare_with_float", "FAR",
            "CATEGORIES", "CATEGORY_LEGEND", "category", "count", "counts_line", "Column", "Table", "Figure", "Section",
            "Document", "to_text", "terminal_width", "to_markdown", "to_html", "write_reports", "Need",
            "statement_needs", "never_headline", "standing_headlines"]

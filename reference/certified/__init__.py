@@ -9,6 +9,9 @@ See docs/certified.md for what a certified verdict means and costs.
 """
 
 from .algorithm import certified_ngd
+from .ball_conditions import BallConditions, PROVED_C, REFUTED_C, UNDECIDED_C
+from .ball_guard import ball_float, FloatLeak, no_float, UNDEFINED
+from .ball_ops import BallOps
 from .backend import DEFAULT_PREC, FlintBalls, INSTALL_HINT, MissingExtraError, PrecisionError, require_flint
 from .decide import Decision, decide, decide_row, NA, PROVED, REFUTED, RowDecision, UNDECIDED
 from .evaluate import frobenius2, inner, stage1_eval, stage2_eval
@@ -23,4 +26,5 @@ __all__ = ["certified_ngd", "CertifiedTrajectory", "DEFAULT_PREC", "FlintBalls",
            "Decision", "RowDecision", "decide", "decide_row", "stage1_eval", "stage2_eval", "frobenius2",
            "inner", "Instance", "coordinate_columns", "ExactStar", "verify_kkt", "certify_star",
            "STAGE1_BALL_KEYS", "STAGE2_BALL_KEYS", "ball_min", "ball_max", "stage1_row", "Stage2Rows",
-           "certify_with_precision", "Attempt", "MAX_PREC", "MIN_BITS"]
+           "certify_with_precision", "Attempt", "MAX_PREC", "MIN_BITS", "BallOps", "BallConditions", "PROVED_C", "UNDECIDED_C", "REFUTED_C", "UNDEFINED", "FloatLeak",
+           "no_float", "ball_float"]

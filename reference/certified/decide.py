@@ -173,7 +173,7 @@ def decide_row(slacks, conditions=None, *, strict=False, t=None):
     width = widest[1].width if widest is not None and widest[1].verdict == UNDECIDED else 0.0
     if refuted is not None:
         return RowDecision(REFUTED, refuted[0], refuted[1], checked, cund, undef, width)
-    if checked == 0 and (cund == 0 or not all_proved):
+    if checked == 0:                       # no iterate with its conditions proved: never "proved"
         verdict = NA if cund == 0 else UNDECIDED
         pick = widest if widest is not None else lowest
         return RowDecision(verdict, *(pick if pick else (None, None)), checked, cund, undef, width)

@@ -23,6 +23,7 @@ from ..audit.report_text import to_text
 from ..experiments import proofs, user_data
 from ..experiments.audit_document import proofs_document
 from ..experiments.plotting import ensure_dir, jsonable, write_json
+from . import _certified
 
 HELP = ("check every step of the appendix proofs on the paper's experiment, Example 1, large-step runs and "
         "random datasets; one line per statement; exit 1 if an asserted step fails")
@@ -38,6 +39,7 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the lines")
     parser.add_argument("--wide", action="store_true", help="also print every step's row on every run, every column")
     user_data.add_data_options(parser)
+    _certified.add_arguments(parser)
 
 
 def run(args):
@@ -53,6 +55,8 @@ def run(args):
     ConfigError
         A bad ``--seed`` (printed by the CLI as one ``error:`` line, exit status 2).
     """
+    if _certified.check(args):
+        return _certified.run(args, "proofs")
     data = user_data.from_args(args)                 # a missing or malformed file: one line, nothing created
     ensure_dir(args.out)                             # before the audit: a bad --out costs nothing
     if data is not None:

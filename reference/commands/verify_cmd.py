@@ -24,6 +24,7 @@ from ..audit.report_text import to_text
 from ..experiments import proofs, user_data, verify
 from ..experiments.audit_document import verify_document
 from ..experiments.plotting import ensure_dir, have_matplotlib, jsonable, write_json
+from . import _certified
 from . import _options as opt
 
 HELP = ("audit every lemma, proposition and theorem on the paper's experiment, Example 1 and Example 2; "
@@ -41,6 +42,7 @@ def add_arguments(parser):
     parser.add_argument("--wide", action="store_true",
                         help="print every column at full width (default: fit the terminal, wrapping labels)")
     user_data.add_data_options(parser)
+    _certified.add_arguments(parser)
 
 
 def run(args):
@@ -63,6 +65,8 @@ def run(args):
     AssumptionError
         Data without a one-to-one collocation: Algorithm 1 cannot run (after the assumption report).
     """
+    if _certified.check(args):
+        return _certified.run(args, "verify")
     seed = opt.integer("--seed", args.seed)
     data = user_data.from_args(args)                 # a missing or malformed file: one line, nothing created
     ensure_dir(args.out)                             # before the audit: a bad --out costs nothing

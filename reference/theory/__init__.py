@@ -7,6 +7,8 @@ evaluates on trajectories. :mod:`reference.theory.proofs` declares them, and eve
 step of their proofs, in one registry.
 """
 
+from types import ModuleType as _ModuleType
+
 from .constants import (
                         Bound,
                         C0_thm1_sketch,
@@ -32,7 +34,6 @@ from .stage1 import corollary1, corollary1_condition, lemma1, lemma3, propositio
 from .stage2 import lemma5, lemma6, lemma7, lemma7_alpha, lemma7_t0, theorem1
 from .theorem2 import theorem2, theorem2_conditions, theorem2_direction_form, THM2_DIR_ERR
 
-from . import proofs  # noqa: E402  (after the statement modules it registers)
 
 __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "THM2_C_t", "THM1_C_DIR",
            "log_threshold", "C0_thm2", "C1_thm2", "C0_thm1_sketch", "C0_thm3", "theorem3_predicted_C",
@@ -43,3 +44,12 @@ __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "T
            "rate_window", "RATE_WINDOW", "DIR_ERR_FLOOR", "Setting", "setting_of", "assumption3_holds", "proofs",
            "eq11", "lemma7_beta", "lemma7_type1", "lemma7_type2_factor"]
 __all__ += ["lemma4"]                                           # Appendix C.1 (reference.theory.gradient_projection)
+
+
+def __getattr__(name: str) -> _ModuleType:
+    """``reference.theory.proofs`` (the registry of statements and proof steps, docs/proofs.md), imported on
+    first use: the statement functions above do not need it, and ``import reference`` stays light."""
+    if name == "proofs":
+        import importlib
+        return importlib.import_module(f"{__name__}.proofs")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

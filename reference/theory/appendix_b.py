@@ -8,17 +8,19 @@ and :mod:`reference.theory.proofs.proposition3` (docs/proofs.md).
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import _log_pos, _positive, _t, Bound, PROP1_C_APPENDIX
+from .arith import _both, _exact, _flag, _ge, _iterates, _log, _log_pos as _log_pos_t, _max1, _measured
+from .constants import _positive, Bound, PROP1_C_APPENDIX
 
 __all__ = ["lemma2_alpha", "lemma2", "proposition3"]
 
 
-def lemma2_alpha(norm_ov: ArrayLike, *, star_norm_ov: float, n_tokens: int) -> NDArray[np.float64]:
+def lemma2_alpha(norm_ov: ArrayLike, *, star_norm_ov: float, n_tokens: int, ops: Any = None
+                 ) -> NDArray[np.float64] | NDArray[np.object_]:
     """``alpha_t^ov = 2 ||W*_ov|| log(2|V|) / ||W_ov^(t)||`` (Lemma 2, p.15; Proposition 3, p.16).
 
     Parameters
@@ -29,6 +31,8 @@ def lemma2_alpha(norm_ov: ArrayLike, *, star_norm_ov: float, n_tokens: int) -> N
         ``||W*_ov||`` (Eq. 2).
     n_tokens : int
         ``|V|``.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -40,13 +44,13 @@ def lemma2_alpha(norm_ov: ArrayLike, *, star_norm_ov: float, n_tokens: int) -> N
         A constant that is not a finite number > 0.
     """
     _positive(star_norm_ov=star_norm_ov, n_tokens=n_tokens)
-    w = np.asarray(norm_ov, dtype=np.float64)
+    w = ops.asarray(norm_ov) if _exact(ops) else np.asarray(norm_ov, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        return 2.0 * star_norm_ov * math.log(2 * n_tokens) / w
+        return 2.0 * star_norm_ov * _log(2 * n_tokens, ops) / w
 
 
 def lemma2(t: ArrayLike, *, norm_ov: ArrayLike, ug1_Wstarbar: ArrayLike, star_norm_ov: float, n_tokens: int,
-           assumptions: bool = True) -> tuple[Bound, ...]:
+           assumptions: bool = True, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 2 (p.15): ``<Wbar_ov^(t), G1_t> >= (1 + alpha_t^ov) <Wbar*_ov, G1_t>`` for ``W_ov^(t) != 0``.
 
     Written for the unit gradient ``g1_t = G1_t / ||G1_t||`` (dividing both sides by
@@ -66,6 +70,8 @@ def lemma2(t: ArrayLike, *, norm_ov: ArrayLike, ug1_Wstarbar: ArrayLike, star_no
         ``|V|``.
     assumptions : bool
         Whether Assumptions 1-2 hold.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -77,19 +83,23 @@ def lemma2(t: ArrayLike, *, norm_ov: ArrayLike, ug1_Wstarbar: ArrayLike, star_no
     ConfigError
         A constant that is not a finite number > 0.
     """
-    t = _t(t)
-    w = np.broadcast_to(np.asarray(norm_ov, dtype=np.float64), t.shape)
-    g = np.broadcast_to(np.asarray(ug1_Wstarbar, dtype=np.float64), t.shape)
-    alpha = lemma2_alpha(w, star_norm_ov=star_norm_ov, n_tokens=n_tokens)
-    nonzero = w > 0
-    with np.errstate(invalid="ignore"):
-        value = np.where(nonzero, (1 + alpha) * g, np.nan)
-    return (Bound("Lemma 2", "<g1_t, Wbar_ov^(t)>", "ug1_Wbar", ">=", value, nonzero & bool(assumptions),
+    t = _iterates(t, ops)
+    w, g = _measured(norm_ov, t, ops), _measured(ug1_Wstarbar, t, ops)
+    alpha = lemma2_alpha(w, star_norm_ov=star_norm_ov, n_tokens=n_tokens, ops=ops)
+    if _exact(ops):
+        nonzero = ops.gt(w, 0)
+        value = (1 + alpha) * g                          # undefined (not a ball) where w = 0 exactly
+    else:
+        nonzero = w > 0
+        with np.errstate(invalid="ignore"):
+            value = np.where(nonzero, (1 + alpha) * g, np.nan)
+    return (Bound("Lemma 2", "<g1_t, Wbar_ov^(t)>", "ug1_Wbar", ">=", value,
+                  _both(nonzero, _flag(t, assumptions), ops=ops),
                   "<Wbar_ov^(t), G1_t> >= (1 + alpha_t^ov) <Wbar*_ov, G1_t>"),)
 
 
-def proposition3(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool
-                 ) -> tuple[Bound, ...]:
+def proposition3(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool,
+                 ops: Any = None) -> tuple[Bound, ...]:
     """Proposition 3 (p.16): ``t eta0/(2||W*_ov||) <= ||W_ov^(t)|| <= t eta0`` and direction error
     ``1 - <Wbar_ov^(t), Wbar*_ov> <= 12 ||W*_ov||^3 log(2|V|) log t / (t eta0)``.
 
@@ -108,6 +118,8 @@ def proposition3(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: in
         ``|V|``.
     zero_init : bool
         Whether ``W_ov^(0) = 0`` (and Assumptions 1-2 hold).
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -121,9 +133,10 @@ def proposition3(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: in
         A constant that is not a finite number > 0.
     """
     _positive(eta0=eta0, star_norm_ov=star_norm_ov, n_tokens=n_tokens)
-    t = _t(t)
-    c = (t >= 2) & bool(zero_init)
-    err = PROP1_C_APPENDIX * star_norm_ov ** 3 * math.log(2 * n_tokens) * _log_pos(t) / (np.maximum(t, 1) * eta0)
+    t = _iterates(t, ops)
+    c = _both(_ge(t, 2, ops), _flag(t, zero_init), ops=ops)
+    err = (PROP1_C_APPENDIX * star_norm_ov ** 3 * _log(2 * n_tokens, ops) * _log_pos_t(t, ops)
+           / (_max1(t, ops) * eta0))
     return (Bound("Proposition 3", "||W_ov^(t)|| lower", "norm_ov", ">=", t * eta0 / (2 * star_norm_ov), c,
                   "||W_ov^(t)|| >= t eta0 / (2||W*_ov||)"),
             Bound("Proposition 3", "||W_ov^(t)|| upper", "norm_ov", "<=", t * eta0, c,

@@ -66,9 +66,10 @@ class Bound:
     sense : str
         ``"<="`` (measured <= value) or ``">="`` (measured >= value).
     value : ndarray, shape (len(t),)
-        The bound at each ``t``.
+        The bound at each ``t`` (float64; balls, an object array, with an exact backend ``ops``).
     conditions : ndarray of bool, shape (len(t),)
-        Whether the statement's conditions hold at each ``t``.
+        Whether the statement's conditions hold at each ``t`` (ternary int8 with an exact backend:
+        1 proved, 0 undecided, -1 refuted; :mod:`reference.theory.arith`).
     printed : str
         The inequality as the paper prints it.
     erratum : str
@@ -81,8 +82,8 @@ class Bound:
     quantity: str
     field: str
     sense: str
-    value: NDArray[np.float64]
-    conditions: NDArray[np.bool_]
+    value: NDArray[np.float64] | NDArray[np.object_]
+    conditions: NDArray[np.bool_] | NDArray[np.int8]
     printed: str
     erratum: str = ""
     corrects: str = ""
@@ -104,6 +105,8 @@ def _positive(**named: float) -> None:
     means no ordered pair: the stage-2 statements say nothing) and counts >= 1.
     """
     for name, x in named.items():
+        if hasattr(x, "mid") and hasattr(x, "rad"):      # a ball of a certified run (validated there)
+            continue
         if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(x) or x <= 0:
             raise ConfigError(f"{name} must be a finite number > 0, got {x!r}")

@@ -7,6 +7,8 @@ experiment is :mod:`reference.experiments.generalize`.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -17,7 +19,8 @@ from ..structure.orders import query_orders, QueryOrder
 __all__ = ["proposition2_closed_form", "theorem3_gap"]
 
 
-def proposition2_closed_form(ds: Dataset, orders: dict[int, QueryOrder] | None = None) -> NDArray[np.float64]:
+def proposition2_closed_form(ds: Dataset, orders: dict[int, QueryOrder] | None = None, *, exact: bool = False
+                             ) -> NDArray[np.float64] | NDArray[np.object_]:
     """Proposition 2's printed closed form of ``W*_kq`` in token coordinates ``A* = E^T W*_kq E``.
 
     Column ``q``: ``|N|/(|O|+|N|)`` on optimal tokens, ``-|O|/(|O|+|N|)`` on
@@ -30,6 +33,8 @@ def proposition2_closed_form(ds: Dataset, orders: dict[int, QueryOrder] | None =
     ds : Dataset
     orders : dict {query index: QueryOrder}, optional
         ``reference.structure.query_orders(ds)`` if already computed.
+    exact : bool
+        Entries as :class:`fractions.Fraction` (an object array) instead of float64.
 
     Returns
     -------
@@ -43,12 +48,13 @@ def proposition2_closed_form(ds: Dataset, orders: dict[int, QueryOrder] | None =
     """
     orders = query_orders(ds) if orders is None else orders
     V = ds.vocab.n_tokens
-    A = np.zeros((V, V))
+    A = np.full((V, V), Fraction(0), dtype=object) if exact else np.zeros((V, V))
+    div = Fraction if exact else (lambda a, b: a / b)
     for q, o in orders.items():
         nO, nN = len(o.optimal), len(o.non_optimal)
         if nO + nN:
-            A[list(o.optimal), q] = nN / (nO + nN)
-            A[list(o.non_optimal), q] = -nO / (nO + nN)
+            A[list(o.optimal), q] = div(nN, nO + nN)
+            A[list(o.non_optimal), q] = div(-nO, nO + nN)
     return A
 
 

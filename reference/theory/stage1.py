@@ -17,11 +17,12 @@ count that is not a finite number > 0, and take the rest as given.
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .arith import _both, _flag, _ge, _iterates, _log, _log_pos as _log_pos_t, _max1, _threshold, _zeros
 from .constants import (  # noqa: F401
     _full,
     _log_pos,
@@ -41,7 +42,8 @@ __all__ = ["lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "co
 
 # ---------------------------------------------------------------- stage 1
 
-def lemma1(t: ArrayLike, *, eta0: float, star_norm_ov: float, init_norm: float = 0.0) -> tuple[Bound, ...]:
+def lemma1(t: ArrayLike, *, eta0: float, star_norm_ov: float, init_norm: float = 0.0, ops: Any = None
+           ) -> tuple[Bound, ...]:
     """Lemma 1: ``t eta0 + ||W_ov^(0)|| >= ||W_ov^(t)|| >= t eta0 / (2||W*_ov||) - ||W_ov^(0)||``.
 
     Conditions: Assumptions 1-2 (any initialisation), every ``t``. The upper
@@ -57,6 +59,8 @@ def lemma1(t: ArrayLike, *, eta0: float, star_norm_ov: float, init_norm: float =
         ``||W*_ov||`` (Eq. 2).
     init_norm : float
         ``||W_ov^(0)||``.
+    ops : backend, optional
+        An exact backend (balls) for a certified audit (reference.theory.arith); float64 by default.
 
     Returns
     -------
@@ -69,8 +73,8 @@ def lemma1(t: ArrayLike, *, eta0: float, star_norm_ov: float, init_norm: float =
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta0=eta0, star_norm_ov=star_norm_ov)
-    t = _t(t)
-    c = _full(t, True)
+    t = _iterates(t, ops)
+    c = _flag(t, True)
     return (Bound("Lemma 1", "||W_ov^(t)|| upper", "norm_ov", "<=", t * eta0 + init_norm, c,
                   "||W_ov^(t)|| <= t eta0 + ||W_ov^(0)||"),
             Bound("Lemma 1", "||W_ov^(t)|| lower", "norm_ov", ">=",
@@ -78,8 +82,8 @@ def lemma1(t: ArrayLike, *, eta0: float, star_norm_ov: float, init_norm: float =
                   "||W_ov^(t)|| >= t eta0 / (2||W*_ov||) - ||W_ov^(0)||"))
 
 
-def proposition1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool
-                 ) -> tuple[Bound, ...]:
+def proposition1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool,
+                 ops: Any = None) -> tuple[Bound, ...]:
     """Proposition 1: norm bounds and direction error ``<= c ||W*_ov||^3 log(2|V|) log t / (t eta0)``.
 
     Both printed constants, ``c = 5`` (main text) and ``c = 12`` (appendix), give a row.
@@ -95,6 +99,8 @@ def proposition1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: in
         ``|V|``.
     zero_init : bool
         Whether ``W_ov^(0) = 0`` (and Assumptions 1-2 hold).
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -108,9 +114,9 @@ def proposition1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: in
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta0=eta0, star_norm_ov=star_norm_ov, n_tokens=n_tokens)
-    t = _t(t)
-    c = (t >= 2) & bool(zero_init)
-    err = star_norm_ov ** 3 * math.log(2 * n_tokens) * _log_pos(t) / (np.maximum(t, 1) * eta0)
+    t = _iterates(t, ops)
+    c = _both(_ge(t, 2, ops), _flag(t, zero_init), ops=ops)
+    err = star_norm_ov ** 3 * _log(2 * n_tokens, ops) * _log_pos_t(t, ops) / (_max1(t, ops) * eta0)
     return (Bound("Proposition 1", "||W_ov^(t)|| lower", "norm_ov", ">=", t * eta0 / (2 * star_norm_ov), c,
                   "||W_ov^(t)|| >= t eta0 / (2||W*_ov||)"),
             Bound("Proposition 1", "||W_ov^(t)|| upper", "norm_ov", "<=", t * eta0, c,
@@ -148,7 +154,7 @@ def proposition1_loss_exponent(eta0: float, star_norm_ov: float) -> float:
     return eta0 / (4.0 * star_norm_ov)
 
 
-def lemma3(t: ArrayLike, *, zero_init: bool) -> tuple[Bound, ...]:
+def lemma3(t: ArrayLike, *, zero_init: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 3: with zero init every wrong logit is equal, ``(e_i - e_i')^T W_ov^(t) x = 0``.
 
     Checked as "the spread (max - min) of the wrong logits of every token is <= 0".
@@ -159,18 +165,21 @@ def lemma3(t: ArrayLike, *, zero_init: bool) -> tuple[Bound, ...]:
         Stage-1 iterates.
     zero_init : bool
         Whether ``W_ov^(0) = 0`` (and Assumptions 1-2 hold).
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
     tuple of Bound
         One bound on the measure ``wrong_spread``; ``value`` and ``conditions`` have shape ``(n,)``.
     """
-    t = _t(t)
-    return (Bound("Lemma 3", "wrong-logit spread", "wrong_spread", "<=", np.zeros(t.shape),
-                  _full(t, zero_init), "(e_i - e_i')^T W_ov^(t) x = 0 for i, i' != In(x)"),)
+    t = _iterates(t, ops)
+    return (Bound("Lemma 3", "wrong-logit spread", "wrong_spread", "<=", _zeros(t, ops),
+                  _flag(t, zero_init), "(e_i - e_i')^T W_ov^(t) x = 0 for i, i' != In(x)"),)
 
 
-def corollary1_condition(T: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int) -> NDArray[np.bool_]:
+def corollary1_condition(T: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, ops: Any = None
+                         ) -> NDArray[np.bool_] | NDArray[np.int8]:
     """Corollary 1's condition ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` (Library rule), per T.
 
     Parameters
@@ -181,6 +190,8 @@ def corollary1_condition(T: ArrayLike, *, eta0: float, star_norm_ov: float, n_to
         Stage-1 step and ``||W*_ov||``.
     n_tokens : int
         ``|V|``.
+    ops : backend, optional
+        An exact backend: the condition is then decided on balls (ternary, reference.theory.arith).
 
     Returns
     -------
@@ -193,12 +204,12 @@ def corollary1_condition(T: ArrayLike, *, eta0: float, star_norm_ov: float, n_to
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta0=eta0, star_norm_ov=star_norm_ov, n_tokens=n_tokens)
-    K = COR1_C * star_norm_ov ** 5 * math.log(2 * n_tokens) / eta0
-    return _t(T) >= log_threshold(K, 1)
+    K = COR1_C * star_norm_ov ** 5 * _log(2 * n_tokens, ops) / eta0
+    return _threshold(_iterates(T, ops), K, 1, ops)
 
 
-def corollary1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool
-               ) -> tuple[Bound, ...]:
+def corollary1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool,
+               ops: Any = None) -> tuple[Bound, ...]:
     """Corollary 1: stage-1 margins in ``(Delta, 3 Delta)``, ``Delta = T eta0 / (4||W*_ov||^2)`` (``T = t``).
 
     Returns the printed bounds, the corrected upper bound ``4 ||W*_ov|| Delta``
@@ -216,6 +227,8 @@ def corollary1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int,
         ``|V|``.
     zero_init : bool
         Whether ``W_ov^(0) = 0`` (and Assumptions 1-2 hold).
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -229,9 +242,10 @@ def corollary1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int,
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta0=eta0, star_norm_ov=star_norm_ov, n_tokens=n_tokens)
-    t = _t(t)
+    t = _iterates(t, ops)
     delta = t * C0_thm2(eta0, star_norm_ov)
-    c = corollary1_condition(t, eta0=eta0, star_norm_ov=star_norm_ov, n_tokens=n_tokens) & bool(zero_init)
+    c = _both(corollary1_condition(t, eta0=eta0, star_norm_ov=star_norm_ov, n_tokens=n_tokens, ops=ops),
+              _flag(t, zero_init), ops=ops)
     printed_up = "Corollary 1: margin upper (printed 3 Delta)"
     return (Bound("Corollary 1", "margin lower (Delta)", "margin_min", ">=", delta, c,
                   "(e_In(x) - e_i)^T W_ov^(T) x > Delta"),
@@ -241,5 +255,5 @@ def corollary1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int,
                   4 * star_norm_ov * delta, c, "(corrected) margin <= 4 ||W*_ov|| Delta = T eta0 / ||W*_ov||",
                   corrects=printed_up),
             Bound("Corollary 1", "margins all equal (used by the stage-2 proofs)", "margin_spread", "<=",
-                  np.zeros(t.shape), _full(t, zero_init), "max margin - min margin = 0"))
+                  _zeros(t, ops), _flag(t, zero_init), "max margin - min margin = 0"))
 

@@ -13,16 +13,18 @@ not a finite number > 0.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import _full, _log_pos, _positive, _t, Bound, THM1_C_DIR
+from .arith import _both, _e, _exact, _flag, _ge, _iterates, _le, _log_pos, _max1, _measured, _zeros
+from .constants import _positive, Bound, THM1_C_DIR
 
 __all__ = ["lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1"]
 
 
-def lemma5(t: ArrayLike, *, L_max: int, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
+def lemma5(t: ArrayLike, *, L_max: int, zero_init: bool, assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 5: optimal attention never drops, ``phi_+`` non-decreasing, optimal >= non-optimal.
 
     Conditions: Assumptions 1-3, zero initialisation of both stages.
@@ -35,6 +37,8 @@ def lemma5(t: ArrayLike, *, L_max: int, zero_init: bool, assumption3: bool) -> t
         Longest sentence of ``D_0``.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -48,21 +52,23 @@ def lemma5(t: ArrayLike, *, L_max: int, zero_init: bool, assumption3: bool) -> t
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(L_max=L_max)
-    t = _t(t)
-    c = _full(t, zero_init and assumption3)
-    z = np.zeros(t.shape)
-    return (Bound("Lemma 5", "phi_l^(n,t) >= 1/L_max (optimal l)", "opt_att_min", ">=", z + 1.0 / L_max, c,
+    t = _iterates(t, ops)
+    c = _flag(t, zero_init and assumption3)
+    z = _zeros(t, ops)
+    inv = (z + 1.0) / L_max if _exact(ops) else z + 1.0 / L_max
+    return (Bound("Lemma 5", "phi_l^(n,t) >= 1/L_max (optimal l)", "opt_att_min", ">=", inv, c,
                   "phi_l^(n,t) >= phi_l^(n,0) >= 1/L_max"),
             Bound("Lemma 5", "phi_l^(n,0) - phi_l^(n,t) (optimal l)", "opt_drop_max", "<=", z, c,
                   "phi_l^(n,t) >= phi_l^(n,0)"),
-            Bound("Lemma 5", "phi_+^(n,t-1) - phi_+^(n,t)", "phi_plus_decrease_max", "<=", z, c & (t >= 1),
+            Bound("Lemma 5", "phi_+^(n,t-1) - phi_+^(n,t)", "phi_plus_decrease_max", "<=", z,
+                  _both(c, _ge(t, 1, ops), ops=ops),
                   "phi_+^(n,t) non-decreasing in t"),
             Bound("Lemma 5", "min opt - max non-opt attention", "opt_minus_nonopt_min", ">=", z, c,
                   "optimal positions never get less attention than non-optimal ones"))
 
 
 def lemma6(t: ArrayLike, *, eta: float, L_max: int, star_norm_kq: float, phi_plus_min: ArrayLike,
-           init_norm: float = 0.0, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
+           init_norm: float = 0.0, zero_init: bool, assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 6: ``t eta + ||W^(0)|| >= ||W_kq^(t)|| >= t eta / (2 L_max ||W*_kq||) - ||W^(0)||``,
     and ``<grad/||grad||, W_bar*_kq> <= -min_n phi_+^(n,t) / (2||W*_kq||)``.
 
@@ -82,6 +88,8 @@ def lemma6(t: ArrayLike, *, eta: float, L_max: int, star_norm_kq: float, phi_plu
         ``||W_kq^(0)||``.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -95,10 +103,10 @@ def lemma6(t: ArrayLike, *, eta: float, L_max: int, star_norm_kq: float, phi_plu
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta=eta, L_max=L_max, star_norm_kq=star_norm_kq)
-    t = _t(t)
-    c = _full(t, zero_init and assumption3)
-    phi_plus_min = np.broadcast_to(np.asarray(phi_plus_min, dtype=np.float64), t.shape)
-    return (Bound("Lemma 6", "||W_kq^(t)|| upper", "norm_kq", "<=", t * eta + init_norm, _full(t, True),
+    t = _iterates(t, ops)
+    c = _flag(t, zero_init and assumption3)
+    phi_plus_min = _measured(phi_plus_min, t, ops)
+    return (Bound("Lemma 6", "||W_kq^(t)|| upper", "norm_kq", "<=", t * eta + init_norm, _flag(t, True),
                   "||W_kq^(t)|| <= t eta + ||W_kq^(0)||"),
             Bound("Lemma 6", "||W_kq^(t)|| lower", "norm_kq", ">=",
                   t * eta / (2 * L_max * star_norm_kq) - init_norm, c,
@@ -133,7 +141,8 @@ def lemma7_t0(eta: float, L_max: int, star_norm_kq: float) -> int:
     return int(math.ceil(8.0 * L_max * star_norm_kq ** 2 / eta))
 
 
-def lemma7_alpha(norm_kq: ArrayLike, *, N: int, L_max: int, star_norm_kq: float) -> NDArray[np.float64]:
+def lemma7_alpha(norm_kq: ArrayLike, *, N: int, L_max: int, star_norm_kq: float, ops: Any = None
+                 ) -> NDArray[np.float64] | NDArray[np.object_]:
     """``alpha_t = 4 N L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (Lemma 7).
 
     Parameters
@@ -144,6 +153,8 @@ def lemma7_alpha(norm_kq: ArrayLike, *, N: int, L_max: int, star_norm_kq: float)
         Number of distinct sentences, longest sentence.
     star_norm_kq : float
         ``||W*_kq||`` (Eq. 3).
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -155,13 +166,16 @@ def lemma7_alpha(norm_kq: ArrayLike, *, N: int, L_max: int, star_norm_kq: float)
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(N=N, L_max=L_max, star_norm_kq=star_norm_kq)
+    if _exact(ops):
+        w = ops.asarray(norm_kq)
+        return 4.0 * N * L_max ** 2 * star_norm_kq ** 2 * (1 + ops.log(2 * L_max * w)) / w
     w = np.asarray(norm_kq, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return 4.0 * N * L_max ** 2 * star_norm_kq ** 2 * (1 + np.log(2 * L_max * w)) / w
 
 
 def lemma7(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float, norm_kq: ArrayLike,
-           ugrad_Wstar: ArrayLike, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
+           ugrad_Wstar: ArrayLike, zero_init: bool, assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 7: ``<g, W^(t)> >= (1 + alpha_t) <g, W*_kq> ||W^(t)|| / ||W*_kq||`` for ``t >= t_0``.
 
     Written for the unit gradient ``g = grad/||grad||``; ``ugrad_Wstar = <g, W*_kq>`` and
@@ -179,6 +193,8 @@ def lemma7(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float,
         Measured ``||W_kq^(t)||`` and ``<grad/||grad||, W*_kq>`` at each ``t``.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -191,19 +207,20 @@ def lemma7(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float,
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta=eta, N=N, L_max=L_max, star_norm_kq=star_norm_kq)
-    t = _t(t)
-    w = np.broadcast_to(np.asarray(norm_kq, dtype=np.float64), t.shape)
-    g = np.broadcast_to(np.asarray(ugrad_Wstar, dtype=np.float64), t.shape)
-    alpha = lemma7_alpha(w, N=N, L_max=L_max, star_norm_kq=star_norm_kq)
+    t = _iterates(t, ops)
+    w, g = _measured(norm_kq, t, ops), _measured(ugrad_Wstar, t, ops)
+    alpha = lemma7_alpha(w, N=N, L_max=L_max, star_norm_kq=star_norm_kq, ops=ops)
     with np.errstate(invalid="ignore"):
         value = (1 + alpha) * g * w / star_norm_kq
-    c = (t >= lemma7_t0(eta, L_max, star_norm_kq)) & bool(zero_init and assumption3)
+    # t >= ceil(x) iff t >= x for an integer t: decided on balls without rounding t_0
+    t0 = 8.0 * L_max * star_norm_kq ** 2 / eta if _exact(ops) else lemma7_t0(eta, L_max, star_norm_kq)
+    c = _both(_ge(t, t0, ops), _flag(t, zero_init and assumption3), ops=ops)
     return (Bound("Lemma 7", "<g, W_kq^(t)>", "ugrad_W", ">=", value, c,
                   "<grad, W^(t)> >= (1 + alpha_t) <grad, W*_kq> ||W^(t)|| / ||W*_kq||"),)
 
 
 def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float, zero_init: bool,
-             assumption3: bool) -> tuple[Bound, ...]:
+             assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Theorem 1: ``t eta / (2||W*_kq||) <= ||W_kq^(t)|| <= t eta`` and direction error
     ``<= 54 N L_max^4 ||W*_kq||^4 log^2 t / (t eta)``.
 
@@ -222,6 +239,8 @@ def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: floa
         Number of distinct sentences, longest sentence.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -235,9 +254,9 @@ def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: floa
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta=eta, N=N, L_max=L_max, star_norm_kq=star_norm_kq)
-    t = _t(t)
-    c = (t >= 2) & bool(zero_init and assumption3 and eta <= star_norm_kq / math.e)
-    err = THM1_C_DIR * N * L_max ** 4 * star_norm_kq ** 4 * _log_pos(t) ** 2 / (np.maximum(t, 1) * eta)
+    t = _iterates(t, ops)
+    c = _both(_ge(t, 2, ops), _flag(t, zero_init and assumption3), _le(eta, star_norm_kq / _e(ops), ops), ops=ops)
+    err = THM1_C_DIR * N * L_max ** 4 * star_norm_kq ** 4 * _log_pos(t, ops) ** 2 / (_max1(t, ops) * eta)
     return (Bound("Theorem 1", "||W_kq^(t)|| lower (printed)", "norm_kq", ">=", t * eta / (2 * star_norm_kq), c,
                   "||W_kq^(t)|| >= t eta / (2||W*_kq||)"),
             Bound("Theorem 1", "||W_kq^(t)|| lower (Lemma 6's form)", "norm_kq", ">=",

@@ -18,12 +18,13 @@ corrections, each its own row in the audit:
 
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .constants import _positive, _t, Bound, C0_thm2, C1_thm2, log_threshold, THM2_C_T, THM2_C_t
+from .arith import _both, _e, _exact, _exp, _flag, _ge, _iterates, _le, _log, _measured, _threshold
+from .constants import _positive, Bound, C0_thm2, C1_thm2, THM2_C_T, THM2_C_t
 
 __all__ = ["THM2_DIR_ERR", "theorem2_conditions", "theorem2", "theorem2_direction_form"]
 
@@ -36,16 +37,17 @@ _P_ATT = "min_n phi_+^(n,t) >= 1 / (1 + L_max exp(-C_1 t))"
 _P_LOSS = "L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + exp(C_1 t))))"
 
 
-def _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq):
+def _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, ops=None):
     """The two bounds at ``t``: ``1/(1 + L_max e^{-C_1 t})`` and the log of Eq. (4)'s right side."""
     C0, C1 = C0_thm2(eta0, star_norm_ov), C1_thm2(eta, L_max, star_norm_kq)
-    e = np.exp(-C1 * t)                                 # e^{-C_1 t}, no overflow
+    e = _exp(-C1 * t, ops)                              # e^{-C_1 t}, no overflow
     frac = 2 * L_max * e / (L_max * e + 1)              # 2 L_max / (L_max + e^{C_1 t})
-    return 1 / (1 + L_max * e), math.log(n_tokens) - T * C0 * (1 - frac)
+    return 1 / (1 + L_max * e), _log(n_tokens, ops) - T * C0 * (1 - frac)
 
 
 def theorem2_conditions(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N: int, L_max: int,
-                        star_norm_ov: float, star_norm_kq: float) -> tuple[bool, NDArray[np.bool_]]:
+                        star_norm_ov: float, star_norm_kq: float, ops: Any = None
+                        ) -> tuple[bool | NDArray[np.int8], NDArray[np.bool_] | NDArray[np.int8]]:
     """Theorem 2's conditions with the proof's constants (Library rule on ``log`` conditions).
 
     ``T >= 384 ||W*_ov||^5 log|V| log T / eta0`` and
@@ -64,6 +66,8 @@ def theorem2_conditions(t: ArrayLike, *, T: int, eta0: float, eta: float, n_toke
         ``|V|``, number of distinct sentences, longest sentence.
     star_norm_ov, star_norm_kq : float
         ``||W*_ov||`` (Eq. 2) and ``||W*_kq||`` (Eq. 3).
+    ops : backend, optional
+        An exact backend: both conditions are then ternary, decided on balls (reference.theory.arith).
 
     Returns
     -------
@@ -77,13 +81,15 @@ def theorem2_conditions(t: ArrayLike, *, T: int, eta0: float, eta: float, n_toke
     """
     _positive(eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max, star_norm_ov=star_norm_ov,
               star_norm_kq=star_norm_kq)
-    K_T = THM2_C_T * star_norm_ov ** 5 * math.log(n_tokens) / eta0
+    K_T = THM2_C_T * star_norm_ov ** 5 * _log(n_tokens, ops) / eta0
     K_t = THM2_C_t * N * L_max ** 4 * star_norm_kq ** 6 / eta
-    return bool(T >= log_threshold(K_T, 1)), _t(t) >= log_threshold(K_t, 2)
+    ok_T = _threshold(_iterates([T], ops), K_T, 1, ops)
+    return (ok_T if _exact(ops) else bool(ok_T[0])), _threshold(_iterates(t, ops), K_t, 2, ops)
 
 
 def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N: int, L_max: int,
-             star_norm_ov: float, star_norm_kq: float, zero_init: bool, assumption3: bool) -> tuple[Bound, ...]:
+             star_norm_ov: float, star_norm_kq: float, zero_init: bool, assumption3: bool,
+             ops: Any = None) -> tuple[Bound, ...]:
     """Theorem 2: ``min_n phi_+^(n,t) >= 1/(1 + L_max e^{-C_1 t})`` and
     ``L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + e^{C_1 t})))`` (Eq. 4), the latter in log form.
 
@@ -108,6 +114,8 @@ def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N:
         ``|V|``, number of distinct sentences, longest sentence.
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -122,12 +130,15 @@ def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N:
     """
     _positive(eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max, star_norm_ov=star_norm_ov,
               star_norm_kq=star_norm_kq)
-    t = _t(t)
+    t = _iterates(t, ops)
     ok_T, ok_t = theorem2_conditions(t, T=T, eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max,
-                                     star_norm_ov=star_norm_ov, star_norm_kq=star_norm_kq)
-    c = ok_t & (ok_T and zero_init and assumption3)
-    c_fix = c & (eta <= star_norm_kq / math.e)
-    att, log_loss = _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq)
+                                     star_norm_ov=star_norm_ov, star_norm_kq=star_norm_kq, ops=ops)
+    if _exact(ops):
+        c = ops.all_of(ok_t, ok_T, _flag(t, zero_init and assumption3))
+    else:
+        c = ok_t & (ok_T and zero_init and assumption3)
+    c_fix = _both(c, _le(eta, star_norm_kq / _e(ops), ops), ops=ops)
+    att, log_loss = _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, ops)
     p_att, p_loss = _P_ATT, _P_LOSS
     fix = " (corrected: eta <= ||W*_kq||/e)"
     return (Bound("Theorem 2", "min_n phi_+^(n,t) (printed)", "phi_plus_min", ">=", att, c, p_att,
@@ -142,7 +153,7 @@ def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N:
 
 def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, L_max: int,
                             star_norm_ov: float, star_norm_kq: float, dir_err_kq: ArrayLike, zero_init: bool,
-                            assumption3: bool) -> tuple[Bound, ...]:
+                            assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Theorem 2's bounds (Eq. 4) under the direction condition ``1 - cos <= 1/(16 ||W*_kq||^2)``.
 
     The corrected statement proved in docs/theory.md (erratum ``theorem2-step-size``):
@@ -168,6 +179,8 @@ def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_
         Measured ``1 - <W_bar_kq^(t), W_bar*_kq>`` (nan where ``W_kq^(t) = 0``).
     zero_init, assumption3 : bool
         Zero initialisation of both stages (and Assumptions 1-2); Assumption 3.
+    ops : backend, optional
+        An exact backend for a certified audit (reference.theory.arith).
 
     Returns
     -------
@@ -181,13 +194,16 @@ def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_
         A step, ``||W*||`` or count that is not a finite number > 0.
     """
     _positive(eta0=eta0, eta=eta, n_tokens=n_tokens, L_max=L_max, star_norm_ov=star_norm_ov, star_norm_kq=star_norm_kq)
-    t = _t(t)
-    err = np.broadcast_to(np.asarray(dir_err_kq, dtype=np.float64), t.shape)
-    with np.errstate(invalid="ignore"):
-        aligned = np.isfinite(err) & (err <= THM2_DIR_ERR / star_norm_kq ** 2)
-    c = aligned & bool(zero_init and assumption3)
-    att, log_loss = _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq)
-    c_loss = c & (C1_thm2(eta, L_max, star_norm_kq) * t >= math.log(L_max))
+    t = _iterates(t, ops)
+    err = _measured(dir_err_kq, t, ops)
+    if _exact(ops):
+        aligned = ops.le(err, THM2_DIR_ERR / star_norm_kq ** 2)
+    else:
+        with np.errstate(invalid="ignore"):
+            aligned = np.isfinite(err) & (err <= THM2_DIR_ERR / star_norm_kq ** 2)
+    c = _both(aligned, _flag(t, zero_init and assumption3), ops=ops)
+    att, log_loss = _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, ops)
+    c_loss = _both(c, _ge(C1_thm2(eta, L_max, star_norm_kq) * t, _log(L_max, ops), ops), ops=ops)
     cond = " (corrected: if 1 - cos(W_kq^(t), W*_kq) <= 1/(16||W*_kq||^2)"
     return (Bound("Theorem 2", "min_n phi_+^(n,t) (direction form)", "phi_plus_min", ">=", att, c,
                   _P_ATT + cond + ")", corrects="Theorem 2: min_n phi_+^(n,t) (printed)"),

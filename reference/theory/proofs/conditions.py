@@ -3,9 +3,15 @@
 A step declares the conditions it needs, split into those the paper states and
 those it does not (hidden conditions found while restating the proofs, docs/proofs.md).
 Each condition is a function ``predicate(q, stage) -> bool array`` of shape
-``(T + 1,)`` (stage 1) or ``(T1 + 1,)`` (stage 2), evaluated in float64 on the run's
-quantities ``q`` (:class:`reference.theory.proofs.measure.Measurements`); a
-condition on the data or the steps is constant along ``t``.
+``(T + 1,)`` (stage 1) or ``(T1 + 1,)`` (stage 2) of the run's quantities ``q``
+(:class:`reference.theory.proofs.measure.Measurements`); a condition on the data or
+the steps is constant along ``t``. A condition on measured numbers compares them
+through the backend, ``q.ops.ge(a, b)`` (``le``, ``gt``, ``lt``), combines with
+``q.ops.all_of`` / ``any_of``, and writes a tolerance that only absorbs float64
+rounding as ``q.ops.tol(x)``: in float64 these are numpy comparisons, and a
+certified run (reference.audit.certified) decides the same predicate on balls
+(proved, undecided or refuted at each iterate). A predicate that compares
+measured numbers directly still works in float64 but is undecided in a certified run.
 
 ======================  =================================================================
 name                    meaning
@@ -83,8 +89,11 @@ def evaluate(name, q, stage):
         raise ConfigError(f"no condition {name!r}; known: {', '.join(CONDITIONS)}")
     n = q.iterates(stage)
     with np.errstate(all="ignore"):
-        out = np.asarray(CONDITIONS[name][1](q, stage), dtype=bool)
-    return np.broadcast_to(out, (n,)).copy()
+        out = np.asarray(CONDITIONS[name][1](q, stage))
+    if out.dtype != bool and getattr(q.ops, "exact", False):
+        raise TypeError(f"condition {name!r} is ternary on balls (proved, undecided, refuted): it has no float64 "
+                        "truth value; the certified audit decides it (reference.audit.certified_verdicts)")
+    return np.broadcast_to(out.astype(bool), (n,)).copy()
 
 
 def _t(q, stage):
@@ -93,8 +102,8 @@ def _t(q, stage):
 
 @condition("ZI", "zero initialisation (W_ov^(0) = 0; in stage 2 also W_kq^(0) = 0)")
 def _zi(q, stage):
-    s = q.setting
-    return s.init_norm_ov == 0.0 and (stage == 1 or s.init_norm_kq == 0.0)
+    s, ops = q.setting, q.ops
+    return ops.all_of(ops.le(s.init_norm_ov, 0.0), True if stage == 1 else ops.le(s.init_norm_kq, 0.0))
 
 
 @condition("A1", "Assumption 1 (collocation; strict x_q-orders without confused tokens)")
@@ -124,33 +133,34 @@ def _rz(q, stage):
 
 @condition("EQM", "all stage-1 margins equal (at W_ov^(t) in stage 1, at W_ov^(T) in stage 2), to rounding")
 def _eqm(q, stage):
+    ops = q.ops
     if stage == 1:
-        m, wrong = np.asarray(q.margins1), q.wrong1
-        lo = np.where(wrong, m, np.inf).min(axis=(1, 2))
-        hi = np.where(wrong, m, -np.inf).max(axis=(1, 2))
-        return hi - lo <= EQM_ULPS * _EPS * np.asarray(q.norm_W_ov)
-    m = np.asarray(q.margins_T)[q.wrong1]
-    return m.max() - m.min() <= EQM_ULPS * _EPS * float(np.linalg.norm(np.asarray(q.W_ovT)))
+        lo = ops.min(ops.where(q.wrong1, q.margins1, math.inf), axis=(1, 2))
+        hi = ops.max(ops.where(q.wrong1, q.margins1, -math.inf), axis=(1, 2))
+        return ops.le(hi - lo, ops.tol(EQM_ULPS * _EPS * q.norm_W_ov))
+    m = q.margins_T[q.wrong1]
+    return ops.le(ops.max(m) - ops.min(m), ops.tol(EQM_ULPS * _EPS * ops.norm(q.W_ovT)))
 
 
 @condition("S1", "eta0 <= ||W*_ov|| / 2")
 def _s1(q, stage):
-    return q.eta0 <= float(q.star_norm_ov) / 2
+    return q.ops.le(q.eta0, q.star_norm_ov / 2)
 
 
 @condition("S2", "eta <= ||W*_kq|| / e")
 def _s2(q, stage):
-    return q.eta <= float(q.star_norm_kq) / math.e
+    return q.ops.le(q.eta, q.star_norm_kq / q.ops.e)
 
 
 @condition("S3", "eta <= L_max ||W*_kq||^2")
 def _s3(q, stage):
-    return q.eta <= q.L_max * float(q.star_norm_kq) ** 2
+    return q.ops.le(q.eta, q.L_max * q.star_norm_kq ** 2)
 
 
 @condition("S4", "t >= t_0 = ceil(8 L_max ||W*_kq||^2 / eta)")
 def _s4(q, stage):
-    return _t(q, stage) >= q.t0
+    # t >= ceil(x) iff t >= x for an integer t (decided on balls without rounding t_0)
+    return q.ops.ge(_t(q, stage), 8.0 * q.L_max * q.star_norm_kq ** 2 / q.eta)
 
 
 @condition("S5", "N >= 3")
@@ -160,12 +170,13 @@ def _s5(q, stage):
 
 @condition("S6", "||W_kq^(t)|| >= max(1/2, 2(e - 1) ||W*_kq||)")
 def _s6(q, stage):
-    return np.asarray(q.norm_W_kq) >= max(0.5, 2 * (math.e - 1) * float(q.star_norm_kq))
+    ops = q.ops
+    return ops.all_of(ops.ge(q.norm_W_kq, 0.5), ops.ge(q.norm_W_kq, 2 * (ops.e - 1) * q.star_norm_kq))
 
 
 @condition("S7", "L_max^2 ||W*_kq|| >= 1")
 def _s7(q, stage):
-    return q.L_max ** 2 * float(q.star_norm_kq) >= 1
+    return q.ops.ge(q.L_max ** 2 * q.star_norm_kq, 1)
 
 
 for _k in (1, 2, 3):
@@ -180,24 +191,26 @@ def _has_next(q, stage):
 
 @condition("W!=0", "the stage's weight is non-zero at t (W_ov^(t) in stage 1, W_kq^(t) in stage 2)")
 def _nonzero(q, stage):
-    return np.asarray(q.norm_W_ov if stage == 1 else q.norm_W_kq) > 0
+    return q.ops.gt(q.norm_W_ov if stage == 1 else q.norm_W_kq, 0)
 
 
 @condition("ALIGNED", "Wbar_ov^(t) = Wbar*_ov (1 - cos <= ALIGN_TOL)")
 def _aligned(q, stage):
-    return (np.asarray(q.norm_W_ov) > 0) & (1.0 - np.asarray(q.cos_ov) <= ALIGN_TOL)
+    ops = q.ops
+    return ops.all_of(ops.gt(q.norm_W_ov, 0), ops.le(1.0 - q.cos_ov, ops.tol(ALIGN_TOL)))
 
 
 @condition("NOT_ALIGNED", "W_ov^(t) != 0 and Wbar_ov^(t) != Wbar*_ov (1 - cos > ALIGN_TOL)")
 def _not_aligned(q, stage):
-    return (np.asarray(q.norm_W_ov) > 0) & (1.0 - np.asarray(q.cos_ov) > ALIGN_TOL)
+    ops = q.ops
+    return ops.all_of(ops.gt(q.norm_W_ov, 0), ops.gt(1.0 - q.cos_ov, ops.tol(ALIGN_TOL)))
 
 
 @condition("W2", "<W_ov^(2), Wbar*_ov> >= 0 (used by P31 without being stated)")
 def _w2(q, stage):
     if q.T < 2:
         return False
-    return float(np.sum(np.asarray(q.W_ov)[2] * np.asarray(q.Wbar_ov_star))) >= 0
+    return q.ops.ge(q.ops.dot(q.W_ov[2], q.Wbar_ov_star), 0)
 
 
 # ---------------------------------------------------------------- Appendix C.1-C.3 (Lemma 3 to Lemma 6)
@@ -211,7 +224,7 @@ EQS_TOL = 1e-8
 
 @condition("ZI_kq", "stage 2 starts from zero: W_kq^(0) = 0 (W_ov^(T) may be anything)")
 def _zi_kq(q, stage):
-    return q.setting.init_norm_kq == 0.0
+    return q.ops.le(q.setting.init_norm_kq, 0.0)
 
 
 @condition("t=0", "the first iterate")
@@ -224,14 +237,19 @@ def _t_zero(q, stage):
 def _cor1(q, stage):
     from ..stage1 import corollary1_condition
     s = q.setting
-    return corollary1_condition(_t(q, stage), eta0=s.eta0, star_norm_ov=s.star_norm_ov, n_tokens=s.n_tokens)
+    return corollary1_condition(_t(q, stage), eta0=s.eta0, star_norm_ov=s.star_norm_ov, n_tokens=s.n_tokens,
+                                ops=q.ops)
 
 
 @condition("EQS", "in every sentence all non-optimal positions have the same W*_kq score x_l^T W*_kq q_n "
                   "(Proposition 4's 'direct result'; within EQS_TOL)")
 def _eqs(q, stage):
-    s = np.asarray(q.s_star, dtype=np.float64)
-    non = np.asarray(q.nonopt)
-    hi = np.where(non, s, -np.inf).max(axis=1)
-    lo = np.where(non, s, np.inf).min(axis=1)
-    return bool(np.all(np.where(non.any(axis=1), hi - lo, 0.0) <= EQS_TOL))
+    return q.ops.all_of(True, *[q.ops.le(x, q.ops.tol(EQS_TOL)) for x in _nonopt_spreads(q)])
+
+
+def _nonopt_spreads(q):
+    """Per sentence with a non-optimal position: the spread (max - min) of its non-optimal ``W*_kq`` scores."""
+    ops, non = q.ops, np.asarray(q.nonopt)
+    hi = ops.max(ops.where(non, q.s_star, -math.inf), axis=1)
+    lo = ops.min(ops.where(non, q.s_star, math.inf), axis=1)
+    return [hi[n] - lo[n] for n in np.flatnonzero(non.any(axis=1))]

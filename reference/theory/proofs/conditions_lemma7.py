@@ -15,7 +15,7 @@ name                    meaning
 
 import numpy as np
 
-from .conditions import ALIGN_TOL, condition
+from .conditions import ALIGN_TOL, condition, _nonopt_spreads
 
 __all__ = ["EQ_NONOPT_ULPS", "PI_RTOL"]
 
@@ -31,17 +31,15 @@ _EPS = float(np.finfo(np.float64).eps)
 
 @condition("NOT_ALIGNED_KQ", "W_kq^(t) != 0 and Wbar_kq^(t) != Wbar*_kq (1 - cos > ALIGN_TOL)")
 def _not_aligned_kq(q, stage):
-    return (np.asarray(q.norm_W_kq) > 0) & (1.0 - np.asarray(q.cos_kq) > ALIGN_TOL)
+    ops = q.ops
+    return ops.all_of(ops.gt(q.norm_W_kq, 0), ops.gt(1.0 - q.cos_kq, ops.tol(ALIGN_TOL)))
 
 
 @condition("EQ_NONOPT", "every sentence's non-optimal tokens have equal W*_kq scores (Proposition 4's direct result)")
 def _eq_nonopt(q, stage):
-    s = np.asarray(q.s_star, dtype=np.float64)
-    non = np.asarray(q.nonopt)
-    hi = np.where(non, s, -np.inf).max(axis=1)
-    lo = np.where(non, s, np.inf).min(axis=1)
-    spread = np.where(non.any(axis=1), hi - lo, 0.0)
-    return bool(np.all(spread <= EQ_NONOPT_ULPS * _EPS * max(1.0, float(np.max(np.abs(s))))))
+    ops = q.ops
+    tol = ops.tol(EQ_NONOPT_ULPS * _EPS * ops.maximum(1.0, ops.max(ops.abs(q.s_star))))
+    return ops.all_of(True, *[ops.le(x, tol) for x in _nonopt_spreads(q)])
 
 
 @condition("L7_TYPE1", "some sample is of Type 1 at t (phi_-^(n,t) >= exp(-(1 + beta_t/2) r_t), Lemma 7)")
@@ -56,10 +54,10 @@ def _type2(q, stage):
 
 @condition("PI_N0", "pi^(n0) >= 1/(2N - 3) for the sample n0 of P67 (the corrected end of Lemma 7's proof)")
 def _pi_n0(q, stage):
-    return np.asarray(q.pi)[np.asarray(q.n0)] * (2 * q.N - 3) >= 1.0 - PI_RTOL
+    return q.ops.ge(q.pi[np.asarray(q.n0)] * (2 * q.N - 3), 1.0 - q.ops.tol(PI_RTOL))
 
 
 @condition("N0_PREMISE", "phi_-^(n0,t) >= exp(-r_t) for the sample n0 of P67 (P99's premise, from P68)")
 def _n0_premise(q, stage):
-    lpm = np.asarray(q.log_phi_minus)[np.arange(len(q.n0)), np.asarray(q.n0)]
-    return lpm >= -np.asarray(q.r)
+    lpm = q.log_phi_minus[np.arange(len(q.n0)), np.asarray(q.n0)]
+    return q.ops.ge(lpm, -q.r)

@@ -30,7 +30,8 @@ def _eq6_terms(q, ops):
     ref = np.argmax(np.where(q.pos, lp, -np.inf), axis=2)                       # most attended position
     tt, nn = np.meshgrid(np.arange(lp.shape[0]), np.arange(q.N), indexing="ij")
     d = q.uhat - q.uhat[tt, nn, ref][..., None]
-    live = q.pos & (ops.midpoint(d) != 0.0)                                          # terms that can be non-zero
+    other = q.tok[None] != q.tok[nn, ref][..., None]                # a position of the top token has d = 0 exactly
+    live = q.pos & other & (ops.midpoint(d) != 0.0)                                  # terms that can be non-zero
     m = ops.max(ops.where(live, q.log_phi, -math.inf), axis=2)               # log-scale of sentence n
     has = np.isfinite(ops.midpoint(m))
     m = ops.where(has, m, 0.0)

@@ -24,15 +24,16 @@ name                 meaning
 ``pi``, ``e``        the constants
 ``asarray(x)``       the backend's array of ``x`` (float64 input is exact)
 ``midpoint(x)``      a float64 array near ``x``, for structural choices only (which
-                     position is the most attended, which terms are zero)
+                     position is the most attended, which terms are zero); a ball
+                     backend returns 0 only for an exact 0
 ``zeros(shape)``     array of zeros
 ``exp, log, log1p``  elementwise functions
 ``expm1, sqrt, abs``
 ``sum(x, axis)``     sums (``axis`` an int, a tuple or None)
 ``cumsum(x, axis)``  running sums
-``max, min``         reductions used only to choose a *scale* (any value is
-``maximum``          correct: the algebra is exact for every choice); ``maximum``
-                     is elementwise
+``max, min``         reductions: a scale (any value is correct there: the algebra is
+``maximum``          exact for every choice) or a value (a ball backend returns an
+                     enclosure of the maximum); ``maximum`` is elementwise
 ``where(c, a, b)``   ``c`` is a boolean numpy array (a structural choice)
 ``logsumexp(x, axis, mask=None)``  ``log sum exp(x)`` over ``axis`` (entries with
                      ``mask`` False excluded; ``-inf`` for an empty sum)
@@ -47,12 +48,21 @@ name                 meaning
 ``segment_sum(w, index, size)``  ``out[..., j] = sum_{k: index[k] = j} w[..., k]``
 ``append_nan(x)``    ``x`` with one undefined slice appended along axis 0 (per-step
                      quantities ``t -> t+1`` are undefined at the last iterate)
+``exact``            False here; True for a ball backend (verdicts decided on balls)
+``ge, le, gt, lt``   ``ge(a, b)``: the condition ``a >= b`` elementwise (for conditions
+                     and statements' conditions only; see below)
+``all_of(*c)``       conjunction of conditions; ``any_of(*c)`` disjunction
+``tol(x)``           a float64 rounding tolerance ``x`` (0 in an exact backend)
 ===================  ==========================================================
 
 Comparisons are never made by a check: a check returns the two sides of its
 relation (:class:`reference.theory.proofs.registry.Check`) and the audit judges
 them, so a certified backend can judge with ball comparisons. Conditions
-(:mod:`reference.theory.proofs.conditions`) are evaluated in float64.
+(:mod:`reference.theory.proofs.conditions`) compare through ``ops.ge`` .. ``ops.lt``
+and combine through ``ops.all_of`` / ``ops.any_of``: here they are numpy bool arrays;
+in an exact backend (``reference.certified.BallOps``) they are ternary (proved,
+undecided, refuted), so a condition is decided on balls like a relation. A
+tolerance that only absorbs float64 rounding is written ``ops.tol(x)``.
 """
 
 import math
@@ -71,6 +81,7 @@ class Float64Ops:
     """
 
     name = "float64"
+    exact = False
     pi = math.pi
     e = math.e
 
@@ -196,6 +207,49 @@ class Float64Ops:
         """``x`` with one slice of nan appended along axis 0."""
         x = np.asarray(x, dtype=np.float64)
         return np.concatenate([x, np.full((1,) + x.shape[1:], np.nan)])
+
+
+    # ---------------------------------------------------------------- conditions
+    @staticmethod
+    def ge(a, b):
+        """The condition ``a >= b`` (a numpy bool array)."""
+        return np.asarray(a >= b)
+
+    @staticmethod
+    def le(a, b):
+        """The condition ``a <= b``."""
+        return np.asarray(a <= b)
+
+    @staticmethod
+    def gt(a, b):
+        """The condition ``a > b``."""
+        return np.asarray(a > b)
+
+    @staticmethod
+    def lt(a, b):
+        """The condition ``a < b``."""
+        return np.asarray(a < b)
+
+    @staticmethod
+    def all_of(*conds):
+        """Conjunction of conditions (broadcast)."""
+        out = np.asarray(conds[0], dtype=bool)
+        for c in conds[1:]:
+            out = out & np.asarray(c, dtype=bool)
+        return out
+
+    @staticmethod
+    def any_of(*conds):
+        """Disjunction of conditions (broadcast)."""
+        out = np.asarray(conds[0], dtype=bool)
+        for c in conds[1:]:
+            out = out | np.asarray(c, dtype=bool)
+        return out
+
+    @staticmethod
+    def tol(x):
+        """A rounding tolerance: ``x`` itself in float64."""
+        return x
 
 
 #: The float64 backend used by default.

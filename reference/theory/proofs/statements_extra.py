@@ -110,6 +110,8 @@ def proposition2_scalars(q):
         return [Scalar("Proposition 2", name_p, "<=", printed, np.nan, PROP2_TOL, False, t=0,
                        erratum="proposition2", decides=False, note=why),
                 Scalar("Proposition 2", name_c, "<=", printed_c, np.nan, 0, False, t=0, corrects=fixes, note=why)]
+    if getattr(q.ops, "exact", False):
+        return _proposition2_exact(q, (name_p, name_c), (printed, printed_c), fixes)
     E = ds.vocab.E
     diff = np.abs(E.T @ traj.W_kq_star @ E - proposition2_closed_form(ds))
     rows = [Scalar("Proposition 2", name_p, "<=", printed, float(diff.max()), PROP2_TOL, True, t=0,
@@ -127,6 +129,30 @@ def proposition2_scalars(q):
                        note=f"queries where exactness and the condition disagree; {n_fail} of "
                             f"{len(verdicts)} queries fail the condition" if verdicts else "no query"))
     return rows
+
+
+def _proposition2_exact(q, names, printed, fixes):
+    """Proposition 2 in an exact backend: the closed form in fractions against the certified ``W*_kq`` (balls).
+
+    Printed: ``max |closed form - W*_kq| <= 0`` (no rounding tolerance). Corrected: the same maximum
+    over the queries satisfying :func:`reference.maxmargin.prop2_condition` (the converse, the
+    closed form wrong where the condition fails, is what refutes the printed row).
+    """
+    ops, ds = q.ops, q.ds
+    E = ops.asarray(ds.vocab.E)
+    A = ops.matmul(ops.matmul(ops.asarray(ds.vocab.E.T), q.W_kq_star), E)
+    diff = ops.abs(A - ops.asarray(proposition2_closed_form(ds, exact=True)))
+    rows = [Scalar("Proposition 2", names[0], "<=", printed[0], ops.max(diff), ops.tol(PROP2_TOL), True, t=0,
+                   erratum="proposition2", decides=False,
+                   note="max over entries of |closed form - certified| in token coordinates")]
+    try:
+        holds = [k for k, v in prop2_condition(ds).items() if v.holds]
+    except AssumptionError as e:
+        return rows + [Scalar("Proposition 2", names[1], "<=", printed[1], np.nan, 0, False, t=0, corrects=fixes,
+                              note=f"prop2_condition does not apply: {e}")]
+    return rows + [Scalar("Proposition 2", names[1], "<=", printed[1], ops.max(diff[:, holds]) if holds else 0.0, 0,
+                          bool(holds), t=0, corrects=fixes,
+                          note="max |closed form - certified| over the queries satisfying prop2_condition")]
 
 
 def theorem3_scalars(q):
