@@ -179,7 +179,7 @@ def unit_grad_loss(W_ov: ArrayLike, W_kq: ArrayLike, ds: Dataset, wrt: str | Ite
     W_ov : array_like, shape (abs(V), d)
     W_kq : array_like, shape (d, d)
     ds : Dataset
-    wrt : tuple of {"ov", "kq"}, default ("kq",)
+    wrt : iterable of {"ov", "kq"}, or one of them as a str, default ("kq",)
         Blocks to differentiate; the norm is taken over them jointly (a single
         block is normalised on its own, so a ``W_kq`` direction survives when
         its scale is ``e^{-1000}`` times that of the ``W_ov`` gradient).
