@@ -122,7 +122,7 @@ def kkt_certificate(W: ArrayLike, ds: Dataset, constraints: Constraints, dual: A
     np.add.at(C, (l, c), -lam)
     S = C @ E.T if constraints.kind == "ov" else E @ C @ E.T
     nW = np.linalg.norm(W)
-    gap = np.linalg.norm(W - S) / (nW if nW > 0 else 1.0)
+    gap = np.linalg.norm(W - S) / (float(nW) if nW > 0 else 1.0)
     if m == 0:
         return margins, Certificate(0.0, 0.0, 0.0, float(gap), tol)
     return margins, Certificate(float(max(0.0, 1.0 - margins.min())), float(max(0.0, -lam.min())),

@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .constants import log_threshold
 
-__all__ = []
+__all__: list[str] = []
 
 
 def _exact(ops):

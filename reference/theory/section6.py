@@ -49,12 +49,11 @@ def proposition2_closed_form(ds: Dataset, orders: dict[int, QueryOrder] | None =
     orders = query_orders(ds) if orders is None else orders
     V = ds.vocab.n_tokens
     A = np.full((V, V), Fraction(0), dtype=object) if exact else np.zeros((V, V))
-    div = Fraction if exact else (lambda a, b: a / b)
     for q, o in orders.items():
         nO, nN = len(o.optimal), len(o.non_optimal)
         if nO + nN:
-            A[list(o.optimal), q] = div(nN, nO + nN)
-            A[list(o.non_optimal), q] = div(-nO, nO + nN)
+            A[list(o.optimal), q] = Fraction(nN, nO + nN) if exact else nN / (nO + nN)
+            A[list(o.non_optimal), q] = Fraction(-nO, nO + nN) if exact else -nO / (nO + nN)
     return A
 
 
