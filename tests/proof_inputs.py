@@ -245,3 +245,9 @@ INPUTS.update(_INPUTS_C123)
 TRANSCRIPTIONS.update(_TRANSCRIPTIONS_C123)
 
 TRANSCRIPTIONS.update(TRANSCRIPTIONS_C4)
+
+# Appendix C.5-D (Theorems 1-3, Proposition 4): tests/proof_inputs_theorems.py
+from proof_inputs_theorems import INPUTS as _INPUTS_THM, TRANSCRIPTIONS as _TRANSCRIPTIONS_THM  # noqa: E402
+
+INPUTS.update(_INPUTS_THM)
+TRANSCRIPTIONS.update(_TRANSCRIPTIONS_THM)

@@ -145,11 +145,17 @@ def test_random_init_exercises_case_two_of_lemma2(ex1_random):
         assert rows[k].verdict == "n/a" and "ZI" in rows[k].why
 
 
+#: Statements some of whose printed relations recorded false hold on Example 1 (they fail elsewhere).
+_HOLD_SOMEWHERE = ("Theorem 2", "Theorem 3", "Proposition 4")
+
+
 def test_recorded_typos_fail_and_their_corrections_hold(ex1_zero, ex1_random):
     for rows in (ex1_zero, ex1_random):
         for r in rows.values():
             if r.erratum:
-                assert not r.decides and r.verdict in ("fails", "n/a"), r.key       # n/a: its conditions fail
+                # a printed relation recorded false never decides; it may hold on a given run (P117, P128, P131 of
+                # Appendix C.5-D fail on other runs or by a counterexample that is not a run)
+                assert not r.decides and (r.verdict in ("fails", "n/a") or r.statement in _HOLD_SOMEWHERE), r.key
                 REGISTRY.decision(r.erratum)
             if r.corrects:
                 # a correction may still need a condition its statement omits (holds-unstated names it)

@@ -56,7 +56,8 @@ def _transcribed(c):
         "lemma7": [("ugrad_W", ">=", (1 + alpha7) * c["g"] * c["w"] / sk)],
         "theorem1": [("norm_kq", ">=", t * e / (2 * sk)), ("norm_kq", ">=", t * e / (2 * L * sk)),
                      ("norm_kq", "<=", t * e), ("dir_err_kq", "<=", 54 * N * L ** 4 * sk ** 4 * lt ** 2
-                                                / (np.maximum(t, 1) * e))],
+                                                / (np.maximum(t, 1) * e)),
+                     ("dir_err_kq", "<=", 54 * N * L ** 4 * sk ** 4 * lt ** 2 / (np.maximum(t, 1) * e))],
         "theorem2": [("phi_plus_min", ">=", att), ("log_loss", "<=", logloss), ("phi_plus_min", ">=", att),
                      ("log_loss", "<=", logloss)],
         "theorem2_direction_form": [("phi_plus_min", ">=", att), ("log_loss", "<=", logloss)],
@@ -142,6 +143,7 @@ def test_conditions_follow_the_printed_thresholds():
     t0 = math.ceil(8 * c["L"] * c["s_kq"] ** 2 / c["eta"])
     assert np.array_equal(lib["lemma7"][0].conditions, t >= t0)
     assert np.array_equal(lib["theorem1"][0].conditions, (t >= 2) & (c["eta"] <= c["s_kq"] / math.e))
+    assert np.array_equal(lib["theorem1"][3].conditions, t >= 2)           # erratum theorem1-step-size: any eta
     K = 384 * c["s_ov"] ** 5 * math.log(2 * c["V"]) / c["eta0"]
     assert np.array_equal(lib["corollary1"][0].conditions, t >= tb.log_threshold(K, 1))
     assert np.array_equal(lib["lemma2"][0].conditions, c["w"] > 0)

@@ -70,14 +70,20 @@ def test_named_constants_are_the_printed_ones():
 
 
 def test_the_three_C0_are_different_objects():
-    # Theorem 2's C_0 is a constant of the constants; the sketch's C_0 is a margin of W_ov^(T);
-    # Theorem 3's is a slope measured on a trajectory. Corollary 1's Delta = T C0_thm2.
+    # Theorem 2's C_0 is a constant of the constants; the sketch's C_0 (Section 5.3, Step 3) is the constant
+    # of its informal Lemma 7; Theorem 3's is a slope measured on a trajectory. Corollary 1's Delta = T C0_thm2.
     T, eta0, s = 700, 0.3, 2.5
     delta = tb.corollary1([T], eta0=eta0, star_norm_ov=s, n_tokens=4, zero_init=True)[0].value[0]
     assert delta == pytest.approx(T * tb.C0_thm2(eta0, s), rel=1e-15)
-    assert tb.C0_thm1_sketch([1.5, 1.5, 1.5]) == 1.5
-    with pytest.raises(AssumptionError):
-        tb.C0_thm1_sketch([1.5, 1.5000001])
+    N, L, kq = 7, 5, 1.3
+    C0 = tb.C0_thm1_sketch(N, L, kq)
+    assert C0 == pytest.approx(4 * N * L ** 2 * kq ** 2 * (1 + math.log(2 * math.e * L)), rel=1e-15)
+    # C0 log w / w >= Lemma 7's alpha_t for ||W|| = w >= e, with equality at w = e (tight there)
+    w = np.array([math.e, 3.0, 10.0, 1e3, 1e8])
+    alpha = tb.lemma7_alpha(w, N=N, L_max=L, star_norm_kq=kq)
+    assert np.all(tb.sketch_alpha(w, C0) >= alpha * (1 - 1e-14))
+    assert tb.sketch_alpha(w[:1], C0)[0] == pytest.approx(alpha[0], rel=1e-14)
+    assert tb.sketch_alpha(w[:1], 0.999 * C0)[0] < alpha[0]
     t = np.arange(0, 101)
     assert tb.C0_thm3(0.25 * t + 3.0, t) == pytest.approx(0.25 + 3.0 / 100, rel=1e-12)
 
@@ -193,7 +199,15 @@ def test_conditions_switch_exactly_where_printed():
     thr = tb.log_threshold(K_t, 2)
     ok_T, ok_t = tb.theorem2_conditions(np.array([math.floor(thr), math.ceil(thr)]), **kw)
     assert ok_t.tolist() == [False, True]
-    assert ok_T == (10 >= tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(3) / 1.0, 1))
+    assert ok_T == (10 >= tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(2 * 3) / 1.0, 1))
+    # the condition on T is the proof's 384 ||W*_ov||^5 log(2|V|) log T / eta0 (Corollary 1's), not log|V|:
+    # a T between the two thresholds is refused
+    lo = tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(3), 1)
+    hi = tb.log_threshold(384 * math.sqrt(2) ** 5 * math.log(6), 1)
+    T_mid = math.ceil(lo)
+    assert lo < T_mid < hi
+    assert not tb.theorem2_conditions([5], **dict(kw, T=T_mid))[0]
+    assert tb.theorem2_conditions([5], **dict(kw, T=math.ceil(hi)))[0]
 
 
 # ---------------------------------------------------------------- Theorem 2 on a closed-form trajectory

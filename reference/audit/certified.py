@@ -17,6 +17,7 @@ What a float run takes from outside the iteration is replaced (``ops.overrides``
 * ``eta0``, ``eta``: balls (a float is its binary value, exactly), so that ``eta0 ** 2`` is not
   rounded in float64 before it meets a ball;
 * ``pi``: the sentence weights ``pi^(n)`` as exact fractions (the dataset's float64 weights are rounded);
+* ``kq_dual``: the multipliers of Eq. (3) as the exact rationals of the run's ``W*_kq`` (Proposition 4's proof);
 * ``engine``: not available (the float64 engine is no part of a certified run).
 
 Everything is computed at the measurement precision ``prec`` (inside
@@ -160,6 +161,13 @@ def _t0(q, ops):
     return int(math.ceil(Fraction(8 * q.L_max) * star.norm2 / Fraction(eta)))
 
 
+def _kq_dual(q, ops):
+    star = q.traj.ct.star_kq
+    if star is None:
+        raise Unavailable("the multipliers of Eq. (3) need W*_kq (certified_ngd(..., W_star=None))")
+    return ops.asarray(np.array(star.dual, dtype=object))
+
+
 def _no_engine(q, ops):
     raise Unavailable("the float64 training engine is no part of a certified run (its gradients are the "
                       "quantities g1_engine, g_engine and their norms)")
@@ -172,6 +180,7 @@ OVERRIDDEN = {
     "eta": lambda q, ops: _exact_step(q.traj.config["eta"], ops),
     "t0": _t0,
     "pi": lambda q, ops: ops.asarray(np.array([s[2] for s in q.traj.inst.sentences], dtype=object)),
+    "kq_dual": _kq_dual,
     "engine": _no_engine,
     "g1_engine": lambda q, ops: q.traj.engine_stage1(ops)[0],
     "log_norm_G1_engine": lambda q, ops: q.traj.engine_stage1(ops)[1],

@@ -33,9 +33,14 @@ _EPS = float(np.finfo(np.float64).eps)
 ERRATA = {
     "corollary1-upper": "Corollary 1's upper bound 3 Delta is false: with zero init every stage-1 margin "
                         "equals T eta0/||W*_ov|| = 4||W*_ov|| Delta > 3 Delta (corrected: 4||W*_ov|| Delta)",
-    "theorem2-step-size": "Theorem 2 as printed has no step-size condition and fails for huge eta "
-                          "(corrected: add Theorem 1's eta <= ||W*_kq||/e; or, proved and checkable, require "
-                          "1 - cos(W_kq^(t), W*_kq) <= 1/(16||W*_kq||^2) instead of the conditions on T and t)",
+    "theorem1-step-size": "Theorem 1's direction bound read without its step-size condition eta < O(1) fails for "
+                          "huge eta (two tokens, eta = 1e6, t = 2: 1 - cos = 0.0366 > 0.0042); with eta <= "
+                          "||W*_kq||/e, the proof's reading, it is not refuted",
+    "theorem2-step-size": "Theorem 2 read with its explicit conditions on T and t only, without Theorem 1's "
+                          "step-size condition (eta < O(1), which 'under the conditions in Theorem 1' includes), "
+                          "fails for huge eta (corrected: with Theorem 1's eta <= ||W*_kq||/e, as printed; or, "
+                          "proved and checkable, require 1 - cos(W_kq^(t), W*_kq) <= 1/(16||W*_kq||^2) instead of "
+                          "the conditions on T and t)",
     "proposition2": "Proposition 2's closed form is not W*_kq on sample sets that are not prefix-closed "
                     "(it holds on every prefix-closed D_0; corrected: exactly on the queries satisfying "
                     "reference.maxmargin.prop2_condition)",

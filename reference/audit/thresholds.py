@@ -142,7 +142,8 @@ def statement_needs(statement, quantity, s, T1, dir_err_kq=None):
                                    "t_0 = ceil(8 L_max ||W*_kq||^2 / eta)"))
         return out
     if statement == "Theorem 1":
-        return _standing(s, 2, a3=True) + [_t_at_least(2, T1, 2, "")] + ([_eta_kq(s)] if s.star_norm_kq > 0 else [])
+        eta = [_eta_kq(s)] if s.star_norm_kq > 0 and "no step-size condition" not in quantity else []
+        return _standing(s, 2, a3=True) + [_t_at_least(2, T1, 2, "")] + eta
     if statement == "Theorem 2":
         return _standing(s, 2, a3=True) + (_theorem2(quantity, s, T1, dir_err_kq) if s.star_norm_kq > 0 else [])
     return []
@@ -159,10 +160,10 @@ def _theorem2(quantity, s, T1, dir_err_kq):
             out.append(_t_at_least(math.ceil(math.log(s.L_max) / C1_thm2(s.eta, s.L_max, s.star_norm_kq)), T1, 2,
                                    "C_1 t >= log L_max"))
         return out
-    K_T = THM2_C_T * s.star_norm_ov ** 5 * math.log(s.n_tokens) / s.eta0
+    K_T = THM2_C_T * s.star_norm_ov ** 5 * math.log(2 * s.n_tokens) / s.eta0        # the proof's log(2|V|)
     K_t = THM2_C_t * s.N * s.L_max ** 4 * s.star_norm_kq ** 6 / s.eta
     T0 = log_threshold(K_T, 1)
-    out = [Need(f"T >= {number(T0)}", s.T >= T0, f"T >= 384 ||W*_ov||^5 log|V| log T / eta0; this run: T = {s.T}"),
+    out = [Need(f"T >= {number(T0)}", s.T >= T0, f"T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0; this run: T = {s.T}"),
            _t_at_least(log_threshold(K_t, 2), T1, 2, "t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta")]
     if "corrected" in quantity:
         out.append(_eta_kq(s))
@@ -220,7 +221,7 @@ def never_headline(statement, rows, s, T1, dir_err_kq=None, skip_standing=False)
     """The headline of a statement with rows n/a on a run (None when every row is checked; informational rows,
     which never decide, are left out).
 
-    ``"Theorem 2's conditions never hold on this run: they need T >= 8.3e8 (...) and t >= 2.8e17 (...)
+    ``"Theorem 2's conditions never hold on this run: they need T >= 1e9 (...) and t >= 2.8e17 (...)
     [printed, corrected]; ..."``: the conditions that fail, grouped by the forms (printed,
     corrected, direction form) that need the same ones; for a statement with some rows checked,
     the n/a rows are counted. ``skip_standing``: leave out the :data:`STANDING` conditions (told once by

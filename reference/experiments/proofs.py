@@ -32,6 +32,14 @@ Runs (Algorithm 1 with ``record="full"``; each audited by
 ``two tokens, repeated optimal token``, ``two tokens, unequal frequencies``
     The corpora :data:`CORPORA` (``eta = 0.5`` and ``5``): the smallest runs on which P68 and
     P99, and P103's second line, fail as printed.
+``Example 1, huge steps``
+    ``eta0 = 100``, ``eta = 1e9``, ``T = 1000``, ``T1 = 300``: where the conditions the corrected proofs of
+    Theorems 2 and 3 need (``t eta >= 1728 N L_max^4 ||W*_kq||^6 log^2 t``) hold (docs/proofs.md,
+    "Appendix C.5-D"); ``Example 1, t >= t_0`` also checks the proof of Theorem 1.
+``Proposition 4 counterexample``
+    The samples :data:`PROP4_SAMPLES`, whose query column is the counterexample to the KKT step of
+    Proposition 4's proof (P128): under ``q``, ``t1 > t2, t3, t5, t6, c, q`` and ``t4 > c, q`` (not prefix
+    closed), 200 + 200 iterations.
 
 Every dataset and initialisation is drawn from ``numpy.random.default_rng(seed)``.
 """
@@ -45,9 +53,8 @@ from ..audit.proofs import audit_proofs
 from ..errors import ConfigError
 from ..theory.proofs import Measurements, REGISTRY
 
-__all__ = ["PROOFS", "RANDOM", "APPENDIX_C", "LEMMA7", "CORPORA", "build_runs", "audit_runs", "run", "run_data",
-           "summary", "decisions",
-           "chain_dict"]
+__all__ = ["PROOFS", "RANDOM", "APPENDIX_C", "LEMMA7", "CORPORA", "THEOREMS", "PROP4_SAMPLES", "build_runs",
+           "audit_runs", "run", "run_data", "summary", "decisions", "chain_dict"]
 
 #: The fixed runs: name -> settings (dataset, steps, horizons, initialisation).
 PROOFS = {
@@ -79,6 +86,19 @@ LEMMA7 = {
     "two tokens, unequal frequencies": {"dataset": "unequal frequencies", "eta0": 0.1, "eta": 5.0, "T": 100,
                                         "T1": 120, "init": "zero"},
 }
+#: The runs for Appendix C.5-D (Theorems 1-3, Proposition 4) after Lemma 7's (draws unchanged); Theorem 1's proof
+#: past ``t_0`` is checked on Lemma 7's ``Example 1, t >= t_0``.
+THEOREMS = {
+    "Example 1, huge steps": {"dataset": "example1", "eta0": 100.0, "eta": 1e9, "T": 1000, "T1": 300,
+                              "init": "zero"},
+    "Proposition 4 counterexample": {"dataset": "prop4", "eta0": 0.2 / math.sqrt(8), "eta": 0.05 / math.sqrt(8),
+                                     "T": 200, "T1": 200, "init": "zero"},
+}
+#: The samples of the Proposition 4 counterexample: a cyclic collocation t1 -> t2 -> ... -> t6 -> c -> q -> t1,
+#: its one-token samples, and two sentences with query q whose optimal tokens are t1 and t4.
+PROP4_TOKENS = ("t1", "t2", "t3", "t4", "t5", "t6", "c", "q")
+PROP4_SAMPLES = ([([x], PROP4_TOKENS[(i + 1) % 8]) for i, x in enumerate(PROP4_TOKENS)]
+                 + [("t1 t2 t3 t5 t6 c q".split(), "t2"), ("t4 c q".split(), "t5")])
 #: The random datasets: |V|, L_max, steps, horizons, the norm of a random initialisation.
 RANDOM = {"n_tokens": 6, "L_max": 5, "eta0": 0.2 / math.sqrt(6), "eta": 0.05 / math.sqrt(6), "T": 300,
           "T1": 300, "init_norm": 1.0}
@@ -96,6 +116,9 @@ def _dataset(kind, rng):
         from ..data.dataset import Dataset
         from .verify import COUNTEREXAMPLES
         return Dataset.from_samples(COUNTEREXAMPLES["counterexample: Proposition 2"]["samples"])
+    if kind == "prop4":
+        from ..data.dataset import Dataset
+        return Dataset.from_samples(PROP4_SAMPLES)
     if kind in CORPORA:
         from ..data.dataset import Dataset
         return Dataset.from_corpus(CORPORA[kind])
@@ -143,6 +166,7 @@ def build_runs(seed=0, progress=None):
                                          T1=RANDOM["T1"], init="zero" if k == 0 else "random")
     specs.update(APPENDIX_C)
     specs.update(LEMMA7)
+    specs.update(THEOREMS)
     for name, c in specs.items():
         ds = ds_paper if c["dataset"] == "paper" else _dataset(c["dataset"], rng)
         while not _has_pair(ds):                               # W*_kq = 0: stage 2 undefined; draw again

@@ -1,19 +1,22 @@
-"""The paper's named constants, its three ``C_0`` and ``C_1``, and how a statement is returned.
+"""The paper's named constants, its ``C_0`` (one symbol, five meanings) and ``C_1``, and how a statement is returned.
 
 The common vocabulary of :mod:`reference.theory.stage1` (stage 1) and
 :mod:`reference.theory.stage2` (stage 2, Section 6): the :class:`Bound` record
 each statement function returns, the printed constants (docs/paper.md section 7),
-the three different ``C_0`` the paper writes with one symbol, and the Library
-rule on conditions of the form ``t >= K log^p t``.
+the different ``C_0`` the paper writes with one symbol (the sketch's is in
+:mod:`reference.theory.sketch`), and the Library rule on conditions of the form
+``t >= K log^p t``.
 
-=====================  ======================  ==========================================
-paper                  code                    meaning
-=====================  ======================  ==========================================
-``C_0`` (Theorem 2)    :func:`C0_thm2`         ``eta0 / (4 ||W*_ov||^2)``; ``Delta = T C_0``
-``C_1`` (Theorem 2)    :func:`C1_thm2`         ``eta / (4 L_max ||W*_kq||^2)``
-``C_0`` (Thm 1 sketch) :func:`C0_thm1_sketch`  the common stage-1 margin the sketch fixes
-``C_0`` (Theorem 3)    :func:`C0_thm3`         the linear-growth constant of the gaps
-=====================  ======================  ==========================================
+=======================  ==============================  ==========================================
+paper                    code                            meaning
+=======================  ==============================  ==========================================
+``C_0`` (Theorem 2)      :func:`C0_thm2`                 ``eta0 / (4 ||W*_ov||^2)``; ``Delta = T C_0``
+``C_1`` (Theorem 2)      :func:`C1_thm2`                 ``eta / (4 L_max ||W*_kq||^2)``
+``C_0`` (Thm 1 sketch)   ``sketch.C0_thm1_sketch``       the constant of Step 3's inequality (p.8)
+``C_0`` (Theorem 3)      :func:`C0_thm3`                 the linear-growth constant of the gaps
+``C_0`` (p.7)            ``proposition1_loss_exponent``  the rate in ``L_0 = O(exp(-C_0 t))``
+``C_0`` (Eq. 11)         (a bound of the proof)          a score-gap threshold in Lemma 7's proof
+=======================  ==============================  ==========================================
 
 **Library rule (conditions "t >= K log^p t").** Read literally such a
 condition also holds at ``t = 1`` (``log 1 = 0``) and then fails until ``t``
@@ -30,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import AssumptionError, ConfigError
+from ..errors import ConfigError
 
 __all__ = ["Bound", "PROP1_C_MAIN", "PROP1_C_APPENDIX", "COR1_C", "THM2_C_T", "THM2_C_t", "THM1_C_DIR",
-           "log_threshold", "C0_thm2", "C1_thm2", "C0_thm1_sketch", "C0_thm3", "theorem3_predicted_C"]
+           "log_threshold", "C0_thm2", "C1_thm2", "C0_thm3", "theorem3_predicted_C"]
 
 #: Proposition 1's direction constant as printed in the main text and in the appendix (Proposition 3).
 PROP1_C_MAIN = 5.0
@@ -164,7 +167,7 @@ def log_threshold(K: float, p: int) -> float:
     return math.exp(u)
 
 
-# ---------------------------------------------------------------- the three C_0 and C_1
+# ---------------------------------------------------------------- Theorem 2's and Theorem 3's C_0, and C_1
 
 def C0_thm2(eta0: float, star_norm_ov: float) -> float:
     """``C_0 = eta0 / (4 ||W*_ov||^2)`` of Theorem 2 (also Corollary 1's ``Delta = T C_0``).
@@ -212,34 +215,6 @@ def C1_thm2(eta: float, L_max: int, star_norm_kq: float) -> float:
     """
     _positive(eta=eta, L_max=L_max, star_norm_kq=star_norm_kq)
     return eta / (4.0 * L_max * star_norm_kq ** 2)
-
-
-def C0_thm1_sketch(margins: ArrayLike) -> float:
-    """``C_0`` of the proof sketch of Theorem 1: the common margin ``(e_{In(x)} - e_v)^T W_ov^(T) x``.
-
-    The sketch (after Corollary 1) treats every stage-1 margin as one
-    constant; this returns it, or raises if the margins are not all equal.
-    With zero init it is ``T eta0 / ||W*_ov||`` (docs/theory.md).
-
-    Parameters
-    ----------
-    margins : array_like, shape (m,)
-        The margins over all ``x`` and ``v != In(x)`` (or just their min and max).
-
-    Returns
-    -------
-    float
-
-    Raises
-    ------
-    AssumptionError
-        If there are no margins or they differ (the sketch's reading does not apply).
-    """
-    m = np.asarray(margins, dtype=np.float64)
-    if m.size == 0 or m.max() != m.min():
-        raise AssumptionError("C0_thm1_sketch: the stage-1 margins are not all equal "
-                              f"(min {m.min() if m.size else None!r}, max {m.max() if m.size else None!r})")
-    return float(m.max())
 
 
 def C0_thm3(gap: ArrayLike, t: ArrayLike, tail: float = 0.5) -> float:

@@ -227,7 +227,9 @@ def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: floa
     Conditions: Assumptions 1-3, zero init, ``eta <= ||W*_kq|| / e`` (the proof's reading of
     ``eta < O(1)``), ``t >= 2``. The printed lower norm bound lacks the ``1/L_max`` of
     Lemma 6, which is all its proof gives; a second row carries Lemma 6's form. The
-    printed form is not known to be false (docs/theory.md: a proof gap).
+    printed form is not known to be false (docs/theory.md: a proof gap). Read without the
+    step-size condition the direction bound is false (erratum ``theorem1-step-size``: a huge
+    ``eta`` makes the bound tiny after two steps); that reading has its own row, which never decides.
 
     Parameters
     ----------
@@ -245,8 +247,9 @@ def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: floa
     Returns
     -------
     tuple of Bound
-        (printed norm lower, Lemma 6's norm lower, norm upper, direction error); ``value`` and
-        ``conditions`` have shape ``(n,)``; the direction bound is nan at ``t < 1``.
+        (printed norm lower, Lemma 6's norm lower, norm upper, direction error without a step-size
+        condition [erratum], direction error); ``value`` and ``conditions`` have shape ``(n,)``; the
+        direction bound is nan at ``t < 1``.
 
     Raises
     ------
@@ -255,13 +258,17 @@ def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: floa
     """
     _positive(eta=eta, N=N, L_max=L_max, star_norm_kq=star_norm_kq)
     t = _iterates(t, ops)
-    c = _both(_ge(t, 2, ops), _flag(t, zero_init and assumption3), _le(eta, star_norm_kq / _e(ops), ops), ops=ops)
+    c_any = _both(_ge(t, 2, ops), _flag(t, zero_init and assumption3), ops=ops)
+    c = _both(c_any, _le(eta, star_norm_kq / _e(ops), ops), ops=ops)
     err = THM1_C_DIR * N * L_max ** 4 * star_norm_kq ** 4 * _log_pos(t, ops) ** 2 / (_max1(t, ops) * eta)
+    p_err = "1 - <W_bar_kq, W_bar*_kq> <= 54 N L_max^4 ||W*_kq||^4 log^2 t / (t eta)"
     return (Bound("Theorem 1", "||W_kq^(t)|| lower (printed)", "norm_kq", ">=", t * eta / (2 * star_norm_kq), c,
                   "||W_kq^(t)|| >= t eta / (2||W*_kq||)"),
             Bound("Theorem 1", "||W_kq^(t)|| lower (Lemma 6's form)", "norm_kq", ">=",
                   t * eta / (2 * L_max * star_norm_kq), c,
                   "||W_kq^(t)|| >= t eta / (2 L_max ||W*_kq||) (what Lemma 6 proves)"),
             Bound("Theorem 1", "||W_kq^(t)|| upper", "norm_kq", "<=", t * eta, c, "||W_kq^(t)|| <= t eta"),
-            Bound("Theorem 1", "direction error", "dir_err_kq", "<=", err, c,
-                  "1 - <W_bar_kq, W_bar*_kq> <= 54 N L_max^4 ||W*_kq||^4 log^2 t / (t eta)"))
+            Bound("Theorem 1", "direction error (no step-size condition)", "dir_err_kq", "<=", err, c_any,
+                  p_err + " for any eta", erratum="theorem1-step-size"),
+            Bound("Theorem 1", "direction error", "dir_err_kq", "<=", err, c, p_err + " (eta <= ||W*_kq||/e)",
+                  corrects="Theorem 1: direction error (no step-size condition)"))

@@ -1,14 +1,22 @@
-"""Theorem 2 (Section 5) as printed, and two corrected forms (erratum ``theorem2-step-size``).
+"""Theorem 2 (Section 5) with its proof's constants, read with and without Theorem 1's step-size condition.
 
-As printed (conditions ``T >= 384 ||W*_ov||^5 log|V| log T / eta0`` and
-``t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta``, the proof's constants) it
-fails for a huge step ``eta`` (docs/theory.md has the counterexample). Two
-corrections, each its own row in the audit:
+Theorem 2 (p.7) holds "under the conditions in Theorem 1", which include the step size
+``eta < O(1)`` (the proof of Theorem 1 uses ``eta <= ||W*_kq|| / e``), and with an absolute
+constant ``c_0`` in ``T >= c_0 ||W*_ov||^5 log|V| log T / eta0`` and
+``t >= c_0 N L_max^4 ||W*_kq||^6 log^2 t / eta``. Its proof (Appendix C.6, p.30) makes
+``c_0`` explicit: ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` (Corollary 1's condition) and
+``t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta``; these decide here. (The main text's form is
+implied by them with the absolute constant ``c_0 = 1696``: ``log(2|V|) <= 2 log|V|`` for ``|V| >= 2``.)
 
-* *step size* (:func:`theorem2`): add Theorem 1's ``eta <= ||W*_kq|| / e``, which
-  the proof inherits. Its ``t``-condition is out of reach of any run.
-* *direction form* (:func:`theorem2_direction_form`): replace the conditions on
-  ``T`` and ``t`` by the direction error they are meant to guarantee,
+Read with these explicit conditions only (no step-size condition), Theorem 2 fails for a huge
+``eta`` (erratum ``theorem2-step-size``, docs/theory.md: the condition on ``t`` weakens as ``eta``
+grows); those rows are marked ``(no step-size condition)`` and never decide. Two corrections,
+each its own row in the audit:
+
+* *step size* (:func:`theorem2`): add Theorem 1's ``eta <= ||W*_kq|| / e``, as "under the
+  conditions in Theorem 1" says. Its ``t``-condition is out of reach of any run.
+* *direction form* (:func:`theorem2_direction_form`): replace the conditions on ``T`` and ``t``
+  by the direction error they are meant to guarantee,
   ``1 - <W_bar_kq^(t), W_bar*_kq> <= 1 / (16 ||W*_kq||^2)`` (and ``C_1 t >= log L_max``
   for the loss). Proof (docs/theory.md): every optimal-minus-non-optimal score
   is then ``>= ||W_kq^(t)|| / (2||W*_kq||) >= C_1 t`` by Lemma 6, which gives the
@@ -48,11 +56,11 @@ def _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, ops=None)
 def theorem2_conditions(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N: int, L_max: int,
                         star_norm_ov: float, star_norm_kq: float, ops: Any = None
                         ) -> tuple[bool | NDArray[np.int8], NDArray[np.bool_] | NDArray[np.int8]]:
-    """Theorem 2's conditions with the proof's constants (Library rule on ``log`` conditions).
+    """Theorem 2's explicit conditions with the proof's constants (p.30; Library rule on ``log`` conditions).
 
-    ``T >= 384 ||W*_ov||^5 log|V| log T / eta0`` and
-    ``t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta``, each read as
-    ``>= log_threshold(K, p)``.
+    ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` (Corollary 1's condition, recalled by the proof)
+    and ``t >= 1696 N L_max^4 ||W*_kq||^6 log^2 t / eta``, each read as ``>= log_threshold(K, p)``.
+    Theorem 1's step-size condition, which Theorem 2 also assumes, is not part of them.
 
     Parameters
     ----------
@@ -81,7 +89,7 @@ def theorem2_conditions(t: ArrayLike, *, T: int, eta0: float, eta: float, n_toke
     """
     _positive(eta0=eta0, eta=eta, n_tokens=n_tokens, N=N, L_max=L_max, star_norm_ov=star_norm_ov,
               star_norm_kq=star_norm_kq)
-    K_T = THM2_C_T * star_norm_ov ** 5 * _log(n_tokens, ops) / eta0
+    K_T = THM2_C_T * star_norm_ov ** 5 * _log(2 * n_tokens, ops) / eta0          # the proof's log(2|V|)
     K_t = THM2_C_t * N * L_max ** 4 * star_norm_kq ** 6 / eta
     ok_T = _threshold(_iterates([T], ops), K_T, 1, ops)
     return (ok_T if _exact(ops) else bool(ok_T[0])), _threshold(_iterates(t, ops), K_t, 2, ops)
@@ -93,12 +101,12 @@ def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N:
     """Theorem 2: ``min_n phi_+^(n,t) >= 1/(1 + L_max e^{-C_1 t})`` and
     ``L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + e^{C_1 t})))`` (Eq. 4), the latter in log form.
 
-    Conditions as printed: Assumptions 1-3, zero init and :func:`theorem2_conditions`.
-    Both printed rows are known false (erratum ``theorem2-step-size``: with a huge
+    Conditions without a step size: Assumptions 1-3, zero init and :func:`theorem2_conditions`.
+    Read so, both rows are known false (erratum ``theorem2-step-size``: with a huge
     ``eta`` the conditions hold from ``t = 1`` while a sentence whose loss is
     exponentially small gets no share of the normalised step). The corrected rows
-    add Theorem 1's step-size condition ``eta <= ||W*_kq|| / e``, which the proof
-    inherits.
+    add Theorem 1's step-size condition ``eta <= ||W*_kq|| / e``: Theorem 2 as printed
+    ("under the conditions in Theorem 1").
 
     Parameters
     ----------
@@ -120,8 +128,8 @@ def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N:
     Returns
     -------
     tuple of Bound
-        (printed attention [erratum], printed log-loss [erratum], corrected attention,
-        corrected log-loss); ``value`` and ``conditions`` have shape ``(n,)``.
+        (attention and log-loss without a step-size condition [erratum], attention and log-loss with
+        Theorem 1's ``eta <= ||W*_kq|| / e`` [corrected]); ``value`` and ``conditions`` have shape ``(n,)``.
 
     Raises
     ------
@@ -141,14 +149,14 @@ def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N:
     att, log_loss = _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, ops)
     p_att, p_loss = _P_ATT, _P_LOSS
     fix = " (corrected: eta <= ||W*_kq||/e)"
-    return (Bound("Theorem 2", "min_n phi_+^(n,t) (printed)", "phi_plus_min", ">=", att, c, p_att,
+    return (Bound("Theorem 2", "min_n phi_+^(n,t) (no step-size condition)", "phi_plus_min", ">=", att, c, p_att,
                   erratum="theorem2-step-size"),
-            Bound("Theorem 2", "log L(theta^(t)) (printed)", "log_loss", "<=", log_loss, c, p_loss,
+            Bound("Theorem 2", "log L(theta^(t)) (no step-size condition)", "log_loss", "<=", log_loss, c, p_loss,
                   erratum="theorem2-step-size"),
             Bound("Theorem 2", "min_n phi_+^(n,t) (corrected)", "phi_plus_min", ">=", att, c_fix, p_att + fix,
-                  corrects="Theorem 2: min_n phi_+^(n,t) (printed)"),
+                  corrects="Theorem 2: min_n phi_+^(n,t) (no step-size condition)"),
             Bound("Theorem 2", "log L(theta^(t)) (corrected)", "log_loss", "<=", log_loss, c_fix, p_loss + fix,
-                  corrects="Theorem 2: log L(theta^(t)) (printed)"))
+                  corrects="Theorem 2: log L(theta^(t)) (no step-size condition)"))
 
 
 def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, L_max: int,
@@ -185,8 +193,8 @@ def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_
     Returns
     -------
     tuple of Bound
-        (attention, log-loss), each correcting the printed row; ``value`` and ``conditions``
-        have shape ``(n,)``.
+        (attention, log-loss), each correcting the row without a step-size condition; ``value``
+        and ``conditions`` have shape ``(n,)``.
 
     Raises
     ------
@@ -206,6 +214,7 @@ def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_
     c_loss = _both(c, _ge(C1_thm2(eta, L_max, star_norm_kq) * t, _log(L_max, ops), ops), ops=ops)
     cond = " (corrected: if 1 - cos(W_kq^(t), W*_kq) <= 1/(16||W*_kq||^2)"
     return (Bound("Theorem 2", "min_n phi_+^(n,t) (direction form)", "phi_plus_min", ">=", att, c,
-                  _P_ATT + cond + ")", corrects="Theorem 2: min_n phi_+^(n,t) (printed)"),
+                  _P_ATT + cond + ")", corrects="Theorem 2: min_n phi_+^(n,t) (no step-size condition)"),
             Bound("Theorem 2", "log L(theta^(t)) (direction form)", "log_loss", "<=", log_loss, c_loss,
-                  _P_LOSS + cond + " and C_1 t >= log L_max)", corrects="Theorem 2: log L(theta^(t)) (printed)"))
+                  _P_LOSS + cond + " and C_1 t >= log L_max)",
+                  corrects="Theorem 2: log L(theta^(t)) (no step-size condition)"))
