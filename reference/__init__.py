@@ -10,6 +10,8 @@ One subpackage per part of the paper, each importing only those above it:
 ``docs/notation.md`` for the ledger and ``docs/api.md`` for every public name.
 """
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+
 from . import theory
 from .data import Dataset, Vocabulary, check_weights, read_corpus
 from .errors import (AssumptionError, ConfigError, CorpusError, ReferenceValueError, SolverError, VocabularyError,
@@ -41,6 +43,12 @@ _LAZY = {"ERRATA": "audit", "AuditRow": "audit", "AuditTable": "audit",
          "golden_cases": "conformance", "library_impl": "conformance", "load_cases": "conformance",
          "write_cases": "conformance", "run_sweep": "experiments.sweep"}
 
+if _TYPE_CHECKING:      # the same names for type checkers (py.typed), which do not run __getattr__
+    from .audit import AuditRow, AuditTable, ERRATA
+    from .conformance import golden_cases, library_impl, load_cases, write_cases
+    from .experiments.sweep import run_sweep
+    __version__: str
+
 __all__ = [
     "AssumptionError", "ConfigError", "CorpusError", "ReferenceValueError", "SolverError", "VocabularyError",
     "WeightsError", "Dataset", "Vocabulary", "check_weights", "read_corpus", "AssumptionReport", "CheckEntry",
@@ -59,7 +67,7 @@ __all__ = [
     *_LAZY]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     """``reference.<name>`` for the names of :data:`_LAZY` and ``__version__``, imported on first use."""
     import importlib
     if name in _LAZY:
@@ -72,5 +80,5 @@ def __getattr__(name):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__) | {"__version__"})

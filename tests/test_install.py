@@ -1,10 +1,11 @@
 """What a newcomer expects of an installed package: ``--version``, the ``reference`` console
-command, ``CITATION.cff``, and the documentation reachable after a plain (non-editable) ``pip install``.
+command, ``CITATION.cff``, the documentation reachable after a plain (non-editable) ``pip install``,
+and annotations a type checker reads (``py.typed``).
 
-The wheel test builds the wheel offline from a copy of the sources (``--no-build-isolation``:
-it needs ``wheel``, in the test extra), installs it with ``pip install --target`` into a
-scratch folder, and runs ``python -m reference docs`` from there in an interpreter that does
-not see the editable install.
+The wheel tests build the wheel offline from a copy of the sources (``--no-build-isolation``:
+it needs ``wheel``, in the test extra), install it with ``pip install --target`` into a
+scratch folder, and run ``python -m reference docs`` from there in an interpreter that does
+not see the editable install, and mypy on a user's script that imports the installed package.
 """
 
 import configparser
@@ -104,9 +105,14 @@ def test_setup_cfg_installs_every_doc_file():
         assert any(fnmatch.fnmatch(f, p) for p in rules.get(target, [])), f"{f} is not installed ({target})"
 
 
-def test_docs_ship_in_the_wheel_and_are_found_after_install(tmp_path):
-    """Build the wheel offline, install it non-editable, and find every document from the installed package."""
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The wheel built offline from a copy of the sources, and the folder it is installed in (``--target``).
+
+    Returns ``(names, target)``: the files the wheel holds, and the scratch installation.
+    """
     pytest.importorskip("wheel", reason="building the wheel offline needs the 'wheel' package (test extra)")
+    tmp_path = tmp_path_factory.mktemp("wheel")
     src = tmp_path / "src"
     src.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -119,14 +125,20 @@ def test_docs_ship_in_the_wheel_and_are_found_after_install(tmp_path):
     out = subprocess.run(pip + ["wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src)],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
-    (wheel,) = glob.glob(str(tmp_path / "dist" / "*.whl"))
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for f in _doc_files():
-        assert any(n.endswith(f"/share/doc/reference/{f}") for n in names), f"{f} is not in the wheel"
+    (built,) = glob.glob(str(tmp_path / "dist" / "*.whl"))
+    names = set(zipfile.ZipFile(built).namelist())
     target = tmp_path / "site"
-    out = subprocess.run(pip + ["install", "--no-deps", "--target", str(target), wheel],
+    out = subprocess.run(pip + ["install", "--no-deps", "--target", str(target), built],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
+    return names, target
+
+
+def test_docs_ship_in_the_wheel_and_are_found_after_install(wheel, tmp_path):
+    """Build the wheel offline, install it non-editable, and find every document from the installed package."""
+    names, target = wheel
+    for f in _doc_files():
+        assert any(n.endswith(f"/share/doc/reference/{f}") for n in names), f"{f} is not in the wheel"
     import numpy
     numpy_site = os.path.dirname(os.path.dirname(numpy.__file__))
     code = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
@@ -140,3 +152,28 @@ def test_docs_ship_in_the_wheel_and_are_found_after_install(tmp_path):
     assert module.startswith(str(target)) and path.startswith(str(target))
     with open(path, encoding="utf-8") as a, open(os.path.join(DOCS, "tutorial.md"), encoding="utf-8") as b:
         assert a.read() == b.read()
+
+
+def test_the_wheel_is_typed_for_a_users_type_checker(wheel, tmp_path):
+    """``py.typed`` ships (PEP 561), so mypy reads the installed package's annotations in a user's script.
+
+    mypy runs as a user would: from a folder of their own, without the project's configuration, the
+    installed package found on ``PYTHONPATH`` (a package there without ``py.typed`` is skipped as untyped,
+    its names ``Any``, and :func:`test_typing.check_user_script` would fail).
+    """
+    names, target = wheel
+    assert "reference/py.typed" in names
+    pytest.importorskip("mypy", reason="the type check needs mypy (in the test extra: pip install -e '.[test]')")
+    from test_typing import check_user_script
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "mypy.ini").write_text("[mypy]\n", encoding="utf-8")        # no configuration of ours (nor ~'s)
+    env = dict(os.environ, PYTHONPATH=str(target))
+
+    def run(name, text):
+        (user / name).write_text(text, encoding="utf-8")
+        out = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir",
+                              str(tmp_path / "cache"), name], capture_output=True, text=True, cwd=user, env=env,
+                             timeout=600)
+        return out.returncode, out.stdout + out.stderr
+    check_user_script(run)

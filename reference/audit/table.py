@@ -3,17 +3,24 @@
 :func:`scalar_row` builds the row of a statement checked once rather than per iterate.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 import json
 import math
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
+from typing import Any, overload, TypeVar
 
 import numpy as np
 
 from ..data.files import atomic_write
 
 __all__ = ["AuditRow", "AuditTable", "scalar_row"]
+
+_Path = TypeVar("_Path", bound="str | os.PathLike[str]")     # to_json and to_csv return the path they wrote
 
 
 @dataclass
@@ -30,8 +37,8 @@ class AuditRow:
     printed: str
     n_checked: int          # iterates where the conditions hold and the measure is defined
     n_undefined: int        # iterates where the conditions hold but the measure is nan
-    holds: object           # True / False, or None when the conditions never hold
-    t_worst: object
+    holds: bool | None      # True / False, or None when the conditions never hold
+    t_worst: int | None
     measured_worst: float
     bound_worst: float
     slack_worst: float      # bound - measured for "<=", measured - bound for ">=" (>= 0 holds)
@@ -46,12 +53,12 @@ class AuditRow:
     note: str = ""
 
     @property
-    def name(self):
+    def name(self) -> str:
         """``"statement: quantity"``, the row's key."""
         return f"{self.statement}: {self.quantity}"
 
     @property
-    def violated(self):
+    def violated(self) -> bool:
         """The row decides, its conditions hold somewhere, and it fails there."""
         return self.decides and self.holds is False
 
@@ -64,29 +71,29 @@ class AuditTable:
     rows : iterable of AuditRow
     """
 
-    def __init__(self, rows=()):
+    def __init__(self, rows: Iterable[AuditRow] = ()) -> None:
         self.rows = list(rows)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[AuditRow]:
         return iter(self.rows)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.rows)
 
-    def extend(self, rows):
+    def extend(self, rows: Iterable[AuditRow]) -> None:
         """Append rows (an iterable of :class:`AuditRow`, e.g. another table)."""
         self.rows.extend(rows)
 
-    def violations(self):
+    def violations(self) -> list[AuditRow]:
         """Rows that decide and are violated where their conditions hold."""
         return [r for r in self.rows if r.violated]
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         """No deciding row is violated (the exit status of ``verify`` is 0)."""
         return not self.violations()
 
-    def row(self, name, run=None):
+    def row(self, name: str, run: str | None = None) -> AuditRow:
         """The first row called ``"statement: quantity"`` (optionally of one run).
 
         Raises
@@ -99,11 +106,15 @@ class AuditTable:
                 return r
         raise KeyError(name)
 
-    def to_dicts(self):
+    def to_dicts(self) -> list[dict[str, Any]]:
         """The rows as a list of dicts (field name -> value)."""
         return [asdict(r) for r in self.rows]
 
-    def to_json(self, path=None):
+    @overload
+    def to_json(self, path: None = None) -> str: ...
+    @overload
+    def to_json(self, path: _Path) -> _Path: ...
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str | os.PathLike[str]:
         """The rows as a JSON list (nan -> null); written to ``path`` if given, else returned."""
         def clean(v):
             if isinstance(v, float) and not math.isfinite(v):
@@ -116,7 +127,11 @@ class AuditTable:
             f.write(text + "\n")
         return path
 
-    def to_csv(self, path=None):
+    @overload
+    def to_csv(self, path: None = None) -> str: ...
+    @overload
+    def to_csv(self, path: _Path) -> _Path: ...
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str | os.PathLike[str]:
         """The rows as CSV with a header; written to ``path`` if given, else returned."""
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=[f.name for f in fields(AuditRow)], lineterminator="\n")
@@ -129,7 +144,7 @@ class AuditTable:
             f.write(buf.getvalue())
         return path
 
-    def to_text(self):
+    def to_text(self) -> str:
         """A fixed-width table for the terminal."""
         def g(x):
             return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
@@ -150,8 +165,9 @@ class AuditTable:
         return "\n".join(lines)
 
 
-def scalar_row(run, statement, quantity, sense, printed, measured, bound, conditions, *,
-               t, erratum="", corrects="", decides=True, note="", tol=0.0):
+def scalar_row(run: str, statement: str, quantity: str, sense: str, printed: str, measured: float, bound: float,
+               conditions: bool, *, t: int, erratum: str = "", corrects: str = "", decides: bool = True,
+               note: str = "", tol: float = 0.0) -> AuditRow:
     """An :class:`AuditRow` for a statement checked once (at ``t``), not per iterate.
 
     Used for the rates, Proposition 2, Theorem 3 and Example 2.

@@ -13,14 +13,17 @@ failing one a hint (:mod:`reference.conformance.hints`, from the numbers, and
 that form. See ``docs/conformance.md``.
 """
 
+from __future__ import annotations
+
 import fnmatch
 import functools
 import math
 import os
 import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +96,8 @@ def _failure(e):
     return f"{type(e).__name__}: {e}", tb
 
 
-def check(impl, golden=None, *, cases=None, functions=None):
+def check(impl: Mapping[str, Any] | object, golden: Mapping[str, Any] | str | os.PathLike[str] | None = None, *,
+          cases: str | Iterable[str] | None = None, functions: str | Iterable[str] | None = None) -> Report:
     """Run an implementation's functions on every golden case and compare with the exact outputs.
 
     Parameters
@@ -168,7 +172,7 @@ def check(impl, golden=None, *, cases=None, functions=None):
             if name not in deselected:
                 skipped.append(name)
             continue
-        probed = {}
+        probed: dict[Any, Any] = {}
         for item in levels[level]:
             if not _selected(sel, item, level):
                 continue

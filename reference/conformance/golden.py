@@ -25,7 +25,10 @@ literal functions, so that checking the literal face against the file
 compares two independent computations. Field by field: ``docs/conformance.md``.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +150,7 @@ def _run(ds, eng, spec, name):
             "W_ov_iterates": Wov, "W_kq_iterates": Wkq}
 
 
-def golden_cases(*, rng):
+def golden_cases(*, rng: np.random.Generator) -> dict[str, Any]:
     """The golden cases: datasets, weights at :data:`SCALES`, runs of Algorithm 1, every exact output.
 
     Parameters

@@ -7,9 +7,13 @@ reads strictly (:func:`reference.conformance.golden_file.read_json`) and
 validates every field (:mod:`reference.conformance.schema`).
 """
 
+from __future__ import annotations
+
 import json
 import os
 import tempfile
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ConfigError
 from .golden_file import jsonable, read_cases_file, seal
@@ -18,7 +22,7 @@ from .schema import validate_cases
 __all__ = ["write_cases", "load_cases"]
 
 
-def write_cases(path, cases, *, overwrite=False):
+def write_cases(path: str | os.PathLike[str], cases: Mapping[str, Any], *, overwrite: bool = False) -> None:
     """Write golden cases as strict JSON, floats by ``repr`` (round-trip exact; Section 3 to Algorithm 1 outputs).
 
     The file is written to a temporary file in the same folder and then moved into place,
@@ -68,7 +72,7 @@ def write_cases(path, cases, *, overwrite=False):
 
 
 
-def load_cases(path):
+def load_cases(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate a golden-case file written by :func:`write_cases` (or ``python -m reference golden``).
 
     Parameters

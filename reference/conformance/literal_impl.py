@@ -8,8 +8,12 @@ golden outputs come from the training engine in token coordinates, so this face
 passing them is the agreement of two independent computations.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +105,7 @@ def _batched(f, L_max=None):
     return g
 
 
-def library_impl():
+def library_impl() -> dict[str, Callable[..., Any]]:
     """This library's literal face (:mod:`reference.model.transformer`, :mod:`reference.model.loss`) as an impl for ``check``.
 
     The loss functions build a :class:`reference.data.Dataset` from the arrays (``pi`` back to

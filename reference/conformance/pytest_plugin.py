@@ -19,7 +19,14 @@ expected.) Or, inside a test suite of yours::
 pytest is imported only when a test is built: ``import reference`` does not need it.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Iterable, Mapping
+from typing import Any, TYPE_CHECKING
+
+if TYPE_CHECKING:                                   # (for the annotations; not imported at run time)
+    from .summary import Report
 
 __all__ = ["assert_conforms", "conformance_tests", "run_one", "pytest_addoption", "pytest_configure",
            "pytest_generate_tests"]
@@ -32,7 +39,10 @@ def _impl(impl):
     return load_impl(impl, "impl") if isinstance(impl, str) else impl
 
 
-def assert_conforms(impl, golden=None, *, cases=None, functions=None, failures=8):
+def assert_conforms(impl: Mapping[str, Any] | object | str,
+                    golden: Mapping[str, Any] | str | os.PathLike[str] | None = None, *,
+                    cases: str | Iterable[str] | None = None, functions: str | Iterable[str] | None = None,
+                    failures: int = 8) -> Report:
     """Check ``impl`` (:func:`reference.conformance.check`) and raise ``AssertionError`` with the report if it fails.
 
     Parameters

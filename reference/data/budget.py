@@ -8,9 +8,11 @@ the allocator with a traceback. The limit is this machine's physical memory:
 whatever is larger cannot be held, whatever is smaller is attempted.
 """
 
+from __future__ import annotations
+
 import os
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ReferenceValueError
 
 __all__ = ["memory_limit", "check_memory", "format_bytes", "format_seconds", "FLOAT_BYTES",
            "MIN_SECONDS_PER_ITERATION"]
@@ -27,7 +29,7 @@ MIN_SECONDS_PER_ITERATION = 1e-5
 _FALLBACK_MEMORY = 8 * 2 ** 30
 
 
-def memory_limit():
+def memory_limit() -> int:
     """The most memory one computation may plan to use: this machine's physical memory, in bytes.
 
     Returns
@@ -41,7 +43,7 @@ def memory_limit():
     return int(n) if n > 0 else _FALLBACK_MEMORY
 
 
-def format_bytes(n):
+def format_bytes(n: float) -> str:
     """``n`` bytes for a person: ``"74.5 GiB"``.
 
     Parameters
@@ -60,7 +62,7 @@ def format_bytes(n):
     raise AssertionError("unreachable")
 
 
-def format_seconds(s):
+def format_seconds(s: float) -> str:
     """``s`` seconds for a person: ``"3.2 hours"``, ``"41 years"``.
 
     Parameters
@@ -79,7 +81,8 @@ def format_seconds(s):
     raise AssertionError("unreachable")
 
 
-def check_memory(nbytes, what, *, seconds=None, error=ConfigError, hint=""):
+def check_memory(nbytes: float, what: str, *, seconds: float | None = None,
+                 error: type[ReferenceValueError] = ConfigError, hint: str = "") -> int:
     """Refuse, before allocating, a computation whose memory estimate exceeds :func:`memory_limit`.
 
     Parameters

@@ -17,9 +17,13 @@ Nothing else is skipped: every other line becomes a sentence, and every
 problem is reported with its file and line (or sample) and its token.
 """
 
+from __future__ import annotations
+
 import itertools
 import os
 from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
 
 from ..errors import CorpusError
 from .vocabulary import check_token_name, Vocabulary
@@ -149,7 +153,7 @@ def _sentences(lines_or_path):
         raise _no_sentence(where)
 
 
-def distinct_sentences(lines_or_path):
+def distinct_sentences(lines_or_path: str | os.PathLike[str] | Iterable[str]) -> list[list[Any]]:
     """The distinct lines of a corpus with their multiplicities, read in one streamed pass.
 
     A line seen before costs one dictionary look-up; only a line's first occurrence is split
@@ -172,7 +176,9 @@ def distinct_sentences(lines_or_path):
         As :func:`read_corpus`.
     """
     where, batches = _batches(lines_or_path)
-    seen, out, k = {}, [], 0
+    seen: dict[str, int] = {}
+    out: list[list[Any]] = []
+    k = 0
     for batch in batches:
         for line in batch:
             k += 1
@@ -190,7 +196,7 @@ def distinct_sentences(lines_or_path):
     return out
 
 
-def read_corpus(lines_or_path):
+def read_corpus(lines_or_path: str | os.PathLike[str] | Iterable[str]) -> list[tuple[str, list[str]]]:
     """Read a corpus into ``[(origin, [token, ...]), ...]``, one entry per sentence (Section 4.1).
 
     Parameters

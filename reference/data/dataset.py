@@ -12,7 +12,13 @@ are ignored. Every full sentence ``x_1 .. x_m`` contributes its ``m - 1``
 prefixes ``([x_1..x_l], x_{l+1})``.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import CorpusError
 from .budget import check_memory, FLOAT_BYTES
@@ -23,7 +29,7 @@ from .vocabulary import Vocabulary
 __all__ = ["Dataset"]
 
 
-def _index_array(a, origin, what):
+def _index_array(a: ArrayLike, origin: str, what: str) -> NDArray[np.intp]:
     """``a`` as a 1-d ``intp`` array of token indices, refusing anything a cast would change."""
     arr = np.asarray(a)
     if arr.ndim != 1:
@@ -68,19 +74,36 @@ class Dataset:
         Where each distinct sentence first came from (file and line, or sample).
     """
 
-    def __init__(self, vocab, sentences, y, counts, origins=None):
+    vocab: Vocabulary
+    N: int
+    L_max: int
+    sentences: tuple[NDArray[np.intp], ...]
+    y: NDArray[np.intp]
+    counts: NDArray[np.int64]
+    pi: NDArray[np.float64]
+    lengths: NDArray[np.intp]
+    queries: NDArray[np.intp]
+    tokens: NDArray[np.intp]
+    mask: NDArray[np.bool_]
+    flat_tokens: NDArray[np.intp]
+    flat_sentence: NDArray[np.intp]
+    offsets: NDArray[np.intp]
+    origins: tuple[str, ...]
+
+    def __init__(self, vocab: Vocabulary, sentences: Iterable[ArrayLike], y: ArrayLike, counts: ArrayLike,
+                 origins: Iterable[str] | None = None) -> None:
         """``D_0`` from token indices; the low-level constructor behind :meth:`from_corpus` and :meth:`from_samples`.
 
         Parameters
         ----------
         vocab : Vocabulary
-        sentences : sequence of N int sequences
+        sentences : iterable of N int sequences (array_like)
             Distinct sentences as 0-based token indices, each of length >= 1.
-        y : int sequence, length N
+        y : int sequence (array_like), length N
             Next-token index of each sentence.
-        counts : int sequence, length N
+        counts : int sequence (array_like), length N
             Positive multiplicities; ``pi = counts / sum(counts)``.
-        origins : sequence of N str, optional
+        origins : iterable of N str, optional
             Where each sentence came from; default ``"sample n"``.
 
         Raises
@@ -111,8 +134,9 @@ class Dataset:
         if counts.ndim != 1 or counts.dtype.kind not in "iu":
             raise CorpusError(f"counts must be a 1-d sequence of integers, got dtype {counts.dtype}")
         counts = counts.astype(np.int64)
-        sentences = tuple(_index_array(s, self.origins[k], "a sentence") for k, s in enumerate(sentences))
-        first = {}
+        checked = tuple(_index_array(s, self.origins[k], "a sentence") for k, s in enumerate(sentences))
+        sentences = checked                     # (a new name: the type of the checked arrays, for mypy)
+        first: dict[bytes, int] = {}
         for k, s in enumerate(sentences):
             where = self.origins[k]
             if s.size == 0:
@@ -157,7 +181,8 @@ class Dataset:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def from_samples(cls, samples, vocab=None):
+    def from_samples(cls, samples: Iterable[tuple[Sequence[str] | str, str]],
+                     vocab: Vocabulary | None = None) -> Dataset:
         """``D_0`` from ``[(tokens, next_token), ...]`` given as token names (Section 3).
 
         The samples need not be prefix-closed: the statements of the paper's
@@ -189,7 +214,8 @@ class Dataset:
         return cls(*_merge_rows(_sample_rows(samples), vocab))
 
     @classmethod
-    def from_corpus(cls, lines_or_path, vocab=None):
+    def from_corpus(cls, lines_or_path: str | os.PathLike[str] | Iterable[str],
+                    vocab: Vocabulary | None = None) -> Dataset:
         """``D_0`` as the prefix closure of a corpus of full sentences (Section 4.1).
 
         Every sentence ``x_1 .. x_m`` contributes the samples
@@ -219,7 +245,7 @@ class Dataset:
         return cls(*prefix_closure(lines_or_path, vocab))
 
     # ------------------------------------------------------------------ views
-    def samples(self):
+    def samples(self) -> list[tuple[NDArray[np.intp], int, float]]:
         """The distinct samples of ``D_0`` with their frequencies (Eq. 1).
 
         Returns
@@ -229,7 +255,7 @@ class Dataset:
         """
         return [(s, int(self.y[n]), float(self.pi[n])) for n, s in enumerate(self.sentences)]
 
-    def X(self, n):
+    def X(self, n: int) -> NDArray[np.float64]:
         """``X^(n) = [x_1 .. x_L]``: sentence ``n`` as a matrix whose columns are embeddings (Section 3).
 
         Parameters
@@ -247,7 +273,7 @@ class Dataset:
         """
         return self.vocab.embed(self.sentences[self._sentence(n)])
 
-    def sentence_text(self, n):
+    def sentence_text(self, n: int) -> str:
         """Sentence ``n`` as its token names separated by spaces.
 
         Parameters
@@ -265,12 +291,12 @@ class Dataset:
         """
         return " ".join(self.vocab.tokens[i] for i in self.sentences[self._sentence(n)])
 
-    def _sentence(self, n):
+    def _sentence(self, n: int) -> int:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < self.N:
             raise CorpusError(f"sentence number {n!r} is outside 0..{self.N - 1} (N = {self.N})")
         return int(n)
 
-    def with_vocab(self, vocab):
+    def with_vocab(self, vocab: Vocabulary) -> Dataset:
         """The same sentences, next tokens and counts over another vocabulary with the same token names.
 
         Parameters
@@ -295,5 +321,5 @@ class Dataset:
                               f"{list(self.vocab.tokens)!r}, got {list(vocab.tokens)!r}")
         return Dataset(vocab, self.sentences, self.y, self.counts, self.origins)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dataset(N={self.N}, L_max={self.L_max}, abs(V)={self.vocab.n_tokens}, samples={int(self.counts.sum())})"

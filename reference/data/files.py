@@ -13,10 +13,14 @@ computes anything: it creates the folder and proves it writable, or raises
 one :class:`reference.errors.ConfigError` worded for a person.
 """
 
+from __future__ import annotations
+
 import contextlib
 import errno
 import os
 import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
 
 from ..errors import ConfigError
 
@@ -30,7 +34,7 @@ def _reason(e):
     return reason[0].lower() + reason[1:] + hints.get(e.errno, "")
 
 
-def describe_os_error(e):
+def describe_os_error(e: OSError) -> str:
     """An ``OSError`` as one sentence for a person: ``"PATH: reason"`` without ``[Errno N]``.
 
     Parameters
@@ -52,7 +56,8 @@ def _umask():
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode="w", *, encoding="utf-8", newline=None):
+def atomic_write(path: str | os.PathLike[str], mode: str = "w", *, encoding: str | None = "utf-8",
+                 newline: str | None = None) -> Iterator[IO[Any]]:
     """Open a temporary file beside ``path``; on success rename it over ``path`` in one step.
 
     Use as ``with atomic_write(path) as f: f.write(...)``. If the block
@@ -91,7 +96,7 @@ def atomic_write(path, mode="w", *, encoding="utf-8", newline=None):
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder or ".")
     try:
         os.fchmod(fd, 0o666 & ~_umask())            # as open() would create it, not mkstemp's 0600
-        text = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+        text: dict[str, Any] = {} if "b" in mode else {"encoding": encoding, "newline": newline}
         with os.fdopen(fd, mode, **text) as f:
             yield f
             f.flush()
@@ -103,7 +108,7 @@ def atomic_write(path, mode="w", *, encoding="utf-8", newline=None):
         raise
 
 
-def output_dir(path, flag="--out"):
+def output_dir(path: str | os.PathLike[str], flag: str = "--out") -> str:
     """Create the output folder ``path`` if needed and prove it writable, before any computation.
 
     Parameters

@@ -19,7 +19,13 @@ and every error message are those of the definition: the same samples,
 merged the same way.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import CorpusError
 from .corpus import distinct_sentences
@@ -33,7 +39,8 @@ def _where(p):
     return (1, "token 1 of the sentence") if p == 0 else (p, "the next token")
 
 
-def prefix_closure(lines_or_path, vocab=None):
+def prefix_closure(lines_or_path: str | os.PathLike[str] | Iterable[str], vocab: Vocabulary | None = None
+                   ) -> tuple[Vocabulary, list[NDArray[np.intp]], list[int], list[int], list[str]]:
     """The arguments of ``Dataset(...)`` for the prefix closure of a corpus (Section 4.1).
 
     Parameters
@@ -60,8 +67,8 @@ def prefix_closure(lines_or_path, vocab=None):
     if vocab is not None and not isinstance(vocab, Vocabulary):
         raise CorpusError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
     lines = distinct_sentences(lines_or_path)   # [origin, words, count] per distinct line
-    index = {} if vocab is None else None
-    children = {}                                # (parent node, token) -> node; node 0 is the root
+    index: dict[str, int] = {}                   # token -> index, when there is no vocab
+    children: dict[tuple[int, int], int] = {}    # (parent node, token) -> node; node 0 is the root
     node_y, node_count, node_first = [0], [0], [(0, 0)]   # per node: next token, count, (line, length)
     idx_of_line = []
     for j, (origin, words, c) in enumerate(lines):

@@ -8,15 +8,20 @@ raises :class:`reference.errors.WeightsError` naming the matrix and the
 entry. Used by :mod:`reference.model.transformer` and :mod:`reference.model.loss`.
 """
 
-import numpy as np
+from __future__ import annotations
 
-from ..errors import WeightsError
+from typing import Any, Literal, overload
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import ReferenceValueError, WeightsError
 from .vocabulary import Vocabulary
 
 __all__ = ["check_weights", "check_sentence", "as_array"]
 
 
-def as_array(x, name, error=WeightsError):
+def as_array(x: ArrayLike, name: str, error: type[ReferenceValueError] = WeightsError) -> NDArray[Any]:
     """``np.asarray(x)``, with a ragged nest of lists (or anything else NumPy cannot turn into one
     array) reported as the library's ``error`` naming the argument."""
     try:
@@ -44,7 +49,35 @@ def _as_matrix(W, name, shape, allow_complex):
     return W
 
 
-def check_weights(W_ov, W_kq, vocab_or_d, n_tokens=None, allow_complex=False, *, skip=None):
+# (overloads for type checkers: two real matrices in, two float64 arrays out; None for the skipped one)
+@overload
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: Literal[False] = False, *,
+                  skip: None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+@overload
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: bool = False, *, skip: None = None
+                  ) -> tuple[NDArray[np.float64] | NDArray[np.complex128],
+                             NDArray[np.float64] | NDArray[np.complex128]]: ...
+@overload
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: bool = False, *, skip: Literal["W_ov"]
+                  ) -> tuple[None, NDArray[np.float64] | NDArray[np.complex128]]: ...
+@overload
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: bool = False, *, skip: Literal["W_kq"]
+                  ) -> tuple[NDArray[np.float64] | NDArray[np.complex128], None]: ...
+@overload
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: bool = False, *,
+                  skip: Literal["W_ov", "W_kq"] | None = None
+                  ) -> tuple[NDArray[np.float64] | NDArray[np.complex128] | None,
+                             NDArray[np.float64] | NDArray[np.complex128] | None]: ...
+def check_weights(W_ov: ArrayLike | None, W_kq: ArrayLike | None, vocab_or_d: Vocabulary | int,
+                  n_tokens: int | None = None, allow_complex: bool = False, *,
+                  skip: Literal["W_ov", "W_kq"] | None = None
+                  ) -> tuple[NDArray[np.float64] | NDArray[np.complex128] | None,
+                             NDArray[np.float64] | NDArray[np.complex128] | None]:
     """Validate and cast the weights once, at the boundary: ``W_ov`` (abs(V) x d), ``W_kq`` (d x d).
 
     Parameters
@@ -98,7 +131,7 @@ def check_weights(W_ov, W_kq, vocab_or_d, n_tokens=None, allow_complex=False, *,
     return out_ov, out_kq
 
 
-def check_sentence(X, d=None):
+def check_sentence(X: ArrayLike, d: int | None = None) -> NDArray[np.float64]:
     """Validate a sentence matrix ``X = [x_1 .. x_L]`` (Section 3) once, at the boundary.
 
     Parameters

@@ -18,7 +18,12 @@ splits lines at white space and starts a comment at ``#``), so every
 vocabulary can be written out as a corpus and read back.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import VocabularyError
 from .budget import check_memory, FLOAT_BYTES
@@ -34,7 +39,7 @@ ORTHONORMAL_ATOL = 1e-12
 COMMENT = "#"
 
 
-def check_token_name(x):
+def check_token_name(x: object) -> str | None:
     """Why ``x`` cannot be a token name, or ``None`` if it can (Section 3: a token of ``V``).
 
     A token name is a non-empty ``str`` with no white space, no ``#``, no NUL,
@@ -69,7 +74,7 @@ def check_token_name(x):
     return None
 
 
-def _token_tuple(tokens):
+def _token_tuple(tokens: Iterable[str]) -> tuple[str, ...]:
     """``tuple(tokens)``, refusing a bare string (which would become one token per character)."""
     if isinstance(tokens, str):
         raise VocabularyError(f"tokens must be a sequence of token names, got the string {tokens!r} "
@@ -88,7 +93,7 @@ class Vocabulary:
 
     Parameters
     ----------
-    tokens : sequence of str, length abs(V)
+    tokens : iterable of str, length abs(V)
         Distinct token names, in index order (``index(tokens[i]) == i``); each
         non-empty, without white space and without ``#`` (see
         :func:`check_token_name`).
@@ -119,11 +124,16 @@ class Vocabulary:
     :data:`ORTHONORMAL_ATOL`) and the paper's index map ``I(x)``.
     """
 
-    def __init__(self, tokens, E=None, *, allow_non_orthonormal=False):
+    tokens: tuple[str, ...]
+    is_identity: bool
+    orthonormal: bool
+
+    def __init__(self, tokens: Iterable[str], E: ArrayLike | None = None, *,
+                 allow_non_orthonormal: bool = False) -> None:
         tokens = _token_tuple(tokens)
         if not tokens:
             raise VocabularyError("a vocabulary needs at least one token")
-        seen = {}
+        seen: dict[str, int] = {}
         for i, x in enumerate(tokens):
             why = check_token_name(x)
             if why is not None:
@@ -163,7 +173,7 @@ class Vocabulary:
                 why = f"d = {E.shape[0]} < abs(V) = {n}, so they cannot be"
             else:
                 G = E.T @ E
-                i, j = np.unravel_index(np.argmax(np.abs(G - np.eye(n))), G.shape)
+                i, j = (int(k) for k in np.unravel_index(np.argmax(np.abs(G - np.eye(n))), G.shape))
                 why = (f"<x_{tokens[i]}, x_{tokens[j]}> = {G[i, j]!r}, expected "
                        f"{1.0 if i == j else 0.0}")
             raise VocabularyError(
@@ -171,12 +181,12 @@ class Vocabulary:
                 "; pass allow_non_orthonormal=True to leave Assumption 2 on purpose")
 
     @staticmethod
-    def _is_orthonormal(E):
+    def _is_orthonormal(E: NDArray[np.float64]) -> bool:
         d, n = E.shape
         return d >= n and bool(np.all(np.abs(E.T @ E - np.eye(n)) <= ORTHONORMAL_ATOL))
 
     @classmethod
-    def random_orthonormal(cls, tokens, d, *, rng):
+    def random_orthonormal(cls, tokens: Iterable[str], d: int, *, rng: np.random.Generator) -> Vocabulary:
         """A vocabulary with random orthonormal embeddings in ``R^d``, ``d >= abs(V)``.
 
         ``E`` is the first ``abs(V)`` columns of the Q factor of a ``d x abs(V)``
@@ -185,7 +195,7 @@ class Vocabulary:
 
         Parameters
         ----------
-        tokens : sequence of str, length abs(V)
+        tokens : iterable of str, length abs(V)
         d : int, ``d >= abs(V)``
         rng : numpy.random.Generator
 
@@ -210,7 +220,7 @@ class Vocabulary:
         return cls(tokens, E)
 
     @property
-    def E(self):
+    def E(self) -> NDArray[np.float64]:
         """``E`` (d x abs(V)), read-only; the identity of the default vocabulary is built on first use.
 
         Raises
@@ -229,16 +239,16 @@ class Vocabulary:
         return self._E
 
     @property
-    def n_tokens(self):
+    def n_tokens(self) -> int:
         """``abs(V)``."""
         return len(self.tokens)
 
     @property
-    def d(self):
+    def d(self) -> int:
         """Embedding dimension ``d``."""
         return self._d
 
-    def index(self, x):
+    def index(self, x: str) -> int:
         """``I(x) - 1``: the 0-based index of token name ``x`` (the paper's ``I`` is 1-based).
 
         Parameters
@@ -260,35 +270,35 @@ class Vocabulary:
         except (KeyError, TypeError):
             raise VocabularyError(f"unknown token {x!r}") from None
 
-    def __contains__(self, x):
+    def __contains__(self, x: object) -> bool:
         try:
             return x in self._index
         except TypeError:                  # unhashable: certainly not a token name
             return False
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.tokens)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Vocabulary) or self.tokens != other.tokens or self.d != other.d:
             return False
         if self.is_identity and other.is_identity:
             return True
         return bool(np.array_equal(self.E, other.E))
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.tokens)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kind = "identity" if self.is_identity else "E"
         return f"Vocabulary({list(self.tokens)!r}, d={self.d}, {kind})"
 
-    def embed(self, idx):
+    def embed(self, idx: ArrayLike) -> NDArray[np.float64]:
         """The sentence matrix ``X = [x_1 .. x_L]`` of token indices ``idx`` (Section 3).
 
         Parameters
         ----------
-        idx : sequence of int, length L
+        idx : array_like of int, length L
             0-based token indices (the paper's ``I(x_l) - 1``).
 
         Returns

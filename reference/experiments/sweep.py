@@ -23,9 +23,14 @@ constants), a summary per statement and size, and a figure of the log-slack
 against ``abs(V)`` (:mod:`reference.experiments.sweep_report`).
 """
 
+from __future__ import annotations
+
+import concurrent.futures
 import math
 import os
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +43,7 @@ __all__ = ["SWEEP", "COLUMNS", "STAGE1", "FINISHED", "sweep_tasks", "run_one", "
            "summarize", "write", "figure", "document", "Interrupted"]
 
 #: Defaults of ``python -m reference sweep``.
-SWEEP = {"sizes": (4, 8, 16), "seeds": 4, "T": 300, "T1": 300, "L_max": 6}
+SWEEP: dict[str, Any] = {"sizes": (4, 8, 16), "seeds": 4, "T": 300, "T1": 300, "L_max": 6}
 #: Statuses of a run that count as finished when a sweep is resumed ("crashed" runs are run again).
 FINISHED = ("ok", "degenerate", "failed")
 
@@ -198,9 +203,11 @@ def run_one(task):
                  log_slack_worst=r.log_slack_worst) for r in table]
 
 
-def run_sweep(sizes=SWEEP["sizes"], seeds=SWEEP["seeds"], *, seed=0, T=SWEEP["T"], T1=SWEEP["T1"],
-              L_max=SWEEP["L_max"], eta0=None, eta=None, jobs=None, executor=None, progress=None,
-              journal=None, resume=False):
+def run_sweep(sizes: Sequence[int] = SWEEP["sizes"], seeds: int = SWEEP["seeds"], *, seed: int = 0,
+              T: int = SWEEP["T"], T1: int = SWEEP["T1"], L_max: int = SWEEP["L_max"], eta0: float | None = None,
+              eta: float | None = None, jobs: int | None = None, executor: concurrent.futures.Executor | None = None,
+              progress: bool | None = None, journal: str | os.PathLike[str] | None = None,
+              resume: bool = False) -> dict[str, Any]:
     """Audit Algorithm 1 on ``seeds`` random datasets of every size, in parallel.
 
     Parameters

@@ -46,7 +46,12 @@ class Interrupted(BaseException):
     ----------
     signum : int
         The signal received.
+    finished, total : int
+        Set by :func:`reference.experiments.sweep.run_sweep`: the runs finished, and all its runs.
     """
+
+    finished: int
+    total: int
 
     def __init__(self, signum):
         self.signum = signum

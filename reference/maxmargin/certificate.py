@@ -17,11 +17,16 @@ all zero. :func:`kkt_certificate` computes them from ``W``, ``E`` and the
 constraint table only (no solver state), so it judges weights from anywhere.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..data.dataset import Dataset
 from ..errors import WeightsError
+from .constraints import Constraints
 
 __all__ = ["CERT_TOL", "ACTIVE_TOL", "Certificate", "kkt_certificate"]
 
@@ -55,12 +60,13 @@ class Certificate:
     tol: float = CERT_TOL
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         """True iff every residual is ``<= tol`` (then ``W`` is optimal to that tolerance)."""
         return max(self.primal, self.dual, self.complementary, self.stationarity) <= self.tol
 
 
-def kkt_certificate(W, ds, constraints, dual, tol=CERT_TOL):
+def kkt_certificate(W: ArrayLike, ds: Dataset, constraints: Constraints, dual: ArrayLike, tol: float = CERT_TOL
+                    ) -> tuple[NDArray[np.float64], Certificate]:
     """KKT residuals of ``(W, lambda)`` for ``min ||W||^2/2 s.t. <G_k, W> >= 1`` (Eq. 2 or Eq. 3), in paper coordinates.
 
     Margins are ``P[u, c] - P[v, c]`` with ``P = W E`` (Eq. 2) or
@@ -116,7 +122,7 @@ def kkt_certificate(W, ds, constraints, dual, tol=CERT_TOL):
     np.add.at(C, (l, c), -lam)
     S = C @ E.T if constraints.kind == "ov" else E @ C @ E.T
     nW = np.linalg.norm(W)
-    gap = np.linalg.norm(W - S) / (nW if nW > 0 else 1.0)
+    gap = np.linalg.norm(W - S) / (float(nW) if nW > 0 else 1.0)
     if m == 0:
         return margins, Certificate(0.0, 0.0, 0.0, float(gap), tol)
     return margins, Certificate(float(max(0.0, 1.0 - margins.min())), float(max(0.0, -lam.min())),

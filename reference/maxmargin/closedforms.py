@@ -9,10 +9,15 @@ P2' in ``docs/theory.md``), which every prefix-closed ``D_0`` satisfies
 refuses (or flags) the others.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ..data.dataset import Dataset
 from ..errors import AssumptionError
 from ..structure.orders import collocation, query_orders
 from .constraints import kq_constraints
@@ -21,7 +26,7 @@ from .leastdistance import split_block
 __all__ = ["W_ov_star_closed_form", "Prop2Verdict", "prop2_condition", "W_kq_star_prop2"]
 
 
-def W_ov_star_closed_form(ds):
+def W_ov_star_closed_form(ds: Dataset) -> NDArray[np.float64]:
     """``W*_ov = sum_x (e_{In(x)} - (1/abs(V)) 1) x^T`` (docs/paper.md section 6, Eq. 2), ``||W*_ov|| = sqrt(abs(V) - 1)``.
 
     Exact for Eq. (2) whenever a collocation exists and ``E`` is orthonormal:
@@ -71,12 +76,12 @@ class Prop2Verdict:
     query: int
     holds: bool
     reason: str
-    optimal: tuple
-    non_optimal: tuple
-    witness: tuple = ()
+    optimal: tuple[int, ...]
+    non_optimal: tuple[int, ...]
+    witness: tuple[int, ...] = ()
 
 
-def prop2_condition(ds):
+def prop2_condition(ds: Dataset) -> dict[int, Prop2Verdict]:
     """Per query, is Proposition 2's column the max-margin column of Eq. (3)? (Theorem P2', docs/theory.md).
 
     Proposition 2's values (``abs(N)/(abs(O)+abs(N))`` on ``O``,
@@ -135,7 +140,16 @@ def prop2_condition(ds):
     return out
 
 
-def W_kq_star_prop2(ds, *, flag=False):
+# (overloads for type checkers: with flag=True the verdicts come too)
+@overload
+def W_kq_star_prop2(ds: Dataset, *, flag: Literal[False] = False) -> NDArray[np.float64]: ...
+@overload
+def W_kq_star_prop2(ds: Dataset, *, flag: Literal[True]) -> tuple[NDArray[np.float64], dict[int, Prop2Verdict]]: ...
+@overload
+def W_kq_star_prop2(ds: Dataset, *, flag: bool
+                    ) -> NDArray[np.float64] | tuple[NDArray[np.float64], dict[int, Prop2Verdict]]: ...
+def W_kq_star_prop2(ds: Dataset, *, flag: bool = False
+                    ) -> NDArray[np.float64] | tuple[NDArray[np.float64], dict[int, Prop2Verdict]]:
     """``W*_kq`` as Proposition 2 prints it: ``abs(N)/abs(O u N)`` on ``O``, ``-abs(O)/abs(O u N)`` on ``N``, 0 on ``M``.
 
     ``W = E A E^T`` with ``A[i, q]`` these values (Assumptions 1-2 as the paper

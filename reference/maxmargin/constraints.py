@@ -15,10 +15,14 @@ optimal token, non-optimal token). Duplicates are merged, keeping the first
 sentence and the number of sentences of each. See ``docs/maxmargin.md``.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..data.dataset import Dataset
 from ..errors import AssumptionError
 from ..structure.orders import collocation
 
@@ -45,16 +49,16 @@ class Constraints:
     """
 
     kind: str
-    column: np.ndarray
-    upper: np.ndarray
-    lower: np.ndarray
-    sentence: np.ndarray
-    n_sentences: np.ndarray
+    column: NDArray[np.intp]
+    upper: NDArray[np.intp]
+    lower: NDArray[np.intp]
+    sentence: NDArray[np.intp]
+    n_sentences: NDArray[np.intp]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return int(self.column.size)
 
-    def describe(self, k, ds):
+    def describe(self, k: int, ds: Dataset) -> str:
         """Constraint ``k`` in words: its tokens, its query and the sentence that gives it.
 
         Parameters
@@ -78,7 +82,7 @@ class Constraints:
         return f"query {t[c]!r}: {t[u]!r} > {t[l]!r}, {where}"
 
 
-def _collocation(ds, In):
+def _collocation(ds: Dataset, In: ArrayLike | None) -> NDArray[np.intp]:
     """``In`` checked to be a collocation (a permutation of the token indices), or computed from ``ds``."""
     if In is None:
         return collocation(ds)
@@ -90,7 +94,7 @@ def _collocation(ds, In):
     return In.astype(np.intp)
 
 
-def ov_constraints(ds, In=None):
+def ov_constraints(ds: Dataset, In: ArrayLike | None = None) -> Constraints:
     """The ``abs(V) (abs(V) - 1)`` constraints of Eq. (2): ``(e_{In(x)} - e_v)^T W x >= 1``, ``v != In(x)``.
 
     Parameters
@@ -123,7 +127,7 @@ def ov_constraints(ds, In=None):
     return Constraints("ov", col, In[col], grid[keep], sent_of[col], np.ones(col.size, dtype=np.intp))
 
 
-def kq_constraints(ds, In=None):
+def kq_constraints(ds: Dataset, In: ArrayLike | None = None) -> Constraints:
     """The distinct constraints of Eq. (3): ``(x_{l*} - x_l)^T W x_L^(n) >= 1``, as (query, optimal, non-optimal) tokens.
 
     Every sentence ``n``, optimal position ``l*`` (``n(x_{l*})`` is the next

@@ -27,10 +27,14 @@ and the closed forms (:mod:`reference.maxmargin.closedforms`) have modules of th
 :mod:`reference.maxmargin` gathers them. See ``docs/maxmargin.md``.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..data.dataset import Dataset
 from ..errors import AssumptionError, ConfigError, SolverError, WeightsError
 from .certificate import ACTIVE_TOL, Certificate, kkt_certificate
 from .constraints import Constraints, kq_constraints, ov_constraints
@@ -68,17 +72,17 @@ class MaxMarginSolution:
     """
 
     problem: str
-    W: np.ndarray
-    coords: np.ndarray
+    W: NDArray[np.float64]
+    coords: NDArray[np.float64]
     norm: float
     constraints: Constraints
-    margins: np.ndarray
-    dual: np.ndarray
-    active: np.ndarray
+    margins: NDArray[np.float64]
+    dual: NDArray[np.float64]
+    active: NDArray[np.bool_]
     certificate: Certificate
     method: str
 
-    def alignment(self, W):
+    def alignment(self, W: ArrayLike) -> float:
         """``<W_bar, W_bar*>``: the cosine of ``W`` with this solution (the quantity of Theorems 1-3).
 
         Parameters
@@ -199,7 +203,7 @@ _METHOD_DOC = """method : {"auto", "blocks", "nnls", "coupled"}
         else "coupled"."""
 
 
-def max_margin_ov(ds, *, method="auto"):
+def max_margin_ov(ds: Dataset, *, method: str = "auto") -> MaxMarginSolution:
     """``W*_ov``, Eq. (2): ``argmin ||W|| s.t. (e_{In(x)} - e_v)^T W x >= 1`` for all ``x``, ``v != In(x)``.
 
     Parameters
@@ -226,7 +230,7 @@ def max_margin_ov(ds, *, method="auto"):
     return _solve(ds, ov_constraints(ds), method, "Eq. (2)")
 
 
-def max_margin_kq(ds, *, method="auto"):
+def max_margin_kq(ds: Dataset, *, method: str = "auto") -> MaxMarginSolution:
     """``W*_kq``, Eq. (3): ``argmin ||W|| s.t. (x_{l*} - x_l)^T W x_L^(n) >= 1``, all n, ``l* in l(n)``, ``l not in l(n)``.
 
     Parameters
@@ -255,5 +259,5 @@ def max_margin_kq(ds, *, method="auto"):
     return _solve(ds, kq_constraints(ds), method, "Eq. (3)")
 
 
-max_margin_ov.__doc__ = max_margin_ov.__doc__.replace("{method}", _METHOD_DOC)
-max_margin_kq.__doc__ = max_margin_kq.__doc__.replace("{method}", _METHOD_DOC)
+max_margin_ov.__doc__ = (max_margin_ov.__doc__ or "").replace("{method}", _METHOD_DOC)    # None under python -OO
+max_margin_kq.__doc__ = (max_margin_kq.__doc__ or "").replace("{method}", _METHOD_DOC)

@@ -5,6 +5,13 @@
 ``L_0`` sums over (Section 4.2).
 """
 
+from __future__ import annotations
+
+from typing import Literal, overload
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 from ..data.dataset import Dataset
 from ..data.validate import check_weights
 from ..errors import CorpusError
@@ -13,7 +20,23 @@ from ..structure.orders import collocation
 __all__ = ["check_arguments", "token_columns"]
 
 
-def check_arguments(W_ov, W_kq, ds, allow_complex, *, need_kq=True):
+# (overloads for type checkers: real weights come back float64; W_kq is None when need_kq=False)
+@overload
+def check_arguments(W_ov: ArrayLike | None, W_kq: ArrayLike | None, ds: Dataset, allow_complex: Literal[False], *,
+                    need_kq: Literal[True] = True) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+@overload
+def check_arguments(W_ov: ArrayLike | None, W_kq: ArrayLike | None, ds: Dataset, allow_complex: Literal[False], *,
+                    need_kq: Literal[False]) -> tuple[NDArray[np.float64], None]: ...
+@overload
+def check_arguments(W_ov: ArrayLike | None, W_kq: ArrayLike | None, ds: Dataset, allow_complex: bool, *,
+                    need_kq: Literal[True] = True) -> tuple[NDArray[np.float64] | NDArray[np.complex128],
+                                                            NDArray[np.float64] | NDArray[np.complex128]]: ...
+@overload
+def check_arguments(W_ov: ArrayLike | None, W_kq: ArrayLike | None, ds: Dataset, allow_complex: bool, *,
+                    need_kq: Literal[False]) -> tuple[NDArray[np.float64] | NDArray[np.complex128], None]: ...
+def check_arguments(W_ov: ArrayLike | None, W_kq: ArrayLike | None, ds: Dataset, allow_complex: bool, *,
+                    need_kq: bool = True) -> tuple[NDArray[np.float64] | NDArray[np.complex128] | None,
+                                                   NDArray[np.float64] | NDArray[np.complex128] | None]:
     """``(W_ov, W_kq)`` as validated float64 (or complex) arrays for dataset ``ds``.
 
     ``need_kq=False`` for the functions of ``W_ov`` alone (``L_0``): then ``W_kq`` is ignored and None.

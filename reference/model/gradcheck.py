@@ -19,10 +19,15 @@ Every checker returns a :class:`GradCheckResult`; with ``raise_on_fail=True``
 a failure raises :class:`GradientCheckError`.
 """
 
+from __future__ import annotations
+
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..errors import ReferenceValueError
 
@@ -91,9 +96,9 @@ class GradCheckResult:
     error: float
     tolerance: float
     method: str
-    details: dict = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
-    def __str__(self):
+    def __str__(self) -> str:
         verdict = "ok" if self.ok else "FAILED"
         return f"{self.method} gradient check {verdict}: error {self.error:.3e} (tolerance {self.tolerance:.1e})"
 
@@ -161,8 +166,10 @@ def _worst(xs, gs, ns, scale, n_worst):
 
 
 # ----------------------------------------------------------------- the three checkers
-def check_grad_directional(f, grad, x, *, rng, h=DIRECTIONAL_H, rtol=DIRECTIONAL_RTOL,
-                           n_directions=N_DIRECTIONS, raise_on_fail=False):
+def check_grad_directional(f: Callable[..., Any], grad: Callable[..., Any] | ArrayLike | Sequence[ArrayLike],
+                           x: ArrayLike | Sequence[ArrayLike], *, rng: np.random.Generator,
+                           h: float = DIRECTIONAL_H, rtol: float = DIRECTIONAL_RTOL,
+                           n_directions: int = N_DIRECTIONS, raise_on_fail: bool = False) -> GradCheckResult:
     """Random-direction check: ``(f(x + h u) - f(x - h u)) / 2h`` (Richardson) against ``<grad f(x), u>``.
 
     Parameters
@@ -213,8 +220,10 @@ def check_grad_directional(f, grad, x, *, rng, h=DIRECTIONAL_H, rtol=DIRECTIONAL
                    raise_on_fail)
 
 
-def check_grad_complex_step(f, grad, x, *, h=COMPLEX_STEP_H, rtol=COMPLEX_STEP_RTOL,
-                            n_worst=5, raise_on_fail=False):
+def check_grad_complex_step(f: Callable[..., Any], grad: Callable[..., Any] | ArrayLike | Sequence[ArrayLike],
+                            x: ArrayLike | Sequence[ArrayLike], *, h: float = COMPLEX_STEP_H,
+                            rtol: float = COMPLEX_STEP_RTOL, n_worst: int = 5,
+                            raise_on_fail: bool = False) -> GradCheckResult:
     """Entrywise complex-step check: ``Im f(x + i h e_k) / h`` against ``grad_k`` for every entry ``k``.
 
     ``f`` must be complex-safe (analytic in ``x``, no ``abs``/``max`` of
@@ -276,8 +285,10 @@ def check_grad_complex_step(f, grad, x, *, h=COMPLEX_STEP_H, rtol=COMPLEX_STEP_R
                    raise_on_fail)
 
 
-def check_grad_entrywise(f, grad, x, *, h=ENTRYWISE_H, rtol=ENTRYWISE_RTOL, n_worst=5,
-                         raise_on_fail=False):
+def check_grad_entrywise(f: Callable[..., Any], grad: Callable[..., Any] | ArrayLike | Sequence[ArrayLike],
+                         x: ArrayLike | Sequence[ArrayLike], *, h: float = ENTRYWISE_H,
+                         rtol: float = ENTRYWISE_RTOL, n_worst: int = 5,
+                         raise_on_fail: bool = False) -> GradCheckResult:
     """Entrywise central differences (Richardson) against ``grad``, to locate a wrong entry.
 
     ``(4 D(h/2) - D(h)) / 3`` with ``D(h) = (f(x + h e_k) - f(x - h e_k)) / 2h``

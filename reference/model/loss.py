@@ -27,8 +27,12 @@ and a unit-norm direction, exact when the gradient underflows) live in
 :mod:`reference.model.loss_scaled`.
 """
 
-import numpy as np
+from __future__ import annotations
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..data.dataset import Dataset
 from .arguments import check_arguments, token_columns
 from .crossentropy import _gap, _logsumexp, _residual, log_softplus, softplus
 from .transformer import _logits
@@ -38,7 +42,7 @@ __all__ = ["loss", "loss0", "log_loss", "log_loss0", "grad_loss", "grad_loss0"]
 
 
 # ----------------------------------------------------------------- losses
-def loss(W_ov, W_kq, ds):
+def loss(W_ov: ArrayLike, W_kq: ArrayLike, ds: Dataset) -> float | complex:
     """``L(theta) = sum_n pi^(n) (-log T(X^(n))_{In(X^(n))})``, Eq. (1) (complex-safe).
 
     Parameters
@@ -72,7 +76,7 @@ def loss(W_ov, W_kq, ds):
     return total
 
 
-def loss0(W_ov, ds):
+def loss0(W_ov: ArrayLike, ds: Dataset) -> float | complex:
     """``L_0(W_ov) = -sum_{x in V} log phi(W_ov x)_{In(x)}`` (Section 4.2): a sum, no ``pi`` (complex-safe).
 
     Parameters
@@ -103,7 +107,7 @@ def loss0(W_ov, ds):
     return sum(softplus(_gap(b, y)) for _, y, b in token_columns(W_ov, ds))
 
 
-def log_loss(W_ov, W_kq, ds):
+def log_loss(W_ov: ArrayLike, W_kq: ArrayLike, ds: Dataset) -> float:
     """``log L(theta)`` (Eq. 1), accurate far below the smallest float64.
 
     ``log L = logsumexp_n(log pi^(n) + log softplus(u_n))``.
@@ -138,7 +142,7 @@ def log_loss(W_ov, W_kq, ds):
     return float(_logsumexp(np.array(terms)))
 
 
-def log_loss0(W_ov, ds):
+def log_loss0(W_ov: ArrayLike, ds: Dataset) -> float:
     """``log L_0(W_ov)`` (Section 4.2), accurate far below the smallest float64.
 
     Parameters
@@ -171,7 +175,7 @@ def log_loss0(W_ov, ds):
 
 
 # ----------------------------------------------------------------- gradients, term by term
-def grad_loss(W_ov, W_kq, ds):
+def grad_loss(W_ov: ArrayLike, W_kq: ArrayLike, ds: Dataset) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(grad_{W_ov} L, grad_{W_kq} L)``, Eq. (6) and the ``W_ov`` gradient of docs/paper.md section 3.
 
         grad_{W_ov} L = sum_n pi^(n) (T^(n) - y_n) (X^(n) phi_att^(n))^T
@@ -222,7 +226,7 @@ def grad_loss(W_ov, W_kq, ds):
     return grad_W_ov, grad_W_kq
 
 
-def grad_loss0(W_ov, ds):
+def grad_loss0(W_ov: ArrayLike, ds: Dataset) -> NDArray[np.float64]:
     """``grad_{W_ov} L_0 = sum_x (phi(W_ov x) - e_{In(x)}) x^T``, Eq. (5).
 
     Parameters

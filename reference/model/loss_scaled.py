@@ -22,8 +22,14 @@ paper                              code                           meaning
 =================================  =============================  ==============================
 """
 
-import numpy as np
+from __future__ import annotations
 
+from collections.abc import Iterable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..data.dataset import Dataset
 from ..errors import ConfigError
 from .arguments import check_arguments, token_columns
 from .crossentropy import _log_residual, _log_softmax
@@ -86,7 +92,8 @@ def _scaled_blocks(W_ov, W_kq, ds):
     return [_log_sum(ov_terms, W_ov.shape), _log_sum(kq_terms, W_kq.shape)]
 
 
-def grad_loss_scaled(W_ov, W_kq, ds):
+def grad_loss_scaled(W_ov: ArrayLike, W_kq: ArrayLike, ds: Dataset
+                     ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
     """``(log_c, G_ov, G_kq)`` with ``(grad_{W_ov} L, grad_{W_kq} L) = exp(log_c) (G_ov, G_kq)`` (Eq. 6, in log space).
 
     ``||G_ov||^2 + ||G_kq||^2 = 1`` (joint), so ``log_c`` is the log of the
@@ -127,7 +134,7 @@ def grad_loss_scaled(W_ov, W_kq, ds):
     return float(log_c), G_ov * np.exp(a - log_c), G_kq * np.exp(b - log_c)
 
 
-def grad_loss0_scaled(W_ov, ds):
+def grad_loss0_scaled(W_ov: ArrayLike, ds: Dataset) -> tuple[float, NDArray[np.float64]]:
     """``(log_c, G)`` with ``grad_{W_ov} L_0 = exp(log_c) G`` and ``||G|| = 1`` (Eq. 5, in log space).
 
     Parameters
@@ -163,7 +170,8 @@ def grad_loss0_scaled(W_ov, ds):
     return _log_sum(terms, W_ov.shape)
 
 
-def unit_grad_loss(W_ov, W_kq, ds, wrt=("kq",)):
+def unit_grad_loss(W_ov: ArrayLike, W_kq: ArrayLike, ds: Dataset, wrt: str | Iterable[str] = ("kq",)
+                   ) -> dict[str, NDArray[np.float64]]:
     """The unit-Frobenius-norm direction of ``grad L`` w.r.t. the blocks in ``wrt`` (Algorithm 1, stage 2).
 
     Parameters
@@ -171,7 +179,7 @@ def unit_grad_loss(W_ov, W_kq, ds, wrt=("kq",)):
     W_ov : array_like, shape (abs(V), d)
     W_kq : array_like, shape (d, d)
     ds : Dataset
-    wrt : tuple of {"ov", "kq"}, default ("kq",)
+    wrt : iterable of {"ov", "kq"}, or one of them as a str, default ("kq",)
         Blocks to differentiate; the norm is taken over them jointly (a single
         block is normalised on its own, so a ``W_kq`` direction survives when
         its scale is ``e^{-1000}`` times that of the ``W_ov`` gradient).
@@ -212,7 +220,7 @@ def unit_grad_loss(W_ov, W_kq, ds, wrt=("kq",)):
     return dict(zip(wrt, G))
 
 
-def unit_grad_loss0(W_ov, ds):
+def unit_grad_loss0(W_ov: ArrayLike, ds: Dataset) -> NDArray[np.float64]:
     """``grad L_0 / ||grad L_0||`` (Eq. 5; Algorithm 1, stage 1), exact when the gradient underflows.
 
     Parameters

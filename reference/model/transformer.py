@@ -27,7 +27,12 @@ derivative ``Im f(W + i h D) / h`` of any of them is the exact directional
 derivative (see :mod:`reference.model.gradcheck`).
 """
 
+from __future__ import annotations
+
+from typing import Any, overload
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..data.validate import as_array, check_sentence, check_weights
 from ..errors import WeightsError
@@ -35,7 +40,17 @@ from ..errors import WeightsError
 __all__ = ["phi", "scores", "attention", "logits", "transformer", "predict"]
 
 
-def phi(v, axis=0):
+# (overloads for type checkers: float64 stays float64 and complex128 stays complex128)
+@overload
+def phi(v: NDArray[np.float64], axis: int = 0) -> NDArray[np.float64]: ...
+@overload
+def phi(v: NDArray[np.complex128], axis: int = 0) -> NDArray[np.complex128]: ...
+@overload
+def phi(v: NDArray[np.float64] | NDArray[np.complex128], axis: int = 0
+        ) -> NDArray[np.float64] | NDArray[np.complex128]: ...
+@overload
+def phi(v: ArrayLike, axis: int = 0) -> NDArray[np.inexact[Any]]: ...
+def phi(v: ArrayLike, axis: int = 0) -> NDArray[np.inexact[Any]]:
     """Softmax ``phi(v)_i = exp(v_i) / sum_j exp(v_j)`` (Section 3), along ``axis``.
 
     Stable (shifted by the maximum of the real part) and complex-safe.
@@ -87,7 +102,7 @@ def phi(v, axis=0):
     return z / np.sum(z, axis=axis, keepdims=True)
 
 
-def scores(W_kq, X):
+def scores(W_kq: ArrayLike, X: ArrayLike) -> NDArray[np.float64] | NDArray[np.complex128]:
     """Attention scores ``X^T W_kq x_L`` (Section 3): position ``l`` gets ``x_l^T W_kq x_L``.
 
     Parameters
@@ -120,7 +135,7 @@ def _scores(W_kq, X):
     return X.T @ (W_kq @ x_L)
 
 
-def attention(W_kq, X):
+def attention(W_kq: ArrayLike, X: ArrayLike) -> NDArray[np.float64] | NDArray[np.complex128]:
     """Attention weights ``phi(X^T W_kq x_L)`` (Section 3), over all ``L`` positions, query included.
 
     Parameters
@@ -146,7 +161,7 @@ def attention(W_kq, X):
     return phi(scores(W_kq, X))
 
 
-def logits(W_ov, W_kq, X):
+def logits(W_ov: ArrayLike, W_kq: ArrayLike, X: ArrayLike) -> NDArray[np.float64] | NDArray[np.complex128]:
     """``Tbar(X) = W_ov X phi(X^T W_kq x_L)`` (Section 3), the logits over the vocabulary.
 
     Parameters
@@ -187,7 +202,7 @@ def _logits(W_ov, W_kq, X):
     return phi_att, W_ov @ (X @ phi_att)
 
 
-def transformer(W_ov, W_kq, X):
+def transformer(W_ov: ArrayLike, W_kq: ArrayLike, X: ArrayLike) -> NDArray[np.float64] | NDArray[np.complex128]:
     """``T(X) = phi(W_ov X phi(X^T W_kq x_L))`` (Section 3), the next-token distribution.
 
     For a one-token sentence ``[x]`` the attention weight is 1 and
@@ -219,7 +234,7 @@ def transformer(W_ov, W_kq, X):
     return phi(logits(W_ov, W_kq, X))
 
 
-def predict(W_ov, W_kq, X):
+def predict(W_ov: ArrayLike, W_kq: ArrayLike, X: ArrayLike) -> int:
     """``argmax_v T(X)_v``: the 0-based index of the predicted next token (Section 3).
 
     Parameters

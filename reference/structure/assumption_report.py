@@ -8,7 +8,16 @@ twice, 2, 3, and prefix-closedness as information); an
 Re-exported by :mod:`reference.structure.assumptions`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .orders import QueryOrder
 
 __all__ = ["Violation", "CheckEntry", "AssumptionReport"]
 
@@ -40,11 +49,11 @@ class Violation:
     """
 
     message: str
-    tokens: tuple = ()
-    sentence: int = None
-    query: str = None
+    tokens: tuple[str, ...] = ()
+    sentence: int | None = None
+    query: str | None = None
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The violation as a JSON-ready dict.
 
         Returns
@@ -75,22 +84,22 @@ class CheckEntry:
     """
 
     name: str
-    assumption: str
+    assumption: str | None
     statement: str
     ok: bool
-    violations: tuple
+    violations: tuple[Violation, ...]
 
     @property
-    def details(self):
+    def details(self) -> tuple[str, ...]:
         """The messages of :attr:`violations` (tuple of str)."""
         return tuple(v.message for v in self.violations)
 
     @property
-    def informational(self):
+    def informational(self) -> bool:
         """True for an entry that is information, not one of Assumptions 1-3."""
         return self.assumption is None
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The entry as a JSON-ready dict.
 
         Returns
@@ -123,22 +132,22 @@ class AssumptionReport:
         Definition 1 under the partial collocation.
     """
 
-    def __init__(self, entries, In, orders):
+    def __init__(self, entries: Iterable[CheckEntry], In: NDArray[np.intp], orders: dict[int, QueryOrder]) -> None:
         self.entries = tuple(entries)
         self.In, self.orders = In, orders
         self.failed = tuple(e.name for e in self.entries if not e.ok and not e.informational)
         self.failed_assumptions = tuple(sorted({e.assumption for e in self.entries
-                                                if not e.ok and not e.informational}))
+                                                if not e.ok and e.assumption is not None}))
         self.ok = not self.failed
         self.prefix_closed = self["prefix_closed"].ok
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> CheckEntry:
         for e in self.entries:
             if e.name == name:
                 return e
         raise KeyError(name)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready dict.
 
         Returns
@@ -150,7 +159,7 @@ class AssumptionReport:
         return {"ok": self.ok, "failed_assumptions": list(self.failed_assumptions),
                 "prefix_closed": self.prefix_closed, "entries": [e.to_dict() for e in self.entries]}
 
-    def format(self):
+    def format(self) -> list[str]:
         """Human-readable lines: one verdict per entry, then its violations.
 
         Returns
@@ -166,5 +175,5 @@ class AssumptionReport:
             lines += [f"    - {m}" for m in e.details]
         return lines
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"AssumptionReport(ok={self.ok}, failed={list(self.failed)}, prefix_closed={self.prefix_closed})"

@@ -19,10 +19,14 @@ other violation is reported as well. ``strict=True`` raises on the first one.
 The report classes live in :mod:`reference.structure.assumption_report`.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ..data.dataset import Dataset
 from ..data.vocabulary import ORTHONORMAL_ATOL
 from ..errors import AssumptionError
 from .assumption_report import AssumptionReport, CheckEntry, STATEMENTS, Violation
@@ -35,7 +39,7 @@ def _text(ds, n):
     return f"sentence {ds.sentence_text(n)!r} ({ds.origins[n]})"
 
 
-def partial_collocation(ds):
+def partial_collocation(ds: Dataset) -> tuple[NDArray[np.intp], list[Violation]]:
     """The collocation ``In(x)`` where it is defined, and every violation of Assumption 1(i) (Section 4.1).
 
     Unlike :func:`reference.structure.collocation` it does not stop at the first
@@ -61,7 +65,7 @@ def partial_collocation(ds):
     out = [Violation(f"token {toks[i]!r} has no one-token sample [{toks[i]}], so n({toks[i]!r}) is undefined",
                      (toks[i],)) for i in np.flatnonzero(In < 0)]
     by_target = defaultdict(list)
-    for i in np.flatnonzero(In >= 0):
+    for i in np.flatnonzero(In >= 0).tolist():
         by_target[int(In[i])].append(int(i))
     for j, xs in sorted(by_target.items()):
         if len(xs) > 1:
@@ -191,7 +195,7 @@ def _prefix_violations(ds):
     return out
 
 
-def check_assumptions(ds, strict=False):
+def check_assumptions(ds: Dataset, strict: bool = False) -> AssumptionReport:
     """Check Assumptions 1-3 (Section 4.1) and prefix-closedness, reporting every violation.
 
     Assumption 1(ii) is read as: the relation ``>_{x_q}`` of Definition 1, as

@@ -7,14 +7,19 @@ non-optimal ones: ``(x* - x0)^T W_kq x_q >= C t`` and ``(x0 - x)^T W_kq x_q >= C
 enumerates the unseen sentences this ranking makes a prediction for (Example 2).
 """
 
-from collections import namedtuple
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations_with_replacement
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..data.dataset import Dataset
 from ..errors import AssumptionError, ConfigError
-from .orders import collocation, query_orders
+from .orders import collocation, query_orders, QueryOrder
 
 __all__ = ["ExtendedOrder", "extended_order", "Prediction", "unseen_predictions"]
 
@@ -34,17 +39,18 @@ class ExtendedOrder:
     """
 
     query: int
-    optimal: tuple
-    non_comparable: tuple
-    non_optimal: tuple
-    pairs: frozenset
+    optimal: tuple[int, ...]
+    non_comparable: tuple[int, ...]
+    non_optimal: tuple[int, ...]
+    pairs: frozenset[tuple[int, int]]
 
-    def tier(self, i):
+    def tier(self, i: int) -> int:
         """The tier of token index ``i``: 2 optimal, 1 non-comparable, 0 non-optimal (int)."""
         return 2 if i in self.optimal else 1 if i in self.non_comparable else 0
 
 
-def extended_order(ds, In=None, orders=None):
+def extended_order(ds: Dataset, In: ArrayLike | None = None, orders: dict[int, QueryOrder] | None = None
+                   ) -> dict[int, ExtendedOrder]:
     """Section 6's extended order of every query (Theorem 3): ``{query index: ExtendedOrder}``.
 
     Theorem 3: ``(x* - x0)^T W_kq^(t) x_q >= C t`` and ``(x0 - x)^T W_kq^(t) x_q >= C t``
@@ -87,13 +93,32 @@ def extended_order(ds, In=None, orders=None):
     return out
 
 
-#: One unseen sentence with the prediction Theorem 3 makes for it: ``query`` (index of ``x_q``),
-#: ``sentence`` (tuple of indices, query last), ``next`` (index of the predicted token ``n(top)``),
-#: ``family`` (``"optimal"`` or ``"non-comparable"``) and ``top`` (index of ``x*`` or ``x0``).
-Prediction = namedtuple("Prediction", "query sentence next family top")
+class Prediction(NamedTuple):
+    """One unseen sentence with the prediction Theorem 3 makes for it (a named tuple).
+
+    Attributes
+    ----------
+    query : int
+        Index of ``x_q``.
+    sentence : tuple of int
+        Token indices, query last.
+    next : int
+        Index of the predicted token ``n(top)``.
+    family : str
+        ``"optimal"`` or ``"non-comparable"``.
+    top : int
+        Index of ``x*`` or ``x0``.
+    """
+
+    query: int
+    sentence: tuple[int, ...]
+    next: int
+    family: str
+    top: int
 
 
-def unseen_predictions(ds, max_length=3, In=None):
+def unseen_predictions(ds: Dataset, max_length: int = 3, In: Sequence[int] | NDArray[np.intp] | None = None
+                       ) -> Iterator[Prediction]:
     """Enumerate the unseen sentences Theorem 3 makes a prediction for, up to ``max_length`` tokens.
 
     For a query ``x_q`` with tiers ``O`` > ``M`` > ``N`` (:func:`extended_order`):

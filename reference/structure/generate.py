@@ -13,6 +13,10 @@ naming the parameter for impossible requests. ``docs/structure.md`` describes
 the distributions and proves Assumptions 1-3 for every output.
 """
 
+from __future__ import annotations
+
+import contextlib
+import pathlib
 from importlib import resources
 
 import numpy as np
@@ -23,7 +27,7 @@ from .generator_args import check_rng, draw_vocabulary, integer_arg, rate_arg
 __all__ = ["example1", "random_realizable", "example1_path"]
 
 
-def example1_path():
+def example1_path() -> contextlib.AbstractContextManager[pathlib.Path]:
     """The shipped Example 1 corpus (Figure 1), ``reference/data/example1.txt``, as a file path.
 
     Returns
@@ -35,7 +39,7 @@ def example1_path():
     return resources.as_file(resources.files("reference") / "data" / "example1.txt")
 
 
-def example1():
+def example1() -> Dataset:
     """Example 1 (Figure 1): tokens S, V, O, P and the prefix closure of {SVOP, VOP, OPP, PSV}.
 
     Its collocation (S->V, V->O, O->P, P->S) and five order relations are the
@@ -101,8 +105,9 @@ def _simulate(n, cands, L_max, order):
     return chains, np.array(m, dtype=np.intp)
 
 
-def random_realizable(n_tokens, *, L_max=8, N=None, p_pointer=0.3, n_optimal=2, cycle_length=None,
-                      extra_lines=0, d=None, rng):
+def random_realizable(n_tokens: int, *, L_max: int = 8, N: int | None = None, p_pointer: float = 0.3,
+                      n_optimal: int = 2, cycle_length: int | None = None, extra_lines: int = 0,
+                      d: int | None = None, rng: np.random.Generator) -> Dataset:
     """A random prefix-closed ``D_0`` satisfying Assumptions 1-3 by construction.
 
     Distribution (docs/structure.md, "The prefix-closed generator"): ``n`` is a
@@ -182,7 +187,8 @@ def random_realizable(n_tokens, *, L_max=8, N=None, p_pointer=0.3, n_optimal=2, 
     pointer = rng.random(V) < p_pointer
     cand_lists = []
     for q in range(V):
-        preds, p = [], int(inv[q])
+        preds: list[int] = []
+        p = int(inv[q])
         while p != q and len(preds) < L_max - 1:
             preds.append(p)
             p = int(inv[p])

@@ -6,7 +6,11 @@ distribution and the proof of Assumptions 1-3 are in ``docs/structure.md``
 ("The sample-set generator"). Re-exported by :mod:`reference.structure.generate`.
 """
 
+from __future__ import annotations
+
 from math import comb
+
+import numpy as np
 
 from ..data.dataset import Dataset
 from ..errors import ConfigError
@@ -133,8 +137,9 @@ def _fill(samples, N, tops, pools, n, L_max, rng):
     raise AssertionError(f"the sample space has {len(samples)} < N = {N} sentences after the size check")
 
 
-def random_realizable_samples(n_tokens, *, N=None, L_max=6, n_ordered=None, n_optimal=None, repeat=0.2,
-                              max_count=1, d=None, rng):
+def random_realizable_samples(n_tokens: int, *, N: int | None = None, L_max: int = 6, n_ordered: int | None = None,
+                              n_optimal: int | None = None, repeat: float = 0.2, max_count: int = 1,
+                              d: int | None = None, rng: np.random.Generator) -> Dataset:
     """A random sample set satisfying Assumptions 1-3, not prefix-closed (Sections 5-6 cover it).
 
     Distribution (docs/structure.md, "The sample-set generator"): ``n`` is a uniform
@@ -232,7 +237,7 @@ def random_realizable_samples(n_tokens, *, N=None, L_max=6, n_ordered=None, n_op
                 if len(samples) == V:
                     key, xs = _first_sample(tops, pools, L_max, rng)
                 else:
-                    body = []
+                    body: list[int] = []
                     for j in range(L - 1):
                         body.append(body[int(uu[1, j] * j)] if j and uu[0, j] < repeat
                                     else pool[int(uu[2, j] * len(pool))])

@@ -5,6 +5,10 @@ Used by :mod:`reference.structure.generate` (prefix-closed corpora) and
 :class:`ConfigError` naming the parameter before anything is drawn.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from ..data.vocabulary import Vocabulary
@@ -13,7 +17,7 @@ from ..errors import ConfigError
 __all__ = ["integer_arg", "rate_arg", "draw_vocabulary", "check_rng"]
 
 
-def integer_arg(name, value, lo, hi=None, why=""):
+def integer_arg(name: str, value: Any, lo: int, hi: int | None = None, why: str = "") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ConfigError(f"{name} must be an integer, got {value!r}")
     if value < lo or (hi is not None and value > hi):
@@ -22,7 +26,7 @@ def integer_arg(name, value, lo, hi=None, why=""):
     return int(value)
 
 
-def rate_arg(name, value, hi_open=False):
+def rate_arg(name: str, value: Any, hi_open: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
             or not 0 <= value <= 1 or (hi_open and value == 1):
         raise ConfigError(f"{name} must be a number in [0, 1{')' if hi_open else ']'}, got {value!r}")

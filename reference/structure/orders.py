@@ -18,16 +18,20 @@ The checks of Assumptions 1-3 live in :mod:`reference.structure.assumptions`, re
 Section 6's extended order in :mod:`reference.structure.extended`; :mod:`reference.structure` gathers them.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..data.dataset import Dataset
 from ..errors import AssumptionError, VocabularyError
 
 __all__ = ["collocation", "optimal_mask", "optimal_positions", "QueryOrder", "query_orders"]
 
 
-def collocation(ds):
+def collocation(ds: Dataset) -> NDArray[np.intp]:
     """The collocation map as indices, ``In(x)`` (0-based), from the one-token samples (Section 4.1).
 
     Serves Assumption 1(i): a collocation exists and ``n`` is injective (then a
@@ -57,8 +61,8 @@ def collocation(ds):
         raise AssumptionError(
             "no collocation (Assumption 1(i)): no one-token sample for token(s) "
             + ", ".join(repr(toks[i]) for i in missing))
-    first = {}
-    for i, j in enumerate(In):
+    first: dict[int, int] = {}
+    for i, j in enumerate(In.tolist()):
         if j in first:
             raise AssumptionError(
                 f"the collocation is not injective (Assumption 1(i)): n({toks[first[j]]!r}) = "
@@ -67,7 +71,7 @@ def collocation(ds):
     return In
 
 
-def _given_In(ds, In):
+def _given_In(ds: Dataset, In: ArrayLike) -> NDArray[np.intp]:
     """A collocation passed in: integer indices in ``[-1, abs(V))``, shape ``(abs(V),)``, as an intp array."""
     V = ds.vocab.n_tokens
     arr = np.asarray(In)
@@ -81,7 +85,7 @@ def _given_In(ds, In):
     return arr.astype(np.intp, copy=False)
 
 
-def optimal_mask(ds, In=None):
+def optimal_mask(ds: Dataset, In: ArrayLike | None = None) -> NDArray[np.bool_]:
     """``l(n)`` for every sentence: position ``l`` is optimal iff ``n(x_l) = n(X^(n))`` (Section 4.1).
 
     Serves Assumption 3 (``abs(l(n))`` is the count it compares) and Eq. (3)
@@ -110,7 +114,7 @@ def optimal_mask(ds, In=None):
     return ds.mask & (In[np.where(ds.mask, ds.tokens, 0)] == ds.y[:, None])
 
 
-def optimal_positions(ds, In=None):
+def optimal_positions(ds: Dataset, In: ArrayLike | None = None) -> tuple[NDArray[np.intp], ...]:
     """``l(n)`` as index arrays, the optimal positions of every sentence (Section 4.1).
 
     Parameters
@@ -153,23 +157,23 @@ class QueryOrder:
     """
 
     query: int
-    pairs: frozenset
-    optimal: tuple
-    non_optimal: tuple
-    non_comparable: tuple
-    confused: tuple
-    sentences: tuple
-    witness: dict = field(default=None, compare=False, hash=False, repr=False)
+    pairs: frozenset[tuple[int, int]]
+    optimal: tuple[int, ...]
+    non_optimal: tuple[int, ...]
+    non_comparable: tuple[int, ...]
+    confused: tuple[int, ...]
+    sentences: tuple[int, ...]
+    witness: dict[tuple[int, int], int] | None = field(default=None, compare=False, hash=False, repr=False)
 
-    def above(self, j):
+    def above(self, j: int) -> list[int]:
         """Tokens ``i`` with ``x_i >_{x_q} x_j`` (sorted list of int)."""
         return sorted(i for i, k in self.pairs if k == j)
 
-    def below(self, i):
+    def below(self, i: int) -> list[int]:
         """Tokens ``j`` with ``x_i >_{x_q} x_j`` (sorted list of int)."""
         return sorted(j for k, j in self.pairs if k == i)
 
-    def type_of(self, i):
+    def type_of(self, i: int) -> str:
         """The type of token ``i``: ``"optimal"``, ``"non_optimal"``, ``"non_comparable"`` or ``"confused"``.
 
         Raises
@@ -183,7 +187,8 @@ class QueryOrder:
         raise VocabularyError(f"token index {i} is outside the vocabulary")
 
 
-def _pair_table(ds, In):
+def _pair_table(ds: Dataset, In: NDArray[np.intp]
+                ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Every Definition-1 triple ``(q, i, j)``: ``x_i >_{x_q} x_j``, with its first witness sentence.
 
     Vectorised: a sentence with optimal tokens ``O_s`` and other tokens ``R_s``
@@ -204,7 +209,7 @@ def _pair_table(ds, In):
     return q[first], a[first], b[first], sent[first]
 
 
-def query_orders(ds, In=None):
+def query_orders(ds: Dataset, In: ArrayLike | None = None) -> dict[int, QueryOrder]:
     """Definition 1 for every query that occurs: ``{query index: QueryOrder}``.
 
     ``x >_{x_q} x'`` iff some sentence with last token ``x_q`` contains both
@@ -240,7 +245,7 @@ def query_orders(ds, In=None):
     by_q = np.argsort(ds.queries, kind="stable")
     qs, starts = np.unique(ds.queries[by_q], return_index=True)
     groups = np.split(by_q, starts[1:])
-    pair_rows = {}
+    pair_rows: dict[int, dict[tuple[int, int], int]] = {}
     for k in range(q.size):
         pair_rows.setdefault(int(q[k]), {})[(int(a[k]), int(b[k]))] = int(w[k])
     out = {}

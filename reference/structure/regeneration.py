@@ -8,15 +8,22 @@ extended order the same rule, one tier down, is Theorem 3's prediction for an
 unseen sentence. Re-exported by :mod:`reference.structure`.
 """
 
-import numpy as np
+from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..data.dataset import Dataset
 from ..errors import VocabularyError
-from .orders import collocation, query_orders
+from .orders import collocation, query_orders, QueryOrder
 
 __all__ = ["next_token_from_orders", "regenerate"]
 
 
-def next_token_from_orders(sentence, orders, In, extended=False):
+def next_token_from_orders(sentence: Iterable[int], orders: dict[int, QueryOrder], In: Sequence[int] | NDArray[np.intp],
+                           extended: bool = False) -> int:
     """The next token the orders assign to a sentence (regeneration, Section 4.1; Theorem 3).
 
     ``[x] -> n(x)``; a sentence with one distinct token ``x`` gets ``n(x)``;
@@ -70,7 +77,8 @@ def next_token_from_orders(sentence, orders, In, extended=False):
     return -1
 
 
-def regenerate(ds, In=None, orders=None):
+def regenerate(ds: Dataset, In: Sequence[int] | NDArray[np.intp] | None = None,
+               orders: dict[int, QueryOrder] | None = None) -> NDArray[np.intp]:
     """Every sample's next token recomputed from ``n`` and the orders (remark after Assumption 1).
 
     Parameters

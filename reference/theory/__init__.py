@@ -10,6 +10,8 @@ trajectories. :mod:`reference.theory.proofs` declares them, and every
 step of their proofs, in one registry.
 """
 
+from types import ModuleType as _ModuleType
+
 from .constants import (
                         Bound,
                         C0_thm2,
@@ -54,7 +56,7 @@ __all__ += ["eq13", "eq13_printed_chain", "eq13_theorem1", "theorem1_direction_b
             "proposition4", "proposition4_direct_result", "proposition4_dual_sums"]   # Appendix C.5-D
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> _ModuleType:
     """``reference.theory.proofs`` (the registry of statements and proof steps, docs/proofs.md), imported on
     first use: the statement functions above do not need it, and ``import reference`` stays light."""
     if name == "proofs":

@@ -6,7 +6,12 @@ their proofs are checked step by step in :mod:`reference.theory.proofs.lemma2`
 and :mod:`reference.theory.proofs.proposition3` (docs/proofs.md).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .arith import _both, _exact, _flag, _ge, _iterates, _log, _log_pos as _log_pos_t, _max1, _measured
 from .constants import _positive, Bound, PROP1_C_APPENDIX
@@ -38,7 +43,8 @@ def eq8(pw, *, ops=None):
     return -ops.sum(pw, axis=-1)
 
 
-def lemma2_alpha(norm_ov, *, star_norm_ov, n_tokens, ops=None):
+def lemma2_alpha(norm_ov: ArrayLike, *, star_norm_ov: float, n_tokens: int, ops: Any = None
+                 ) -> NDArray[np.float64] | NDArray[np.object_]:
     """``alpha_t^ov = 2 ||W*_ov|| log(2|V|) / ||W_ov^(t)||`` (Lemma 2, p.15; Proposition 3, p.16).
 
     Parameters
@@ -67,7 +73,8 @@ def lemma2_alpha(norm_ov, *, star_norm_ov, n_tokens, ops=None):
         return 2.0 * star_norm_ov * _log(2 * n_tokens, ops) / w
 
 
-def lemma2(t, *, norm_ov, ug1_Wstarbar, star_norm_ov, n_tokens, assumptions=True, ops=None):
+def lemma2(t: ArrayLike, *, norm_ov: ArrayLike, ug1_Wstarbar: ArrayLike, star_norm_ov: float, n_tokens: int,
+           assumptions: bool = True, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 2 (p.15): ``<Wbar_ov^(t), G1_t> >= (1 + alpha_t^ov) <Wbar*_ov, G1_t>`` for ``W_ov^(t) != 0``.
 
     Written for the unit gradient ``g1_t = G1_t / ||G1_t||`` (dividing both sides by
@@ -115,7 +122,8 @@ def lemma2(t, *, norm_ov, ug1_Wstarbar, star_norm_ov, n_tokens, assumptions=True
                   "<Wbar_ov^(t), G1_t> >= (1 + alpha_t^ov) <Wbar*_ov, G1_t>"),)
 
 
-def proposition3(t, *, eta0, star_norm_ov, n_tokens, zero_init, ops=None):
+def proposition3(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool,
+                 ops: Any = None) -> tuple[Bound, ...]:
     """Proposition 3 (p.16): ``t eta0/(2||W*_ov||) <= ||W_ov^(t)|| <= t eta0`` and direction error
     ``1 - <Wbar_ov^(t), Wbar*_ov> <= 12 ||W*_ov||^3 log(2|V|) log t / (t eta0)``.
 

@@ -6,9 +6,12 @@ trajectories in :mod:`reference.theory.proofs.lemma7` and the modules after it
 :mod:`reference.theory.stage2`.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError
 from .constants import _positive
@@ -19,7 +22,7 @@ __all__ = ["eq11", "lemma7_beta", "lemma7_type1", "lemma7_type2_factor", "WEIGHT
 WEIGHTS_TOL = 1e-12
 
 
-def eq11(scores, weights=None):
+def eq11(scores: ArrayLike, weights: ArrayLike | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Eq. (11) (p.23): ``phi_l = phi_l' exp(a_l - a_l') <= exp(-C)`` whenever ``a_l <= a_l' - C``.
 
     With ``weights`` (a convex combination), the variant the proof also uses:
@@ -61,7 +64,7 @@ def eq11(scores, weights=None):
     return log_phi, diff @ w
 
 
-def lemma7_beta(norm_kq, *, L_max, star_norm_kq):
+def lemma7_beta(norm_kq: ArrayLike, *, L_max: int, star_norm_kq: float) -> NDArray[np.float64]:
     """Lemma 7's ``beta_t = 2 L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (p.23).
 
     ``alpha_t = 2 N beta_t`` (:func:`reference.theory.lemma7_alpha`).
@@ -90,7 +93,8 @@ def lemma7_beta(norm_kq, *, L_max, star_norm_kq):
         return np.where(w > 0, 2.0 * L_max ** 2 * star_norm_kq ** 2 * (1.0 + np.log(2.0 * L_max * w)) / w, np.nan)
 
 
-def lemma7_type1(log_phi_minus, norm_kq, *, L_max, star_norm_kq):
+def lemma7_type1(log_phi_minus: ArrayLike, norm_kq: ArrayLike, *, L_max: int, star_norm_kq: float
+                 ) -> NDArray[np.bool_]:
     """Lemma 7's Type 1 (p.23): ``phi_-^(n,t) >= exp(-(1 + beta_t/2) r_t)``, ``r_t = ||W_kq^(t)||/||W*_kq||``.
 
     Parameters
@@ -118,7 +122,8 @@ def lemma7_type1(log_phi_minus, norm_kq, *, L_max, star_norm_kq):
     return np.asarray(log_phi_minus, dtype=np.float64) >= thr[:, None]
 
 
-def lemma7_type2_factor(norm_kq, *, L_max, star_norm_kq, corrected=True):
+def lemma7_type2_factor(norm_kq: ArrayLike, *, L_max: int, star_norm_kq: float, corrected: bool = True
+                        ) -> NDArray[np.float64]:
     """P102's factor ``L_max^k exp(-beta_t r_t/2)(1 + beta_t + 2||W*_kq||)/beta_t`` (p.28).
 
     P102 holds iff it is at most ``phi_+^(n0,t)``.

@@ -13,13 +13,17 @@ The helpers below take ``ops`` last and choose the branch; a statement function 
 written once with them.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .constants import log_threshold
 
-__all__ = []
+__all__: list[str] = []
 
 
 def _exact(ops):
@@ -27,7 +31,7 @@ def _exact(ops):
     return ops is not None and bool(getattr(ops, "exact", False))
 
 
-def _iterates(t, ops=None):
+def _iterates(t: ArrayLike, ops: Any = None) -> NDArray[Any]:
     """The iterates as float64 (``ops`` float) or as exact balls."""
     if _exact(ops) and isinstance(t, np.ndarray) and t.dtype == object:
         return t
@@ -97,7 +101,7 @@ def _zeros(t, ops=None):
     return ops.zeros(_shape(t)) if _exact(ops) else np.zeros(_shape(t))
 
 
-def _measured(x, t, ops=None):
+def _measured(x: ArrayLike, t: NDArray[Any], ops: Any = None) -> NDArray[Any]:
     """A measured series broadcast to the iterates (float64, or balls)."""
     if _exact(ops):
         return np.broadcast_to(ops.asarray(x), _shape(t))

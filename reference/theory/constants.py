@@ -25,10 +25,13 @@ is large; the paper means "t large enough". The library reads it as
 ``t`` (see docs/theory.md).
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError
 
@@ -66,9 +69,10 @@ class Bound:
     sense : str
         ``"<="`` (measured <= value) or ``">="`` (measured >= value).
     value : ndarray, shape (len(t),)
-        The bound at each ``t``.
+        The bound at each ``t`` (float64; balls, an object array, with an exact backend ``ops``).
     conditions : ndarray of bool, shape (len(t),)
-        Whether the statement's conditions hold at each ``t``.
+        Whether the statement's conditions hold at each ``t`` (ternary int8 with an exact backend:
+        1 proved, 0 undecided, -1 refuted; :mod:`reference.theory.arith`).
     printed : str
         The inequality as the paper prints it.
     erratum : str
@@ -81,23 +85,23 @@ class Bound:
     quantity: str
     field: str
     sense: str
-    value: np.ndarray
-    conditions: np.ndarray
+    value: NDArray[np.float64] | NDArray[np.object_]
+    conditions: NDArray[np.bool_] | NDArray[np.int8]
     printed: str
     erratum: str = ""
     corrects: str = ""
 
     @property
-    def name(self):
+    def name(self) -> str:
         """``"statement: quantity"``, the row's key in the audit."""
         return f"{self.statement}: {self.quantity}"
 
 
-def _t(t):
+def _t(t: ArrayLike) -> NDArray[np.float64]:
     return np.atleast_1d(np.asarray(t, dtype=np.float64))
 
 
-def _positive(**named):
+def _positive(**named: float) -> None:
     """Raise ConfigError naming the first constant that is not a finite number > 0.
 
     Every statement is phrased for steps ``eta0, eta > 0``, ``||W*|| > 0`` (``W*_kq = 0``
@@ -111,17 +115,17 @@ def _positive(**named):
             raise ConfigError(f"{name} must be a finite number > 0, got {x!r}")
 
 
-def _full(t, flag):
+def _full(t: NDArray[np.float64], flag: bool) -> NDArray[np.bool_]:
     return np.full(t.shape, bool(flag))
 
 
-def _log_pos(t):
+def _log_pos(t: NDArray[np.float64]) -> NDArray[np.float64]:
     """``log t`` for ``t >= 1`` and nan below (where the statements are not phrased)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(t >= 1, np.log(np.maximum(t, 1.0)), np.nan)
 
 
-def log_threshold(K, p):
+def log_threshold(K: float, p: int) -> float:
     """Smallest ``t0 >= 1`` with ``t >= K (log t)^p`` for every real ``t >= t0`` (Library rule above).
 
     With ``u = log t`` the condition reads ``exp(u/p) >= c u``, ``c = K^(1/p)``; the
@@ -165,7 +169,7 @@ def log_threshold(K, p):
 
 # ---------------------------------------------------------------- Theorem 2's and Theorem 3's C_0, and C_1
 
-def C0_thm2(eta0, star_norm_ov):
+def C0_thm2(eta0: float, star_norm_ov: float) -> float:
     """``C_0 = eta0 / (4 ||W*_ov||^2)`` of Theorem 2 (also Corollary 1's ``Delta = T C_0``).
 
     Parameters
@@ -188,7 +192,7 @@ def C0_thm2(eta0, star_norm_ov):
     return eta0 / (4.0 * star_norm_ov ** 2)
 
 
-def C1_thm2(eta, L_max, star_norm_kq):
+def C1_thm2(eta: float, L_max: int, star_norm_kq: float) -> float:
     """``C_1 = eta / (4 L_max ||W*_kq||^2)`` of Theorem 2 (the rate of ``phi_+ -> 1`` in Eq. 4).
 
     Parameters
@@ -213,7 +217,7 @@ def C1_thm2(eta, L_max, star_norm_kq):
     return eta / (4.0 * L_max * star_norm_kq ** 2)
 
 
-def C0_thm3(gap, t, tail=0.5):
+def C0_thm3(gap: ArrayLike, t: ArrayLike, tail: float = 0.5) -> float:
     """``C`` of Theorem 3 measured: ``min gap(t) / t`` over the last ``tail`` fraction of ``t``.
 
     Theorem 3 claims ``gap(t) >= C t`` with ``C > 0`` for ``t`` large; a positive
@@ -238,7 +242,7 @@ def C0_thm3(gap, t, tail=0.5):
     return float(np.min(gap[keep] / t[keep])) if keep.any() else np.nan
 
 
-def theorem3_predicted_C(eta, gap_star, star_norm_kq):
+def theorem3_predicted_C(eta: float, gap_star: float, star_norm_kq: float) -> float:
     """The slope ``eta gap(W*_kq) / ||W*_kq||`` that direction convergence predicts for Theorem 3's gaps.
 
     If ``W_kq^(t) ~ t eta W*_kq / ||W*_kq||`` (Theorem 1 with ``||W_kq^(t)|| ~ t eta``),

@@ -13,14 +13,19 @@ from the attention and output probabilities; its proof is checked step by step i
 :mod:`reference.theory.proofs.lemma4` (docs/proofs.md, "Appendix C.1-C.3").
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .constants import _positive
 
 __all__ = ["lemma4"]
 
 
-def lemma4(scores, *, Delta, pi, log_1mP, Qhat, log_phi, opt, pos, log_scale=None):
+def lemma4(scores: ArrayLike, *, Delta: float, pi: ArrayLike, log_1mP: ArrayLike, Qhat: ArrayLike,
+           log_phi: ArrayLike, opt: ArrayLike, pos: ArrayLike, log_scale: ArrayLike | None = None
+           ) -> NDArray[np.float64]:
     """Lemma 4 (p.18): the right side of ``<grad_{W_kq} L, W'>``, times ``exp(-log_scale)``.
 
     ``Delta sum_n pi^(n) [(P_n - 1) sum_{l* in l(n)} phi_l* (s'_l* - sbar'_n) + sum_{l notin l(n)} Q_{n,l} phi_l

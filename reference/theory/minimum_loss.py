@@ -22,10 +22,15 @@ strictly below ``|V| e^{-Delta}`` for every ``Delta`` (``log(1 + x) <= x``), hen
 ``W_ov^(T)``, :func:`loss_limit_along` gives ``lim_{c -> inf} L(W_ov^(T), c D)`` along a direction ``D``.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
+from ..data.dataset import Dataset
 from ..errors import ConfigError
 from ..numerics import log_softplus
 from .constants import _positive, C0_thm2
@@ -39,7 +44,7 @@ __all__ = ["footnote3_L_star", "footnote3_log_L_star", "log_loss_infimum_eqm", "
 TIE_RTOL = 1e-9
 
 
-def footnote3_L_star(T, *, eta0, n_tokens, star_norm_ov):
+def footnote3_L_star(T: int, *, eta0: float, n_tokens: int, star_norm_ov: float) -> float:
     """Footnote 3's ``L* = |V| exp(-T C_0)``, ``C_0 = eta0 / (4 ||W*_ov||^2)`` (p.8): the limit of Eq. (4) as ``t -> inf``.
 
     Parameters
@@ -70,7 +75,7 @@ def footnote3_L_star(T, *, eta0, n_tokens, star_norm_ov):
     return math.exp(footnote3_log_L_star(T, eta0=eta0, n_tokens=n_tokens, star_norm_ov=star_norm_ov))
 
 
-def footnote3_log_L_star(T, *, eta0, n_tokens, star_norm_ov):
+def footnote3_log_L_star(T: int, *, eta0: float, n_tokens: int, star_norm_ov: float) -> float:
     """``log L* = log|V| - T C_0`` (footnote 3, p.8), exact where ``L*`` underflows.
 
     Parameters
@@ -96,7 +101,8 @@ def footnote3_log_L_star(T, *, eta0, n_tokens, star_norm_ov):
     return math.log(n_tokens) - T * C0_thm2(eta0, star_norm_ov)
 
 
-def log_loss_infimum_eqm(Delta, n_tokens, xp=None):
+def log_loss_infimum_eqm(Delta: float | NDArray[np.float64], n_tokens: int, xp: Any = None
+                         ) -> float | NDArray[np.float64]:
     """``log inf_{W_kq} L(W_ov, W_kq) = log log(1 + (|V| - 1) e^{-Delta})`` when ``W_ov`` has EQM margin ``Delta``.
 
     The infimum of Eq. (1) over ``W_kq`` at a fixed ``W_ov`` whose stage-1 margins all equal
@@ -132,7 +138,7 @@ def log_loss_infimum_eqm(Delta, n_tokens, xp=None):
     return xp.log_softplus(xp.log(xp.asarray(float(n_tokens - 1))) - Delta)
 
 
-def loss_limit_along(W_ov, D, ds):
+def loss_limit_along(W_ov: ArrayLike, D: ArrayLike, ds: Dataset) -> float:
     """``log lim_{c -> inf} L(W_ov, c D)`` (Eq. 1): the loss at fixed ``W_ov`` along the direction ``D``.
 
     As ``c -> inf`` the attention of sentence ``n`` tends to the uniform weights on the positions of

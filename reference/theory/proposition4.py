@@ -16,15 +16,20 @@ fails for general ``A_i`` (docs/proofs.md, decision ``false-P128-kkt``) and hold
 optimal token, as on prefix-closed data (docs/theory.md, Lemma PC).
 """
 
-import numpy as np
+from __future__ import annotations
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..data.dataset import Dataset
 from ..errors import ConfigError
-from ..structure.orders import optimal_mask, query_orders
+from ..maxmargin.constraints import Constraints
+from ..structure.orders import optimal_mask, query_orders, QueryOrder
 
 __all__ = ["proposition4", "proposition4_direct_result", "proposition4_dual_sums"]
 
 
-def proposition4(ds, orders=None):
+def proposition4(ds: Dataset, orders: dict[int, QueryOrder] | None = None) -> NDArray[np.float64]:
     """Proposition 4's closed form of ``W*_kq`` in token coordinates ``A = E^T W*_kq E`` (p.31).
 
     Column ``q``: ``m/(k+m)`` on the ``k`` optimal tokens, ``-k/(k+m)`` on the ``m`` non-optimal ones,
@@ -64,12 +69,12 @@ def proposition4(ds, orders=None):
     return A
 
 
-def proposition4_direct_result(A, ds, In=None):
+def proposition4_direct_result(A: NDArray[np.float64], ds: Dataset, In: ArrayLike | None = None) -> float:
     """Proposition 4's direct result as a residual: ``max |(x_l - x_l')^T W q_n|`` over non-optimal ``l, l'`` (p.31).
 
     Parameters
     ----------
-    A : array_like, shape (abs(V), abs(V))
+    A : ndarray, shape (abs(V), abs(V))
         ``A = E^T W E`` (the certified ``W*_kq`` or a closed form).
     ds : Dataset
     In : int array, shape (abs(V),), optional
@@ -103,7 +108,8 @@ def proposition4_direct_result(A, ds, In=None):
     return worst
 
 
-def proposition4_dual_sums(constraints, dual, orders):
+def proposition4_dual_sums(constraints: Constraints, dual: ArrayLike, orders: dict[int, QueryOrder]
+                           ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """The left side of the dual condition of Proposition 4's proof (p.32).
 
     ``sum_{j in A_i0} lambda_{i0 j} + sum_i lambda_{i j0} 1{j0 in A_i}``.
@@ -137,7 +143,8 @@ def proposition4_dual_sums(constraints, dual, orders):
     dual = np.asarray(dual, dtype=np.float64)
     if dual.shape != (len(constraints),):
         raise ConfigError(f"dual must have shape ({len(constraints)},), got {dual.shape}")
-    out_of, into = {}, {}
+    out_of: dict[tuple[int, int], float] = {}
+    into: dict[tuple[int, int], float] = {}
     for c, u, v, lam in zip(constraints.column, constraints.upper, constraints.lower, dual):
         out_of[(int(c), int(u))] = out_of.get((int(c), int(u)), 0.0) + lam
         into[(int(c), int(v))] = into.get((int(c), int(v)), 0.0) + lam

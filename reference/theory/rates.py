@@ -7,9 +7,12 @@ over the last part of the run, with the slope of the stated rate on the same win
 cannot refute an ``O(.)``, so these rows never decide.
 """
 
+from __future__ import annotations
+
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["RATE_WINDOW", "DIR_ERR_FLOOR", "fit_slope", "rate_window"]
 
@@ -20,7 +23,7 @@ RATE_WINDOW = 0.5
 DIR_ERR_FLOOR = 1e-13
 
 
-def fit_slope(x, y):
+def fit_slope(x: ArrayLike, y: ArrayLike) -> float:
     """Least-squares slope of ``y`` against ``x`` over the finite points (the rate rows' estimator).
 
     Used with ``x = log t``, ``y = log(1 - cos)`` for the direction rates of
@@ -43,7 +46,7 @@ def fit_slope(x, y):
     return float(np.polyfit(x[ok], y[ok], 1)[0])
 
 
-def rate_window(n):
+def rate_window(n: int) -> NDArray[np.intp]:
     """The iterates ``t`` with ``max(2, ceil(RATE_WINDOW (n - 1))) <= t <= n - 1`` of a run of ``n`` iterates.
 
     Parameters

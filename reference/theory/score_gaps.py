@@ -26,7 +26,12 @@ The functions of ``t`` and the norms use only arithmetic operators and ``xp.sqrt
 (``xp`` is numpy by default; the proof audit passes its numeric backend), so a check can call them.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .constants import _positive, THM1_C_DIR, THM2_C_t
 
@@ -40,7 +45,8 @@ THM2_C_t_ARITHMETIC = 1728.0
 THM2_C_t_SHARP = 864.0
 
 
-def eq13(norm_kq, star_norm_kq, dir_dist):
+def eq13(norm_kq: float | NDArray[np.float64], star_norm_kq: float, dir_dist: float | NDArray[np.float64]
+         ) -> float | NDArray[np.float64]:
     """Eq. (13), p.30: the bound ``-r_t + 2 ||W_kq^(t)|| ||Wbar_kq^(t) - Wbar*_kq||`` on every score gap.
 
     ``(x_l - x_l*)^T W_kq^(t) q_n <= -r_t + 2 ||W_kq^(t)|| ||Wbar_kq^(t) - Wbar*_kq||`` for every sentence
@@ -49,11 +55,11 @@ def eq13(norm_kq, star_norm_kq, dir_dist):
 
     Parameters
     ----------
-    norm_kq : array_like, shape (n,)
+    norm_kq : ndarray, shape (n,), or float
         ``||W_kq^(t)||``.
     star_norm_kq : float
         ``||W*_kq||`` (Eq. 3), > 0.
-    dir_dist : array_like, shape (n,)
+    dir_dist : ndarray, shape (n,), or float
         ``||Wbar_kq^(t) - Wbar*_kq||`` (``sqrt(2 (1 - cos))``).
 
     Returns
@@ -68,12 +74,13 @@ def eq13(norm_kq, star_norm_kq, dir_dist):
     return -norm_kq / star_norm_kq + 2.0 * norm_kq * dir_dist
 
 
-def theorem1_direction_bound(t, *, eta, N, L_max, star_norm_kq, xp=np):
+def theorem1_direction_bound(t: float | NDArray[np.float64], *, eta: float, N: int, L_max: int,
+                             star_norm_kq: float, xp: Any = np) -> float | NDArray[np.float64]:
     """Theorem 1's direction bound ``B_t = 54 N L_max^4 ||W*_kq||^4 log^2 t / (t eta)`` (p.7), for ``t >= 1``.
 
     Parameters
     ----------
-    t : array_like, shape (n,)
+    t : ndarray, shape (n,), or float
         Stage-2 iterates (``t = 0`` gives nan).
     eta : float
         Stage-2 step.
@@ -97,13 +104,14 @@ def theorem1_direction_bound(t, *, eta, N, L_max, star_norm_kq, xp=np):
     return THM1_C_DIR * N * L_max ** 4 * star_norm_kq ** 4 * lt * lt / (t * eta)
 
 
-def eq13_printed_chain(t, *, eta, N, L_max, star_norm_kq, xp=np):
+def eq13_printed_chain(t: float | NDArray[np.float64], *, eta: float, N: int, L_max: int, star_norm_kq: float,
+                       xp: Any = np) -> float | NDArray[np.float64]:
     """The (13) chain as printed (P117 p.30, P131 p.33): ``-t eta/(2 L_max ||W*_kq||^2) + (sqrt(2) t eta/(L_max
     ||W*_kq||)) sqrt(B_t)``, ``B_t`` :func:`theorem1_direction_bound`.
 
     Parameters
     ----------
-    t : array_like, shape (n,)
+    t : ndarray, shape (n,), or float
         Stage-2 iterates (``t >= 1``).
     eta, star_norm_kq : float
         Stage-2 step, ``||W*_kq||``.
@@ -124,16 +132,17 @@ def eq13_printed_chain(t, *, eta, N, L_max, star_norm_kq, xp=np):
     return -t * eta / (2.0 * L_max * star_norm_kq ** 2) + root2 * t * eta / (L_max * star_norm_kq) * xp.sqrt(B)
 
 
-def eq13_theorem1(norm_kq, t, *, eta, N, L_max, star_norm_kq, xp=np):
+def eq13_theorem1(norm_kq: float | NDArray[np.float64], t: float | NDArray[np.float64], *, eta: float, N: int,
+                  L_max: int, star_norm_kq: float, xp: Any = np) -> float | NDArray[np.float64]:
     """Eq. (13) with Theorem 1 put in: ``||W_kq^(t)|| (-1/||W*_kq|| + 2 sqrt(2 B_t))`` (the corrected P117, p.30).
 
     ``-r_t + 2 ||W|| ||Wbar - Wbar*||`` with ``||Wbar - Wbar*|| = sqrt(2 (1 - cos)) <= sqrt(2 B_t)``.
 
     Parameters
     ----------
-    norm_kq : array_like, shape (n,)
+    norm_kq : ndarray, shape (n,), or float
         ``||W_kq^(t)||``.
-    t : array_like, shape (n,)
+    t : ndarray, shape (n,), or float
         Stage-2 iterates (``t >= 1``).
     eta, star_norm_kq : float
     N, L_max : int
@@ -151,7 +160,8 @@ def eq13_theorem1(norm_kq, t, *, eta, N, L_max, star_norm_kq, xp=np):
     return norm_kq * (-1.0 / star_norm_kq + 2.0 * xp.sqrt(2.0 * B))
 
 
-def theorem2_t_condition(t, *, eta, N, L_max, star_norm_kq, constant=THM2_C_t):
+def theorem2_t_condition(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float,
+                         constant: float = THM2_C_t) -> NDArray[np.bool_]:
     """Theorem 2's condition on ``t`` read at each ``t``: ``t eta >= constant N L_max^4 ||W*_kq||^6 log^2 t`` (p.30).
 
     ``constant``: 1696 as printed (:data:`reference.theory.THM2_C_t`), 1728 what step (a) needs
@@ -183,7 +193,8 @@ def theorem2_t_condition(t, *, eta, N, L_max, star_norm_kq, constant=THM2_C_t):
     return (t > 0) & (t * eta >= K * lt * lt)
 
 
-def theorem3_C_proof(eta, gap_star, L_max, star_norm_kq):
+def theorem3_C_proof(eta: float, gap_star: ArrayLike, L_max: int, star_norm_kq: float
+                     ) -> float | NDArray[np.float64]:
     """Theorem 3's constant as the corrected proof gives it: ``C = eta gap* / (4 L_max ||W*_kq||^2)`` (p.33).
 
     From Eq. (13) with Theorem 1, ``(x - x')^T W_kq^(t) x_q >= ||W_kq^(t)|| (gap*/||W*_kq|| - 2 sqrt(2 B_t))``
@@ -213,7 +224,8 @@ def theorem3_C_proof(eta, gap_star, L_max, star_norm_kq):
     return eta * np.asarray(gap_star, dtype=np.float64) / (4.0 * L_max * star_norm_kq ** 2)
 
 
-def theorem3_t_condition(t, *, eta, N, L_max, star_norm_kq, gap_star):
+def theorem3_t_condition(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float, gap_star: float
+                         ) -> NDArray[np.bool_]:
     """Where the corrected proof of Theorem 3 gives ``gap >= C t``: ``t eta gap*^2 >= 1728 N L_max^4 ||W*_kq||^6 log^2 t``.
 
     Then ``2 sqrt(2 B_t) <= gap* / (2 ||W*_kq||)``.

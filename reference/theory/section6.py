@@ -5,17 +5,22 @@ other ``C_0`` in :mod:`reference.theory.constants`; the generalisation
 experiment is :mod:`reference.experiments.generalize`.
 """
 
+from __future__ import annotations
+
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ..data.dataset import Dataset
 from ..errors import ConfigError
-from ..structure.orders import query_orders
+from ..structure.orders import query_orders, QueryOrder
 
 __all__ = ["proposition2_closed_form", "theorem3_gap"]
 
 
-def proposition2_closed_form(ds, orders=None, *, exact=False):
+def proposition2_closed_form(ds: Dataset, orders: dict[int, QueryOrder] | None = None, *, exact: bool = False
+                             ) -> NDArray[np.float64] | NDArray[np.object_]:
     """Proposition 2's printed closed form of ``W*_kq`` in token coordinates ``A* = E^T W*_kq E``.
 
     Column ``q``: ``|N|/(|O|+|N|)`` on optimal tokens, ``-|O|/(|O|+|N|)`` on
@@ -44,16 +49,15 @@ def proposition2_closed_form(ds, orders=None, *, exact=False):
     orders = query_orders(ds) if orders is None else orders
     V = ds.vocab.n_tokens
     A = np.full((V, V), Fraction(0), dtype=object) if exact else np.zeros((V, V))
-    div = Fraction if exact else (lambda a, b: a / b)
     for q, o in orders.items():
         nO, nN = len(o.optimal), len(o.non_optimal)
         if nO + nN:
-            A[list(o.optimal), q] = div(nN, nO + nN)
-            A[list(o.non_optimal), q] = div(-nO, nO + nN)
+            A[list(o.optimal), q] = Fraction(nN, nO + nN) if exact else nN / (nO + nN)
+            A[list(o.non_optimal), q] = Fraction(-nO, nO + nN) if exact else -nO / (nO + nN)
     return A
 
 
-def theorem3_gap(A, ds, key):
+def theorem3_gap(A: NDArray[np.float64], ds: Dataset, key: str) -> float:
     """A Theorem 3 gap of token-coordinate weights ``A = E^T W_kq E``, minimised over queries.
 
     ``"gap_opt_noncomp"``: ``min_q min (x* - x0)^T W_kq x_q`` over ``x* in O_q``, ``x0 in M_q``;

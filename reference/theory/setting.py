@@ -6,13 +6,18 @@
 (named) so the audit can say why a statement's conditions never hold.
 """
 
+from __future__ import annotations
+
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from ..data.dataset import Dataset
 from ..structure.assumptions import check_assumptions
 from ..structure.orders import collocation, optimal_mask
+from ..training.trajectory import Trajectory
 
 #: Stage-1 margins count as equal (EQM) when they differ by at most EQM_ULPS ulps of ``||W_ov||``
 #: (each margin is a difference of two logits of size <= ||W_ov||).
@@ -22,7 +27,7 @@ _EPS = float(np.finfo(np.float64).eps)
 __all__ = ["Setting", "setting_of", "assumption3_holds", "EQM_ULPS"]
 
 
-def assumption3_holds(ds, In=None):
+def assumption3_holds(ds: Dataset, In: ArrayLike | None = None) -> bool:
     """Assumption 3: ``|l(n)| >= #{l : x_l = x}`` for every sentence n and non-optimal token x.
 
     A sentence with no optimal position (``|l(n)| = 0``) fails it. The same
@@ -98,17 +103,17 @@ class Setting:
     assumption1: bool
     assumption2: bool
     assumption3: bool
-    failed: tuple = ()
+    failed: tuple[str, ...] = ()
     prefix_closed: bool = False
     equal_margins: bool = False
 
     @property
-    def zero_init(self):
+    def zero_init(self) -> bool:
         """Both stages start from zero (``||W_ov^(0)|| = ||W_kq^(0)|| = 0``)."""
         return self.init_norm_ov == 0.0 and self.init_norm_kq == 0.0
 
 
-def setting_of(traj, ds):
+def setting_of(traj: Trajectory, ds: Dataset) -> Setting:
     """The :class:`Setting` of a trajectory of Algorithm 1 on ``ds``: constants and Assumptions 1-3.
 
     The assumptions come from :func:`reference.structure.assumptions.check_assumptions`

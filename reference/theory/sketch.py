@@ -19,16 +19,20 @@ log||W||`` when ``log||W|| >= 1``, ``alpha_t <= C_0 log||W|| / ||W||`` with ``C_
 smallest constant a run needs at each ``t``.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .constants import _positive
 
 __all__ = ["C0_thm1_sketch", "sketch_alpha", "sketch_C0_needed"]
 
 
-def C0_thm1_sketch(N, L_max, star_norm_kq):
+def C0_thm1_sketch(N: int, L_max: int, star_norm_kq: float) -> float:
     """``C_0`` of the sketch's Step 3 (p.8): ``4 N L_max^2 ||W*_kq||^2 (1 + log(2 e L_max))``.
 
     The constant for which Lemma 7 implies the sketch's inequality at every ``t >= t_0`` with
@@ -58,12 +62,12 @@ def C0_thm1_sketch(N, L_max, star_norm_kq):
     return 4.0 * N * L_max ** 2 * star_norm_kq ** 2 * (1.0 + math.log(2.0 * math.e * L_max))
 
 
-def sketch_alpha(norm_kq, C0, xp=np):
+def sketch_alpha(norm_kq: float | NDArray[np.float64], C0: float, xp: Any = np) -> float | NDArray[np.float64]:
     """The sketch's ``C_0 log||W_kq^(t)|| / ||W_kq^(t)||`` (p.8), the counterpart of Lemma 7's ``alpha_t``.
 
     Parameters
     ----------
-    norm_kq : array_like, shape (n,)
+    norm_kq : ndarray, shape (n,), or float
         ``||W_kq^(t)||``.
     C0 : float
         The sketch's constant (:func:`C0_thm1_sketch`).
@@ -77,7 +81,8 @@ def sketch_alpha(norm_kq, C0, xp=np):
     return C0 * xp.log(norm_kq) / norm_kq
 
 
-def sketch_C0_needed(ugrad_W, ugrad_Wstar, norm_kq, star_norm_kq):
+def sketch_C0_needed(ugrad_W: ArrayLike, ugrad_Wstar: ArrayLike, norm_kq: ArrayLike, star_norm_kq: float
+                     ) -> NDArray[np.float64]:
     """The smallest ``C_0`` for which the sketch's inequality holds at each ``t`` (p.8).
 
     With ``g = grad / ||grad||`` and ``<g, W*_kq> < 0``, ``log||W_kq^(t)|| > 0``, the inequality reads

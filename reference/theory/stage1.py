@@ -15,7 +15,12 @@ them on a trajectory. The statement functions raise ``ConfigError`` for a step, 
 count that is not a finite number > 0, and take the rest as given.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .arith import _both, _flag, _ge, _iterates, _log, _log_pos as _log_pos_t, _max1, _threshold, _zeros
 from .constants import (  # noqa: F401
@@ -37,7 +42,8 @@ __all__ = ["lemma1", "proposition1", "proposition1_loss_exponent", "lemma3", "co
 
 # ---------------------------------------------------------------- stage 1
 
-def lemma1(t, *, eta0, star_norm_ov, init_norm=0.0, ops=None):
+def lemma1(t: ArrayLike, *, eta0: float, star_norm_ov: float, init_norm: float = 0.0, ops: Any = None
+           ) -> tuple[Bound, ...]:
     """Lemma 1: ``t eta0 + ||W_ov^(0)|| >= ||W_ov^(t)|| >= t eta0 / (2||W*_ov||) - ||W_ov^(0)||``.
 
     Conditions: Assumptions 1-2 (any initialisation), every ``t``. The upper
@@ -76,7 +82,8 @@ def lemma1(t, *, eta0, star_norm_ov, init_norm=0.0, ops=None):
                   "||W_ov^(t)|| >= t eta0 / (2||W*_ov||) - ||W_ov^(0)||"))
 
 
-def proposition1(t, *, eta0, star_norm_ov, n_tokens, zero_init, ops=None):
+def proposition1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool,
+                 ops: Any = None) -> tuple[Bound, ...]:
     """Proposition 1: norm bounds and direction error ``<= c ||W*_ov||^3 log(2|V|) log t / (t eta0)``.
 
     Both printed constants, ``c = 5`` (main text) and ``c = 12`` (appendix), give a row.
@@ -121,7 +128,7 @@ def proposition1(t, *, eta0, star_norm_ov, n_tokens, zero_init, ops=None):
                   "1 - <W_bar_ov, W_bar*_ov> <= 12 ||W*_ov||^3 log(2|V|) log t / (t eta0)"))
 
 
-def proposition1_loss_exponent(eta0, star_norm_ov):
+def proposition1_loss_exponent(eta0: float, star_norm_ov: float) -> float:
     """The exponent of Proposition 1's ``L_0 <= O(exp(-eta0 t / (4||W*_ov||)))``: ``eta0 / (4||W*_ov||)``.
 
     Its power of ``||W*_ov||`` (1) differs from Theorem 2's ``C_0`` (2): docs/theory.md.
@@ -147,7 +154,7 @@ def proposition1_loss_exponent(eta0, star_norm_ov):
     return eta0 / (4.0 * star_norm_ov)
 
 
-def lemma3(t, *, zero_init, ops=None):
+def lemma3(t: ArrayLike, *, zero_init: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 3: with zero init every wrong logit is equal, ``(e_i - e_i')^T W_ov^(t) x = 0``.
 
     Checked as "the spread (max - min) of the wrong logits of every token is <= 0".
@@ -171,7 +178,8 @@ def lemma3(t, *, zero_init, ops=None):
                   _flag(t, zero_init), "(e_i - e_i')^T W_ov^(t) x = 0 for i, i' != In(x)"),)
 
 
-def corollary1_condition(T, *, eta0, star_norm_ov, n_tokens, ops=None):
+def corollary1_condition(T: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, ops: Any = None
+                         ) -> NDArray[np.bool_] | NDArray[np.int8]:
     """Corollary 1's condition ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` (Library rule), per T.
 
     Parameters
@@ -200,7 +208,8 @@ def corollary1_condition(T, *, eta0, star_norm_ov, n_tokens, ops=None):
     return _threshold(_iterates(T, ops), K, 1, ops)
 
 
-def corollary1(t, *, eta0, star_norm_ov, n_tokens, zero_init, ops=None):
+def corollary1(t: ArrayLike, *, eta0: float, star_norm_ov: float, n_tokens: int, zero_init: bool,
+               ops: Any = None) -> tuple[Bound, ...]:
     """Corollary 1: stage-1 margins in ``(Delta, 3 Delta)``, ``Delta = T eta0 / (4||W*_ov||^2)`` (``T = t``).
 
     Returns the printed bounds, the corrected upper bound ``4 ||W*_ov|| Delta``

@@ -10,9 +10,13 @@ statement functions raise ``ConfigError`` for a step, ``||W*||`` or count that i
 not a finite number > 0.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .arith import _both, _e, _exact, _flag, _ge, _iterates, _le, _log_pos, _max1, _measured, _zeros
 from .constants import _positive, Bound, THM1_C_DIR
@@ -20,7 +24,7 @@ from .constants import _positive, Bound, THM1_C_DIR
 __all__ = ["lemma5", "lemma6", "lemma7_t0", "lemma7_alpha", "lemma7", "theorem1"]
 
 
-def lemma5(t, *, L_max, zero_init, assumption3, ops=None):
+def lemma5(t: ArrayLike, *, L_max: int, zero_init: bool, assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 5: optimal attention never drops, ``phi_+`` non-decreasing, optimal >= non-optimal.
 
     Conditions: Assumptions 1-3, zero initialisation of both stages.
@@ -63,7 +67,8 @@ def lemma5(t, *, L_max, zero_init, assumption3, ops=None):
                   "optimal positions never get less attention than non-optimal ones"))
 
 
-def lemma6(t, *, eta, L_max, star_norm_kq, phi_plus_min, init_norm=0.0, zero_init, assumption3, ops=None):
+def lemma6(t: ArrayLike, *, eta: float, L_max: int, star_norm_kq: float, phi_plus_min: ArrayLike,
+           init_norm: float = 0.0, zero_init: bool, assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 6: ``t eta + ||W^(0)|| >= ||W_kq^(t)|| >= t eta / (2 L_max ||W*_kq||) - ||W^(0)||``,
     and ``<grad/||grad||, W_bar*_kq> <= -min_n phi_+^(n,t) / (2||W*_kq||)``.
 
@@ -111,7 +116,7 @@ def lemma6(t, *, eta, L_max, star_norm_kq, phi_plus_min, init_norm=0.0, zero_ini
                   "<grad/||grad||, W_bar*_kq> <= -min_n phi_+^(n,t) / (2||W*_kq||)"))
 
 
-def lemma7_t0(eta, L_max, star_norm_kq):
+def lemma7_t0(eta: float, L_max: int, star_norm_kq: float) -> int:
     """``t_0 = ceil(8 L_max ||W*_kq||^2 / eta)``, the first iterate of Lemma 7.
 
     Parameters
@@ -136,7 +141,8 @@ def lemma7_t0(eta, L_max, star_norm_kq):
     return int(math.ceil(8.0 * L_max * star_norm_kq ** 2 / eta))
 
 
-def lemma7_alpha(norm_kq, *, N, L_max, star_norm_kq, ops=None):
+def lemma7_alpha(norm_kq: ArrayLike, *, N: int, L_max: int, star_norm_kq: float, ops: Any = None
+                 ) -> NDArray[np.float64] | NDArray[np.object_]:
     """``alpha_t = 4 N L_max^2 ||W*_kq||^2 (1 + log(2 L_max ||W_kq^(t)||)) / ||W_kq^(t)||`` (Lemma 7).
 
     Parameters
@@ -168,7 +174,8 @@ def lemma7_alpha(norm_kq, *, N, L_max, star_norm_kq, ops=None):
         return 4.0 * N * L_max ** 2 * star_norm_kq ** 2 * (1 + np.log(2 * L_max * w)) / w
 
 
-def lemma7(t, *, eta, N, L_max, star_norm_kq, norm_kq, ugrad_Wstar, zero_init, assumption3, ops=None):
+def lemma7(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float, norm_kq: ArrayLike,
+           ugrad_Wstar: ArrayLike, zero_init: bool, assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Lemma 7: ``<g, W^(t)> >= (1 + alpha_t) <g, W*_kq> ||W^(t)|| / ||W*_kq||`` for ``t >= t_0``.
 
     Written for the unit gradient ``g = grad/||grad||``; ``ugrad_Wstar = <g, W*_kq>`` and
@@ -212,7 +219,8 @@ def lemma7(t, *, eta, N, L_max, star_norm_kq, norm_kq, ugrad_Wstar, zero_init, a
                   "<grad, W^(t)> >= (1 + alpha_t) <grad, W*_kq> ||W^(t)|| / ||W*_kq||"),)
 
 
-def theorem1(t, *, eta, N, L_max, star_norm_kq, zero_init, assumption3, ops=None):
+def theorem1(t: ArrayLike, *, eta: float, N: int, L_max: int, star_norm_kq: float, zero_init: bool,
+             assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Theorem 1: ``t eta / (2||W*_kq||) <= ||W_kq^(t)|| <= t eta`` and direction error
     ``<= 54 N L_max^4 ||W*_kq||^4 log^2 t / (t eta)``.
 

@@ -24,7 +24,12 @@ each its own row in the audit:
   ``T eta0 / ||W*_ov|| >= T C_0`` (Lemma 3), which gives Eq. (4).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .arith import _both, _e, _exact, _exp, _flag, _ge, _iterates, _le, _log, _measured, _threshold
 from .constants import _positive, Bound, C0_thm2, C1_thm2, THM2_C_T, THM2_C_t
@@ -48,7 +53,9 @@ def _eq4(t, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, ops=None)
     return 1 / (1 + L_max * e), _log(n_tokens, ops) - T * C0 * (1 - frac)
 
 
-def theorem2_conditions(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq, ops=None):
+def theorem2_conditions(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N: int, L_max: int,
+                        star_norm_ov: float, star_norm_kq: float, ops: Any = None
+                        ) -> tuple[bool | NDArray[np.int8], NDArray[np.bool_] | NDArray[np.int8]]:
     """Theorem 2's explicit conditions with the proof's constants (p.30; Library rule on ``log`` conditions).
 
     ``T >= 384 ||W*_ov||^5 log(2|V|) log T / eta0`` (Corollary 1's condition, recalled by the proof)
@@ -88,8 +95,9 @@ def theorem2_conditions(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, st
     return (ok_T if _exact(ops) else bool(ok_T[0])), _threshold(_iterates(t, ops), K_t, 2, ops)
 
 
-def theorem2(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq, zero_init, assumption3,
-             ops=None):
+def theorem2(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, N: int, L_max: int,
+             star_norm_ov: float, star_norm_kq: float, zero_init: bool, assumption3: bool,
+             ops: Any = None) -> tuple[Bound, ...]:
     """Theorem 2: ``min_n phi_+^(n,t) >= 1/(1 + L_max e^{-C_1 t})`` and
     ``L <= |V| exp(-T C_0 (1 - 2 L_max / (L_max + e^{C_1 t})))`` (Eq. 4), the latter in log form.
 
@@ -151,8 +159,9 @@ def theorem2(t, *, T, eta0, eta, n_tokens, N, L_max, star_norm_ov, star_norm_kq,
                   corrects="Theorem 2: log L(theta^(t)) (no step-size condition)"))
 
 
-def theorem2_direction_form(t, *, T, eta0, eta, n_tokens, L_max, star_norm_ov, star_norm_kq, dir_err_kq,
-                            zero_init, assumption3, ops=None):
+def theorem2_direction_form(t: ArrayLike, *, T: int, eta0: float, eta: float, n_tokens: int, L_max: int,
+                            star_norm_ov: float, star_norm_kq: float, dir_err_kq: ArrayLike, zero_init: bool,
+                            assumption3: bool, ops: Any = None) -> tuple[Bound, ...]:
     """Theorem 2's bounds (Eq. 4) under the direction condition ``1 - cos <= 1/(16 ||W*_kq||^2)``.
 
     The corrected statement proved in docs/theory.md (erratum ``theorem2-step-size``):

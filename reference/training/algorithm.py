@@ -32,13 +32,19 @@ Variants (``variant=``), each **not** the paper's algorithm:
     Theorem 2 needs ``T`` large.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..data.dataset import Dataset
+from ..maxmargin.solvers import MaxMarginSolution
 from ..errors import ConfigError, WeightsError
 from ..numerics import _norm
 from .engine import Engine
@@ -139,9 +145,12 @@ def _direction(e, where, what):
 
 
 # ---------------------------------------------------------------------- the algorithm
-def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
-                  variant="two_stage", *, T_short=None, track_L=False, W_star=None,
-                  progress=None, engine=None):
+def two_stage_ngd(ds: Dataset, eta0: float, eta: float, T: int, T1: int,
+                  init: str | tuple[Any, Any] | list[Any] | dict[str, ArrayLike] = "zero",
+                  rng: np.random.Generator | None = None, record: str = "summary", variant: str = "two_stage", *,
+                  T_short: int | None = None, track_L: bool = False,
+                  W_star: Literal[False] | Sequence[ArrayLike | MaxMarginSolution] | None = None,
+                  progress: bool | None = None, engine: Engine | None = None) -> Trajectory:
     """Algorithm 1: two-stage normalized gradient descent (Section 4.2), or a named variant.
 
     ``W_ov^(t+1) = W_ov^(t) - eta0 grad L_0 / ||grad L_0||`` for ``t < T``, then
@@ -252,8 +261,8 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     s1 = {k: np.full(n1 + 1, np.nan) for k in STAGE1_KEYS + (STAGE1_L_KEYS if track_L else ())}
     s2 = {k: np.full(n2 + 1, np.nan) for k in STAGE2_KEYS}
     full = record == "full"
-    it_ov = np.empty((n1 + 1, V, d)) if full else None
-    it_kq = np.empty((n2 + 1, d, d)) if full else None
+    it_ov: Any = np.empty((n1 + 1, V, d)) if full else None     # (Any: indexed only when full)
+    it_kq: Any = np.empty((n2 + 1, d, d)) if full else None
     prog = Progress(f"{variant} (|V|={V}, N={ds.N})", n1 + n2 if variant != "joint" else n1,
                     enabled=progress)
 
@@ -265,7 +274,7 @@ def two_stage_ngd(ds, eta0, eta, T, T1, init="zero", rng=None, record="summary",
     # Metrics.stage2_rows): it saves the per-call overhead on small data; on large data, where a
     # row costs far more than the overhead, K drops to 1 (the stacked arrays stay below ~2 MB)
     K = int(max(1, min(_BATCH, 2**18 // (len(eng.g_sent) + V * V + ds.N))))
-    batch = []
+    batch: list[tuple[Any, ...]] = []
 
     def flush(dic, rows_of):
         if batch:

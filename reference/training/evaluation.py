@@ -38,10 +38,10 @@ class Stage1Eval:
     log_loss0: float
     margins: np.ndarray
     accuracy: float
-    grad_dir: np.ndarray = None
+    grad_dir: np.ndarray | None = None
     log_grad_norm: float = np.nan
-    gap_max: np.ndarray = None
-    gap_min: np.ndarray = None
+    gap_max: np.ndarray | None = None
+    gap_min: np.ndarray | None = None
 
 
 #: The engine's stage-2 paths (docs/performance.md): two fast ones and the careful fallback.

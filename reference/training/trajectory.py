@@ -49,7 +49,14 @@ from zero, where ``W_ov = 0``; its ``log_grad_norm`` is then ``-inf``).
 The rows are computed by :class:`reference.training.metrics.Metrics`.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ConfigError
 from .trajectory_file import ARRAYS, load_parts, save_parts
@@ -88,8 +95,25 @@ class Trajectory:
         With ``record="full"``: every iterate, shapes (n_stage1+1, abs(V), d) and (n_stage2+1, d, d).
     """
 
-    def __init__(self, config, stage1, stage2, W_ov, W_kq, W_ov_init, W_kq_init,
-                 W_ov_star=None, W_kq_star=None, W_ov_iterates=None, W_kq_iterates=None):
+    config: dict[str, Any]
+    stage1: dict[str, NDArray[np.float64]]
+    stage2: dict[str, NDArray[np.float64]]
+    W_ov: NDArray[np.float64]
+    W_kq: NDArray[np.float64]
+    W_ov_init: NDArray[np.float64]
+    W_kq_init: NDArray[np.float64]
+    W_ov_star: NDArray[np.float64] | None
+    W_kq_star: NDArray[np.float64] | None
+    star_norm_ov: float
+    star_norm_kq: float
+    W_ov_iterates: NDArray[np.float64] | None
+    W_kq_iterates: NDArray[np.float64] | None
+
+    def __init__(self, config: Mapping[str, Any], stage1: Mapping[str, ArrayLike], stage2: Mapping[str, ArrayLike],
+                 W_ov: NDArray[np.float64], W_kq: NDArray[np.float64], W_ov_init: NDArray[np.float64],
+                 W_kq_init: NDArray[np.float64], W_ov_star: NDArray[np.float64] | None = None,
+                 W_kq_star: NDArray[np.float64] | None = None, W_ov_iterates: NDArray[np.float64] | None = None,
+                 W_kq_iterates: NDArray[np.float64] | None = None) -> None:
         self.config = dict(config)
         self.stage1 = {k: np.asarray(v, dtype=np.float64) for k, v in stage1.items()}
         self.stage2 = {k: np.asarray(v, dtype=np.float64) for k, v in stage2.items()}
@@ -100,13 +124,13 @@ class Trajectory:
         self.star_norm_ov = float(np.linalg.norm(W_ov_star)) if W_ov_star is not None else np.nan
         self.star_norm_kq = float(np.linalg.norm(W_kq_star)) if W_kq_star is not None else np.nan
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         c = self.config
         return (f"Trajectory(variant={c.get('variant')!r}, T={c.get('T')}, T1={c.get('T1')}, "
                 f"L={self.stage2['loss'][-1]:.3g}, cos_kq={self.stage2['cos'][-1]:.6f})")
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> tuple[str, str]:
         """Write ``NAME.npz`` (every array, bit for bit) and ``NAME.json`` (config, names, content hash).
 
         Each file is written whole or not at all (temporary file, then one rename), and an
@@ -134,7 +158,7 @@ class Trajectory:
         return save_parts(path, self.config, self.stage1, self.stage2, arrays)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> Trajectory:
         """Read a trajectory written by :meth:`save` (``path`` with or without extension), every claim checked.
 
         Parameters
@@ -156,7 +180,7 @@ class Trajectory:
         config, s1, s2, arrays = load_parts(path)
         return cls(config, s1, s2, **{n: arrays.get(n) for n in ARRAYS})
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         """Bit-for-bit equality of every array (nan equal to nan) and of the config."""
         if not isinstance(other, Trajectory) or self.config != other.config:
             return False
@@ -173,10 +197,10 @@ class Trajectory:
                 return False
         return True
 
-    __hash__ = None
+    __hash__ = None                                     # type: ignore[assignment]
 
     # ------------------------------------------------------------------ tables
-    def table(self, stage):
+    def table(self, stage: int) -> tuple[list[str], list[list[float]]]:
         """``(header, rows)`` of one stage: column ``t`` then every metric, one row per iterate.
 
         Parameters
