@@ -19,7 +19,7 @@ from .constants import _positive, Bound, PROP1_C_APPENDIX
 __all__ = ["eq8", "lemma2_alpha", "lemma2", "proposition3"]
 
 
-def eq8(pw, *, ops=None):
+def eq8(pw: ArrayLike, *, ops: Any = None) -> NDArray[np.float64] | NDArray[np.object_]:
     """Eq. (8) (p.14, Lemma 1's proof): the bound ``<W*_ov, grad L_0(W_ov^(t))> <= -sum_x pw_t(x)``.
 
     ``pw_t(x) = sum_{i != In(x)} [phi(W_ov^(t) x)]_i`` is the probability stage 1 puts on the
