@@ -4,7 +4,7 @@ import json
 import sys
 
 from ..experiments import figure2
-from ..experiments.plotting import NO_FIGURE, have_matplotlib, jsonable
+from ..experiments.plotting import jsonable
 from . import _options as opt
 
 HELP = "reproduce Figure 2 (|V| = d = 20, 900 + 900 iterations): PNG, CSV and JSON in --out DIR"
@@ -45,14 +45,5 @@ def run(args):
     st, f = rep["dataset"], rep["final"]
     print(f"Figure 2: |V| = d = {st['n_tokens']}, N = {st['N']}, L_max = {st['L_max']}, seed {seed}, "
           f"init {init}" + (f" (norm {init_norm:g})" if init == "random" else ""))
-    print(f"  stage 1 (T = {T}):  L_0 = {f['loss0']:.3e} (sum over V), "
-          f"cos(W_ov, W*_ov) = {f['cos_ov']:.12f}, ||W_ov|| = {f['norm_ov']:.4f}")
-    print(f"  stage 2 (T1 = {T1}): L = {f['loss']:.3e} (log L = {f['log_loss']:.2f}), "
-          f"cos(W_kq, W*_kq) = {f['cos_kq']:.6f}, ||W_kq|| = {f['norm_kq']:.4f}, "
-          f"min phi_+ = {f['phi_plus_min']:.6f}, accuracy = {100 * f['accuracy']:.1f}%")
-    for p in files.values():
-        if p:
-            print(f"  wrote {p}")
-    if not have_matplotlib():
-        print(NO_FIGURE)
+    print("\n".join(figure2.summary_lines(f, T, T1, files, accuracy="accuracy")))
     return 0

@@ -3,8 +3,8 @@
 import json
 import sys
 
-from ..experiments import train, user_data
-from ..experiments.plotting import NO_FIGURE, have_matplotlib, jsonable
+from ..experiments import figure2, train, user_data
+from ..experiments.plotting import jsonable
 from . import _options as opt
 
 HELP = ("train on your data (--corpus or --samples FILE) with Algorithm 1: the assumption report, "
@@ -83,14 +83,5 @@ def run(args):
         return 0
     c, f = rep["config"], rep["final"]
     print(f"Algorithm 1 on {data.name}: eta0 = {c['eta0']:.6g}, eta = {c['eta']:.6g}, init {c['init']}")
-    print(f"  stage 1 (T = {T}):  L_0 = {f['loss0']:.3e} (sum over V), "
-          f"cos(W_ov, W*_ov) = {f['cos_ov']:.12f}, ||W_ov|| = {f['norm_ov']:.4f}")
-    print(f"  stage 2 (T1 = {T1}): L = {f['loss']:.3e} (log L = {f['log_loss']:.2f}), "
-          f"cos(W_kq, W*_kq) = {f['cos_kq']:.6f}, ||W_kq|| = {f['norm_kq']:.4f}, "
-          f"min phi_+ = {f['phi_plus_min']:.6f}, training accuracy = {100 * f['accuracy']:.1f}%")
-    for p in files.values():
-        if p:
-            print(f"  wrote {p}")
-    if not have_matplotlib():
-        print(NO_FIGURE)
+    print("\n".join(figure2.summary_lines(f, T, T1, files, accuracy="training accuracy")))
     return 0

@@ -24,9 +24,9 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..training.algorithm import two_stage_ngd
-from .plotting import ensure_dir, panel_figure, write_csv, write_json
+from .plotting import NO_FIGURE, ensure_dir, have_matplotlib, panel_figure, write_csv, write_json
 
-__all__ = ["FIGURE2", "figure2_dataset", "run", "write", "dataset_stats", "panels"]
+__all__ = ["FIGURE2", "figure2_dataset", "run", "write", "dataset_stats", "panels", "summary_lines"]
 
 _D = 20
 #: The paper's settings (Section 7).
@@ -226,3 +226,35 @@ def write(result, out, stem="figure2", title=None, extra=None):
     files["json"] = write_json(os.path.join(out, f"{stem}.json"), report)
     result["report"] = report
     return files
+
+
+def summary_lines(final, T, T1, files, accuracy="accuracy"):
+    """The lines ``figure2`` and ``train`` print after a run: both stages' end values and the files written.
+
+    Parameters
+    ----------
+    final : dict
+        The report's ``"final"`` (``loss0``, ``cos_ov``, ``norm_ov``, ``loss``, ``log_loss``, ``cos_kq``,
+        ``norm_kq``, ``phi_plus_min``, ``accuracy``).
+    T, T1 : int
+        The stages' lengths.
+    files : dict
+        What :func:`write` returned (a path, or None for a figure not drawn).
+    accuracy : str
+        The word before the accuracy.
+
+    Returns
+    -------
+    list of str
+        Ending with :data:`~reference.experiments.plotting.NO_FIGURE` when matplotlib is absent.
+    """
+    f = final
+    lines = [f"  stage 1 (T = {T}):  L_0 = {f['loss0']:.3e} (sum over V), "
+             f"cos(W_ov, W*_ov) = {f['cos_ov']:.12f}, ||W_ov|| = {f['norm_ov']:.4f}",
+             f"  stage 2 (T1 = {T1}): L = {f['loss']:.3e} (log L = {f['log_loss']:.2f}), "
+             f"cos(W_kq, W*_kq) = {f['cos_kq']:.6f}, ||W_kq|| = {f['norm_kq']:.4f}, "
+             f"min phi_+ = {f['phi_plus_min']:.6f}, {accuracy} = {100 * f['accuracy']:.1f}%"]
+    lines += [f"  wrote {p}" for p in files.values() if p]
+    if not have_matplotlib():
+        lines.append(NO_FIGURE)
+    return lines
