@@ -28,7 +28,7 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from strategies import realizable_datasets
 
@@ -131,6 +131,21 @@ def _run(spec):
     """Algorithm 1 from zero, every iterate kept."""
     ds, eta0, eta, T, T1 = spec
     return two_stage_ngd(ds, eta0, eta, T, T1, record="full", progress=False)
+
+
+def _prefix_closed(ds):
+    """Whether ``D_0`` holds every prefix ``[x_1 .. x_l] -> x_(l+1)`` of its samples (Section 4.1)."""
+    nxt = {tuple(s.tolist()): int(y) for s, y in zip(ds.sentences, ds.y)}
+    return all(nxt.get(tuple(s[:k].tolist())) == s[k] for s in ds.sentences for k in range(1, s.size))
+
+
+def _events(ds, where=None):
+    """Hypothesis statistics (``--hypothesis-show-statistics``): which data and which statements were exercised."""
+    event("D_0 prefix-closed" if _prefix_closed(ds) else "D_0 not prefix-closed (sample set)")
+    for k, what in (("lemma7", "Lemma 7"), ("near", "Theorem 2 direction form (phi_+)"),
+                    ("far", "Theorem 2 direction form (log L)")):
+        if where is not None:
+            event(f"{what} {'checked' if where[k].any() else 'vacuous'}")
 
 
 def _le(a, b, rtol=NORM_RTOL, atol=ABS_TOL):
@@ -270,6 +285,7 @@ def test_stage1_statements_at_every_iterate(spec):
     ds = spec[0]
     tr = _run(spec)
     _stage1_checks(ds, tr, _stage1_literal(ds, tr))
+    _events(ds)
 
 
 # ---------------------------------------------------------------- stage 2
@@ -334,7 +350,7 @@ def test_stage2_lemmas_at_every_iterate(spec):
     """Lemmas 5-7, Theorem 1's norm bound and Theorem 2's direction form, every t."""
     ds = spec[0]
     tr = _run(spec)
-    _stage2_checks(ds, tr, _stage2_literal(ds, tr))
+    _events(ds, _stage2_checks(ds, tr, _stage2_literal(ds, tr)))
 
 
 THEOREM2_COUNTEREXAMPLE = ["t1 t0 t1 t0", "t0 t1"]
@@ -355,6 +371,7 @@ def test_statements_with_large_steps(spec):
     tr = _run(spec)
     q = _stage2_literal(ds, tr)
     where = _stage2_checks(ds, tr, q)
+    _events(ds, where)
     if tr.config["eta"] >= 8 * ds.L_max * q["star_norm"] ** 2:
         assert where["lemma7"].sum() == tr.config["T1"]             # every t in 1..T1: not vacuous
 
@@ -395,6 +412,7 @@ def test_recomputed_quantities_agree_with_the_recorded_metrics(spec):
     taken there), and the attention gap when no sentence has both kinds of position."""
     ds = spec[0]
     tr = _run(spec)
+    _events(ds)
     q1, q = _stage1_literal(ds, tr), _stage2_literal(ds, tr, losses=True)
     s1, s2, d = tr.stage1, tr.stage2, ds.vocab.d
     T, T1 = tr.config["T"], tr.config["T1"]
@@ -447,9 +465,13 @@ def test_recomputed_quantities_agree_with_the_recorded_metrics(spec):
     _agree(s2["log_loss"], q["log_loss"], tol_L, "log_loss")
 
 
-#: Audit rows and the statements asserted above: name -> which iterates the statement is read at,
-#: given the recomputed quantities (T, T1 and the masks returned by the checks).
 def _audit_rows(T, T1, eta, s_kq, masks):
+    """The audit's rows of the statements asserted above: row name -> the iterates it is read at.
+
+    Written from the statements' conditions (Proposition 1 and Theorem 1 from t = 2, Theorem 1 under
+    eta <= ||W*_kq||/e) and the masks returned by the checks; the rows that read the unit gradient
+    only exist where a step is taken (t < T1: the record has none at the last iterate).
+    """
     t1, t2 = np.arange(T + 1), np.arange(T1 + 1)
     every1, every2 = np.ones(T + 1, bool), np.ones(T1 + 1, bool)
     step = t2 < T1                                                   # a unit gradient is recorded (a step)
@@ -482,6 +504,7 @@ def test_verdicts_agree_with_the_audit(spec):
     printed upper bound fails wherever the audit reads it."""
     ds = spec[0]
     tr = _run(spec)
+    _events(ds)
     q1, q = _stage1_literal(ds, tr), _stage2_literal(ds, tr)
     _stage1_checks(ds, tr, q1)
     masks = _stage2_checks(ds, tr, q)
