@@ -491,6 +491,46 @@ def test_ldp_where_scipy_nnls_alone_is_wrong():
     assert _nnls_optimal(Ep, f, u) == (np.linalg.norm(Ep @ u - f) <= best + EXACT_TOL)
 
 
+@pytest.mark.parametrize("nO, nN, extra", [(1, 1, 0), (1, 7, 2), (4, 1, 0), (3, 5, 4)])
+def test_complete_block_without_max_flow(nO, nN, extra):
+    """A complete block (every upper node above every lower one) passes its transportation test with a
+    flow of 1 on each pair: the same verdict as scipy's maximum_flow, the flow conserved (abs(O_S) out
+    of each lower, abs(N_S) into each upper node), and Proposition 2's values with exact KKT."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    from reference.maxmargin.leastdistance import split_block
+    n = nO + nN + extra                                  # extra nodes in no pair
+    O, N = np.arange(nN, nN + nO), np.arange(nN)
+    up, lo = np.repeat(O, nN), np.tile(N, nO)
+    perm = np.random.default_rng(nO * 10 + nN).permutation(up.size)
+    up, lo = up[perm], lo[perm]
+    edges = np.arange(up.size)
+    upper, flow = split_block(n, up, lo, edges)
+    assert upper is None and np.array_equal(flow, np.ones(up.size))
+    assert all(flow[lo == v].sum() == nO for v in N) and all(flow[up == u].sum() == nN for u in O)
+    s, t = n, n + 1                                      # the max-flow route of the general case
+    C = csr_matrix((np.r_[np.full(nN, nO), np.full(up.size, nO * nN + 1), np.full(nO, nN)].astype(np.int32),
+                    (np.r_[np.full(nN, s), lo, O], np.r_[N, up, np.full(nO, t)])), shape=(n + 2, n + 2))
+    assert maximum_flow(C, s, t).flow_value == nO * nN
+    a, lam = solve_bipartite(n, up, lo)
+    S = nO + nN
+    assert np.array_equal(a[O], np.full(nO, nN / S)) and np.array_equal(a[N], np.full(nN, -nO / S))
+    G = difference_rows(n, up, lo)
+    assert (G @ a).min() >= 1 - KKT_TOL and lam.min() >= 0
+    assert np.abs(G.T @ lam - a).max() <= KKT_TOL and np.abs(lam * (G @ a - 1)).max() <= KKT_TOL
+
+
+def test_incomplete_block_still_takes_max_flow():
+    """Six pairs on two upper and three lower nodes, (3, 0) three times: as many pairs as a complete
+    block has, but not complete. Node 3 lies above node 0 alone, which sends at most abs(O_S) = 2 units
+    where 3 must receive abs(N_S) = 3, so the transportation test fails and the block is cut."""
+    from reference.maxmargin.leastdistance import split_block
+    up, lo = np.array([2, 2, 2, 3, 3, 3]), np.array([0, 1, 2, 0, 0, 0])
+    upper, flow = split_block(4, up, lo, np.arange(6))
+    assert flow is None and upper is not None
+
+
 def test_scipy_nnls_failure_is_never_used_unchecked(monkeypatch):
     """SciPy raising or returning a wrong point falls back to Lawson-Hanson; both failing raises SolverError."""
     G = difference_rows(4, np.array([0, 1, 1]), np.array([2, 2, 3]))

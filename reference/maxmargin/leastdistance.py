@@ -81,6 +81,11 @@ def split_block(n, up, lo, edges):
     u, v = up[edges], lo[edges]
     O, N = np.unique(u), np.unique(v)
     nO, nN, s, t = O.size, N.size, n, n + 1
+    if edges.size == nO * nN and np.unique(u * n + v).size == edges.size:
+        # every upper node paired with every lower node (a star, as every column of Eq. 2 and
+        # every query of prefix-closed data): a flow of 1 on each pair sends abs(O_S) out of each
+        # lower and abs(N_S) into each upper node, so it saturates; no max-flow (and no SciPy) needed
+        return None, np.ones(edges.size)
     rows = np.concatenate([np.full(nN, s), v, O])
     cols = np.concatenate([N, u, np.full(nO, t)])
     cap = np.concatenate([np.full(nN, nO), np.full(edges.size, nO * nN + 1), np.full(nO, nN)])

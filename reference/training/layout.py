@@ -51,7 +51,6 @@ class FastLayout:
     """
 
     def __init__(self, eng):
-        from scipy.sparse import csr_matrix          # SciPy only where it is used
         ds, V = eng.ds, eng.n_tokens
         N, G = ds.N, len(eng.g_sent)
         self.N, self.G, self.V = N, G, V
@@ -73,6 +72,7 @@ class FastLayout:
         self._sparse = G >= _SPARSE_FROM
         self._sparse_sum = self._sparse and G >= _SPARSE_GROUPS_PER_SENTENCE * N
         if self._sparse:
+            from scipy.sparse import csr_matrix      # SciPy only where it is used (small data: never)
             ones = np.ones(G)
             self._sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))
             self._wsum_mat = csr_matrix((ones.copy(), np.arange(G), eng.g_indptr), shape=(N, G))
@@ -96,6 +96,7 @@ class FastLayout:
             self.opt_sent = eng.g_sent[self.opt]
             nonopt = (~eng.g_opt).astype(np.float64)
             if self._sparse:
+                from scipy.sparse import csr_matrix
                 self._nonopt_mat = csr_matrix((nonopt, np.arange(G), eng.g_indptr), shape=(N, G))
             else:
                 self._nonopt = nonopt
