@@ -14,16 +14,18 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from strategies import seeds, small_datasets, vocabularies
 from test_engine import _mp_loss_and_grad_A, _random_dataset, A_STAR_EX1, EXAMPLE1
 
-from reference import Dataset, two_stage_ngd
+from reference import Dataset, example1, two_stage_ngd
+from reference.structure.generate import random_realizable
+from reference.structure.generate_samples import random_realizable_samples
 from reference.errors import WeightsError
 from reference.model.loss import log_loss, loss
 from reference.model.loss_scaled import unit_grad_loss
-from reference.training import general, layout
+from reference.training import general, layout, slots
 from reference.training.engine import Engine
 from reference.training.fastpath import LOGIT_BOUND, SCORE_SPAN, TERM_FLOOR
 
@@ -113,6 +115,60 @@ def test_sum_and_spread_variants_agree(monkeypatch, sums, repeat):
             lay = eng.fast_layout()
             assert (lay._sparse, lay._sparse_sum, lay._repeat) == (sums != "bincount", sums == "csr", repeat)
             _agree(e, ref.stage2(BB, A))
+
+
+@settings(max_examples=30)
+@given(data=st.data(), seed=seeds, scale=st.sampled_from([0.1, 1.0, 30.0, 300.0]))
+def test_slot_order_gives_the_same_bits(data, seed, scale):
+    """The structured path in slot order (forced on small data) against the engine's order: every
+    number bitwise equal (each sentence's groups and each pair's groups are summed in the same
+    order), and both against the careful path; a short run too, every iterate equal."""
+    with pytest.MonkeyPatch.context() as mp_:
+        mp_.setattr(slots, "SLOTS_FROM", 0)
+        mp_.setattr(slots, "SLOTS_MAX", 10**9)
+        _check_slot_order(data, seed, scale)
+
+
+def _check_slot_order(data, seed, scale):
+    vocab = data.draw(vocabularies())
+    ds = data.draw(small_datasets(vocab, with_collocation=True))
+    eng, plain = Engine(ds), Engine(ds)
+    plain.slots = False
+    V = vocab.n_tokens
+    A = scale * np.random.default_rng(seed).standard_normal((V, V))
+    B = _structured_B(eng, min(scale, LOGIT_BOUND), beta=-scale / V)
+    e, ref = eng.stage2(B, A), plain.stage2(B, A)
+    event(f"path: {e.path}")
+    if e.path == "careful":                        # a fast-path bound fails: both fall back alike
+        assert ref.path == "careful"
+        return
+    assert e.path == ref.path == "structured"
+    assert eng.fast_layout().slot_layout(ds.pi) is not None and plain.fast_layout()._slots is None
+    assert (e.loss, e.log_loss, e.log_grad_norm, e.accuracy) == (ref.loss, ref.log_loss, ref.log_grad_norm,
+                                                                 ref.accuracy)
+    for name in ("phi_plus", "pred", "group_att", "group_log_w"):
+        np.testing.assert_array_equal(getattr(e, name), getattr(ref, name))
+    np.testing.assert_array_equal(e.grad_pairs[1], ref.grad_pairs[1])
+    _agree(e, Engine(ds, fast=False).stage2(B, A))
+
+
+def test_slot_order_is_taken_on_short_sentences_only():
+    """Slot order on a sample set with few tokens per sentence and many groups; not on small data, not
+    on long sentences, and a training run from zero gives the same trajectory either way."""
+    short = random_realizable_samples(64, N=2000, L_max=6, rng=np.random.default_rng(0))
+    assert Engine(short).fast_layout().slot_layout(short.pi) is not None
+    assert Engine(example1()).fast_layout().slot_layout(example1().pi) is None
+    long_ = random_realizable(64, L_max=40, N=2000, rng=np.random.default_rng(0))
+    assert max(np.diff(Engine(long_).g_indptr)) > slots.SLOTS_MAX
+    assert Engine(long_).fast_layout().slot_layout(long_.pi) is None
+    runs = []
+    for use in (True, False):
+        eng = Engine(short)
+        eng.slots = use
+        runs.append(two_stage_ngd(short, 0.2 / 8, 0.05 / 8, 5, 20, W_star=False, progress=False, engine=eng))
+    for key in ("loss", "log_loss", "phi_plus_min", "accuracy"):
+        np.testing.assert_array_equal(runs[0].stage2[key], runs[1].stage2[key])
+    np.testing.assert_array_equal(runs[0].W_kq, runs[1].W_kq)
 
 
 @pytest.mark.parametrize("fma, overhead", [(1, 0), (64, 0), (10**9, 10**9)])

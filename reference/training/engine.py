@@ -84,6 +84,9 @@ class Engine:
                 "the training engine needs orthonormal embeddings (Assumption 2); "
                 "use reference.model.loss (the literal face) for other vocabularies")
         self.ds, self.fast = ds, bool(fast)
+        #: the structured path sums in slot order where it pays (reference/training/slots.py);
+        #: False keeps the engine's order (the same numbers, bit for bit)
+        self.slots = True
         self._layout = self._plan = self._frozen = None
         V = self.n_tokens = ds.vocab.n_tokens
         self.E = ds.vocab.E

@@ -103,26 +103,26 @@ def _grad_A(lay, w, h, s, S=None):
     where it nearly cancels when the attention saturates; that group's term is taken as minus
     the sum of the others (the terms of a sentence sum to 0), which are accurate.
     """
-    lps = lay.log_pi + s
-    k = int(np.argmax(lay.log_pi_multi + s))      # the sentence of largest weight with a term
-    M1 = float(lps[k])
-    P = lps - M1                                   # <= 0 except on one-group sentences (no term)
-    np.minimum(P, 0.0, out=P)
+    P = lay.log_pi_multi + s                      # -inf on one-group sentences (they have no term)
+    k = int(np.argmax(P))                          # the sentence of largest weight with a term
+    M1 = float(P[k])
+    P -= M1                                        # <= 0
     np.maximum(P, _CLIP, out=P)
     np.exp(P, out=P)
-    P *= lay.multi                                 # a one-token sentence has no term (its sum is 0)
+    P *= lay.multi_f                               # a one-token sentence has no term (its sum is 0)
     if S is not None:
         P /= S
     wp = w * lay.spread(P)
     coef = h - lay.spread(lay.weighted_sum(w, h))
     coef *= wp
-    big = np.flatnonzero(w > lay.big_threshold)
+    big = np.flatnonzero(w > 0.5)
+    big = big[lay.multi[lay.g_sent[big]]]          # a sentence's only group is never "big"
     if big.size:
         coef[big] = 0.0
         coef[big] = -lay.sent_sum(coef)[lay.g_sent[big]]
     # the largest weight of a term that is not minus the others, looked for in sentence k first
-    g0, g1 = lay.g_indptr[k], lay.g_indptr[k + 1]
-    top = float(np.max(wp[g0:g1], where=w[g0:g1] <= 0.5, initial=0.0))
+    gk = lay.groups_of(k)
+    top = max((x for x, y in zip(wp[gk].tolist(), w[gk].tolist()) if y <= 0.5), default=0.0)
     if top < _TOP_OK:
         wp[big] = 0.0
         top = float(wp.max())
@@ -149,25 +149,38 @@ def fast_stage2(eng, frozen, A, want_grad):
     -------
     Stage2Eval or None
     """
-    lay = eng.fast_layout()
+    eng_lay = eng.fast_layout()
+    structured = frozen.structure is not None
+    slots = eng_lay.slot_layout(eng.ds.pi) if structured and eng.slots else None
+    lay = slots or eng_lay                         # sums in slot order on short sentences (slots.py)
     w, ok = _attention(lay, A)
     if not ok:
         return None
-    if frozen.structure is not None:
+    if structured:
         a = frozen.structure[0]
         u, h, S, pp = structured_logits(lay, a, w)
         log_scale, pred, acc, path = math.log(a), None, None, "structured"
     else:
         u, h, pp, acc, pred = general_logits(eng, frozen, lay, w)
         S, log_scale, path = None, 0.0, "general"
-    lazy = {"group_log_w": lambda: np.log(w),
-            "group_att": lambda: w if lay.unit_counts else w / lay.count}
-    if pred is None:
-        lazy["pred"] = lambda: _structured_pred(eng, w)
-        lazy["accuracy"] = lambda: _structured_accuracy(lay, w, pp)
     sp, s = _softplus_both(u)                      # -log p_y and log(1 - p_y) per sentence
+    if slots is not None:                          # summed in the engine's order: the same bits
+        sp = sp[slots.sent_inv]
     loss = float(np.einsum("i,i->", eng.ds.pi, sp))          # no BLAS: its threads cost ms to wake
-    out = Stage2Eval(loss=loss, log_loss=_log_loss(lay, loss, u), phi_plus=pp, accuracy=acc,
+    if loss >= _LOSS_NORMAL:
+        log_loss = math.log(loss)
+    else:
+        log_loss = _log_loss(eng_lay, loss, u if slots is None else u[slots.sent_inv])
+    if slots is None:
+        phi_plus, group_w = pp, (lambda: w)
+    else:                                          # back to the engine's order
+        phi_plus, group_w = pp[slots.sent_inv], (lambda: w[slots.group_inv])
+    lazy = {"group_log_w": lambda: np.log(group_w()),
+            "group_att": lambda: group_w() if lay.unit_counts else group_w() / eng_lay.count}
+    if pred is None:
+        lazy["pred"] = lambda: _structured_pred(eng, group_w())
+        lazy["accuracy"] = lambda: _structured_accuracy(eng_lay, group_w(), phi_plus)
+    out = Stage2Eval(loss=loss, log_loss=log_loss, phi_plus=phi_plus, accuracy=acc,
                      group_att=None, engine=eng, pred=pred, path=path, lazy=lazy)
     if want_grad:
         r = _grad_A(lay, w, h, s, S) if lay.any_multi else (-np.inf, np.zeros(lay.P))

@@ -54,6 +54,7 @@ class FastLayout:
         ds, V = eng.ds, eng.n_tokens
         N, G = ds.N, len(eng.g_sent)
         self.N, self.G, self.V = N, G, V
+        self._slots = None
         # every weight e_p / Z_n >= e^-span / L_max must stay a normal float64 (> e^-708)
         self.score_span = min(SCORE_SPAN, 705.0 - math.log(ds.L_max))
         self.g_sent, self.g_start = eng.g_sent, eng.g_start
@@ -84,8 +85,7 @@ class FastLayout:
         self._repeat = G >= _REPEAT_FROM * N
         self.g_indptr = eng.g_indptr
         self.multi = np.diff(eng.g_indptr) > 1        # sentences with two distinct tokens or more
-        # a group "holds more than half" of a sentence with two groups or more (1/2 < w), never alone
-        self.big_threshold = np.where(self.multi[self.g_sent], 0.5, 2.0)
+        self.multi_f = self.multi.astype(np.float64)
         self.any_multi = bool(self.multi.any())
         self.log_pi = eng.log_pi
         self.log_pi_multi = np.where(self.multi, eng.log_pi, -np.inf)
@@ -130,3 +130,15 @@ class FastLayout:
     def pair_sum(self, x):
         """``(P,)`` sums of a group array over the groups of each pair."""
         return self._pair_mat @ x if self._sparse else np.bincount(self.g_pair, x, minlength=self.P)
+
+    def groups_of(self, k):
+        """The groups of sentence ``k``, as a slice."""
+        return slice(self.g_indptr[k], self.g_indptr[k + 1])
+
+    def slot_layout(self, pi):
+        """The structured path's :class:`reference.training.slots.SlotLayout` when it pays, else None (built once)."""
+        if self._slots is None:
+            from .slots import SlotLayout, use_slots
+            self._slots = SlotLayout(self, pi) if use_slots(self) and hasattr(self, "opt") else False
+        return self._slots or None
+
