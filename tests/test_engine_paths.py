@@ -171,6 +171,21 @@ def test_slot_order_is_taken_on_short_sentences_only():
     np.testing.assert_array_equal(runs[0].W_kq, runs[1].W_kq)
 
 
+@pytest.mark.parametrize("frac", [0.0, 0.05, 0.2, 0.3, 1.0])
+def test_sums_over_a_few_sentences_are_the_full_sums(frac):
+    """``FastLayout.sums_of`` (only the sentences asked for, when they are few) gives bitwise the
+    entries of the full per-sentence sum, in the order asked (repeats allowed)."""
+    ds = random_realizable(32, L_max=20, N=400, rng=np.random.default_rng(2))
+    lay = Engine(ds).fast_layout()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(lay.G)
+    sents = rng.integers(0, lay.N, size=int(frac * lay.N))
+    got = lay.sums_of(x, sents)
+    np.testing.assert_array_equal(got, lay.sent_sum(x)[sents])
+    # and a plain left-to-right sum over each sentence's groups (the order of both)
+    assert got.tolist() == [sum(x[lay.groups_of(int(n))].tolist()) for n in sents]
+
+
 @pytest.mark.parametrize("fma, overhead", [(1, 0), (64, 0), (10**9, 10**9)])
 def test_general_path_chunking_does_not_change_the_result(monkeypatch, fma, overhead):
     """Many chunks (a query's sentences split), one chunk per query, or everything in one chunk."""

@@ -58,7 +58,7 @@ def _attention(lay, A):
     if sp.min() < -lay.score_span:
         return None, False
     np.exp(sp, out=sp)
-    w = sp[lay.g_pair]
+    w = sp.take(lay.g_pair, mode="clip")          # valid indices: "clip" skips the bounds checks
     if not lay.unit_counts:
         w *= lay.count
     w *= lay.spread(1.0 / lay.sent_sum(w))
@@ -119,7 +119,7 @@ def _grad_A(lay, w, h, s, S=None):
     big = big[lay.multi[lay.g_sent[big]]]          # a sentence's only group is never "big"
     if big.size:
         coef[big] = 0.0
-        coef[big] = -lay.sent_sum(coef)[lay.g_sent[big]]
+        coef[big] = -lay.sums_of(coef, lay.g_sent[big])
     # the largest weight of a term that is not minus the others, looked for in sentence k first
     gk = lay.groups_of(k)
     top = max((x for x, y in zip(wp[gk].tolist(), w[gk].tolist()) if y <= 0.5), default=0.0)

@@ -118,6 +118,10 @@ class SlotLayout:
                                         shape=(self.P, self.G))
         return self._pair_mat @ x
 
+    def sums_of(self, x, sents):
+        """``sent_sum(x)[sents]``."""
+        return self.sent_sum(x)[sents]
+
     def groups_of(self, k):
         """Indices of the groups of sentence ``k`` (sorted order), in the engine's order."""
         return self.off[:self.n_groups[k]] + k
