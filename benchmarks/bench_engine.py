@@ -15,8 +15,8 @@ Sections (docs/performance.md explains every figure):
 4. scaling of the structured step with N, L_max, abs(V) and d, one at a time, with a fit;
 5. every target with its measured value.
 
-Every figure is min/median over interleaved rounds (each workload in turn: one untimed call,
-then the timed ones).
+Every figure is min/median over interleaved rounds (each workload in turn: untimed calls for at
+least 5 ms, at least one, as consecutive steps keep the data in the caches; then the timed ones).
 """
 
 import argparse

@@ -40,17 +40,28 @@ class Timed:
         return (f"{self.min / unit:.3g}/{self.med / unit:.3g} {name} (CPU median {self.med_cpu / unit:.3g} {name})")
 
 
-def interleaved(fns, reps, inner=None):
+#: Untimed calls before each timed block last at least this long (at least one call): after the
+#: PyTorch peer streamed its 230-390 MB, a single call of the engine's step left it 20-25% slower
+#: than in a training loop (its ~10 MB of index arrays and temporaries only partly back in the
+#: caches); about five calls restore the steady state of consecutive steps.
+WARM_S = 0.005
+
+
+def interleaved(fns, reps, inner=None, warm_s=WARM_S):
     """Run every callable of ``fns`` (name -> f) in turn, ``reps`` rounds; return name -> Timed.
 
-    In each round a workload is first called once untimed (its data back in the caches after
-    the others ran), then timed over ``inner[name]`` calls (default 1); the figure is per call.
+    In each round a workload is first called untimed for at least ``warm_s`` seconds (at least
+    once: its data back in the caches after the others ran, as in consecutive calls), then timed
+    over ``inner[name]`` calls (default 1); the figure is per call.
     """
     out = {k: Timed(k) for k in fns}
     inner = inner or {}
     for _ in range(reps):
         for k, f in fns.items():
+            t_end = time.perf_counter() + warm_s
             f()
+            while time.perf_counter() < t_end:
+                f()
             n = inner.get(k, 1)
             t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(n):
