@@ -110,3 +110,30 @@ def test_json_violations_carry_their_sentence(tmp_path, capsys):
             assert v["sentence_text"] == " ".join(line[:length])
             assert repr(v["sentence_text"]) in v["message"]
     assert seen >= 2                                   # the cycle and the non-injective collocation
+
+
+def test_many_non_comparable_tokens_are_counted_in_text_and_listed_in_json(tmp_path, capsys):
+    """30 two-token lines (60 tokens): under each query all but at most two tokens are non-comparable.
+    The text report gives their number (the vocabulary minus the other three types, counted by hand),
+    the JSON lists every one of them, and QueryOrder computes them as the complement of its types."""
+    from reference import Dataset
+    from reference.structure import check_assumptions
+
+    f = tmp_path / "pairs.txt"
+    f.write_text("".join(f"t{2 * i} t{2 * i + 1}\n" for i in range(30)))
+    code, out, _ = run([str(f)], capsys)
+    lines = [ln for ln in out.splitlines() if "non-comparable:" in ln]
+    assert len(lines) == 30                                  # queries t0, t2, ...: one line each
+    assert all("non-comparable: 60 tokens, not listed (--json lists them)" in ln for ln in lines)
+    code_j, out_j, _ = run([str(f), "--json"], capsys)
+    r = json.loads(out_j)
+    assert code_j == code
+    for q, o in r["orders"].items():
+        assert o["optimal"] == o["non_optimal"] == o["confused"] == [] and o["pairs"] == []
+        assert o["non_comparable"] == [f"t{i}" for i in range(60)]
+    ds = Dataset.from_corpus(str(f))
+    for q, o in check_assumptions(ds).orders.items():       # the partial collocation: n(t_odd) undefined
+        typed = set(o.optimal) | set(o.non_optimal) | set(o.confused)
+        assert o.non_comparable == tuple(i for i in range(60) if i not in typed)
+        assert o.n_non_comparable() == len(o.non_comparable) == 60
+        assert {o.type_of(i) for i in range(60)} == {"non_comparable"}

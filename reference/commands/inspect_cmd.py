@@ -23,6 +23,10 @@ EPILOG = ("Exit status: 0 when Assumptions 1-3 all hold, 1 when some fail (the o
           "reported as information and never changes the exit status.")
 
 _TYPES = ("optimal", "non_optimal", "non_comparable", "confused")
+#: The text report lists a query's non-comparable tokens up to this many; beyond, it gives their number
+#: (they are every token of no other type, mostly tokens that never occur with the query: listing them
+#: for every query would cost (queries) x abs(V)). ``--json`` always lists them.
+LIST_NON_COMPARABLE = 20
 
 
 def add_arguments(parser):
@@ -38,7 +42,7 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def inspect_report(ds, name):
+def inspect_report(ds, name, full=True):
     """The report of ``inspect`` as a JSON-ready dict: Section 4.1 (collocation, Definition 1, Assumptions 1-3).
 
     Parameters
@@ -46,6 +50,9 @@ def inspect_report(ds, name):
     ds : Dataset
     name : str
         How the corpus is called in the report (its path).
+    full : bool
+        List every query's non-comparable tokens (``--json``). False (the text report): a query
+        with more than :data:`LIST_NON_COMPARABLE` of them gets their number (an int) instead.
 
     Returns
     -------
@@ -59,7 +66,10 @@ def inspect_report(ds, name):
     orders = {}
     for q, o in rep.orders.items():
         orders[t[q]] = {"pairs": [[t[a], t[b]] for a, b in sorted(o.pairs)],
-                        **{k: [t[i] for i in getattr(o, k)] for k in _TYPES}}
+                        **{k: [t[i] for i in getattr(o, k)] for k in _TYPES if k != "non_comparable"}}
+        many = not full and o.n_non_comparable() > LIST_NON_COMPARABLE
+        orders[t[q]]["non_comparable"] = (o.n_non_comparable() if many
+                                          else [t[i] for i in o.non_comparable])
     out = rep.to_dict()
     for e in out["entries"]:
         for v in e["violations"]:
@@ -95,7 +105,7 @@ def report_lines(r):
     for q, o in r["orders"].items():
         rel = ", ".join(f"{a} >_{q} {b}" for a, b in o["pairs"]) or "(no pair)"
         lines.append(f"  query {q}: {rel}")
-        lines.append("      " + "   ".join(f"{k.replace('_', '-')}: {' '.join(o[k]) or '-'}" for k in _TYPES))
+        lines.append("      " + "   ".join(f"{k.replace('_', '-')}: {_names(o[k])}" for k in _TYPES))
     lines.append("assumptions:")
     for e in r["entries"]:
         label = "info" if e["informational"] else f"Assumption {e['assumption']}"
@@ -105,6 +115,13 @@ def report_lines(r):
     lines.append("verdict: Assumptions 1-3 hold" if r["ok"] else
                  "verdict: Assumption(s) " + ", ".join(r["failed_assumptions"]) + " fail")
     return lines
+
+
+def _names(tokens):
+    """A list of token names as text, ``-`` when empty; an int (a number of tokens not listed) as such."""
+    if isinstance(tokens, int):
+        return f"{tokens:,} tokens, not listed (--json lists them)"
+    return " ".join(tokens) or "-"
 
 
 def _stdin_lines():
@@ -151,7 +168,7 @@ def run(args):
         if not os.path.lexists(args.corpus):
             raise CorpusError(f"{args.corpus}: no such corpus file")
         ds, name = Dataset.from_corpus(os.fspath(args.corpus)), args.corpus
-    r = inspect_report(ds, name)
+    r = inspect_report(ds, name, full=args.json)
     if args.json:
         json.dump(r, sys.stdout, indent=1)
         print()

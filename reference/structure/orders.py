@@ -150,6 +150,12 @@ class QueryOrder:
         ``(i, j)`` means ``x_i >_{x_q} x_j`` (the relation as generated, not closed).
     optimal, non_optimal, non_comparable, confused : tuple of int
         Disjoint token types (sorted indices); together they are all of ``V``.
+        ``non_comparable`` is every token of none of the other three types,
+        computed when read (not stored: on a large vocabulary most tokens
+        never occur with a given query, and storing them for every query
+        would cost (queries) x ``abs(V)``).
+    n_tokens : int
+        ``abs(V)``.
     sentences : tuple of int
         The sentences whose query is ``x_q``.
     witness : dict {(i, j): int}
@@ -160,10 +166,22 @@ class QueryOrder:
     pairs: frozenset[tuple[int, int]]
     optimal: tuple[int, ...]
     non_optimal: tuple[int, ...]
-    non_comparable: tuple[int, ...]
     confused: tuple[int, ...]
+    n_tokens: int
     sentences: tuple[int, ...]
     witness: dict[tuple[int, int], int] | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def non_comparable(self) -> tuple[int, ...]:
+        """Tokens neither above nor below anything under ``x_q`` (sorted; computed on each read)."""
+        typed = np.zeros(self.n_tokens, dtype=bool)
+        for part in (self.optimal, self.non_optimal, self.confused):
+            typed[list(part)] = True
+        return tuple(np.flatnonzero(~typed).tolist())
+
+    def n_non_comparable(self) -> int:
+        """``len(non_comparable)`` without listing them."""
+        return self.n_tokens - len(self.optimal) - len(self.non_optimal) - len(self.confused)
 
     def above(self, j: int) -> list[int]:
         """Tokens ``i`` with ``x_i >_{x_q} x_j`` (sorted list of int)."""
@@ -181,9 +199,11 @@ class QueryOrder:
         VocabularyError
             ``i`` is not a token index.
         """
-        for name in ("optimal", "non_optimal", "non_comparable", "confused"):
+        for name in ("optimal", "non_optimal", "confused"):
             if i in getattr(self, name):
                 return name
+        if isinstance(i, (int, np.integer)) and not isinstance(i, bool) and 0 <= i < self.n_tokens:
+            return "non_comparable"
         raise VocabularyError(f"token index {i} is outside the vocabulary")
 
 
@@ -238,23 +258,18 @@ def query_orders(ds: Dataset, In: ArrayLike | None = None) -> dict[int, QueryOrd
     """
     In = collocation(ds) if In is None else _given_In(ds, In)
     V = ds.vocab.n_tokens
-    q, a, b, w = _pair_table(ds, In)
-    below, above = np.zeros((V, V), bool), np.zeros((V, V), bool)
-    below[q, a] = True
-    above[q, b] = True
+    q, a, b, w = _pair_table(ds, In)                 # sorted by query, then (a, b)
     by_q = np.argsort(ds.queries, kind="stable")
     qs, starts = np.unique(ds.queries[by_q], return_index=True)
     groups = np.split(by_q, starts[1:])
-    pair_rows: dict[int, dict[tuple[int, int], int]] = {}
-    for k in range(q.size):
-        pair_rows.setdefault(int(q[k]), {})[(int(a[k]), int(b[k]))] = int(w[k])
+    lo = np.searchsorted(q, qs, "left")
+    hi = np.searchsorted(q, qs, "right")
     out = {}
-    allv = np.arange(V)
-    for qq, sents in zip(qs.tolist(), groups):
-        hb, ha = below[qq], above[qq]
-        wit = pair_rows.get(qq, {})
+    for qq, sents, i0, i1 in zip(qs.tolist(), groups, lo.tolist(), hi.tolist()):
+        aq, bq = a[i0:i1], b[i0:i1]
+        hb, ha = np.unique(aq), np.unique(bq)           # something below; something above
+        wit = {(int(x), int(y)): int(n) for x, y, n in zip(aq, bq, w[i0:i1])}
         out[qq] = QueryOrder(
-            qq, frozenset(wit), tuple(allv[hb & ~ha].tolist()), tuple(allv[ha & ~hb].tolist()),
-            tuple(allv[~ha & ~hb].tolist()), tuple(allv[ha & hb].tolist()),
-            tuple(sorted(sents.tolist())), witness=wit)
+            qq, frozenset(wit), tuple(np.setdiff1d(hb, ha).tolist()), tuple(np.setdiff1d(ha, hb).tolist()),
+            tuple(np.intersect1d(hb, ha).tolist()), V, tuple(sorted(sents.tolist())), witness=wit)
     return out

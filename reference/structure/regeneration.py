@@ -69,11 +69,11 @@ def next_token_from_orders(sentence: Iterable[int], orders: dict[int, QueryOrder
         return -1
     if extended and present.intersection(o.confused):
         return -1
-    tiers = (o.optimal, o.non_comparable) if extended else (o.optimal,)
-    for tier in tiers:
-        top = present.intersection(tier)
-        if top:
-            return int(In[top.pop()]) if len(top) == 1 else -1
+    top = present.intersection(o.optimal)
+    if not top and extended:                       # the non-comparable tokens present (none is confused)
+        top = present.difference(o.optimal, o.non_optimal)
+    if top:
+        return int(In[top.pop()]) if len(top) == 1 else -1
     return -1
 
 
