@@ -8,9 +8,6 @@ fails in float64 far from 0 (``FAR`` relative). Either would be a bug in the cer
 the float one (the float run is the exact iteration plus rounding, far smaller than ``FAR``).
 """
 
-import csv
-import io
-import json
 import math
 from collections import Counter
 from dataclasses import asdict, fields
@@ -18,8 +15,8 @@ from dataclasses import asdict, fields
 import numpy as np
 
 from ..certified import NA, PROVED, REFUTED, UNDECIDED
-from ..data.files import atomic_write
 from .certified_row import CertifiedRow
+from .rows_io import emit, rows_csv, rows_json
 
 __all__ = ["FAR", "CertifiedTable", "compare_with_float"]
 
@@ -131,31 +128,12 @@ class CertifiedTable:
 
     def to_json(self, path=None):
         """The rows as a JSON list (nan -> null); written to ``path`` if given, else returned."""
-        def clean(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            return v
-        text = json.dumps([{k: clean(v) for k, v in d.items()} for d in self.to_dicts()], indent=1)
-        if path is None:
-            return text
-        with atomic_write(path) as f:
-            f.write(text + "\n")
-        return path
+        text = rows_json(self.to_dicts())
+        return text if path is None else emit(text + "\n", path)
 
     def to_csv(self, path=None):
         """The rows as CSV (lists joined by ``;``, condition counts as ``name=p/u/r``)."""
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=[f.name for f in fields(CertifiedRow)], lineterminator="\n")
-        w.writeheader()
-        for d in self.to_dicts():
-            w.writerow({k: (";".join(map(str, v)) if isinstance(v, list) else
-                            ";".join(f"{a}={b}" for a, b in v.items()) if isinstance(v, dict) else
-                            repr(v) if isinstance(v, float) else v) for k, v in d.items()})
-        if path is None:
-            return buf.getvalue()
-        with atomic_write(path, newline="") as f:
-            f.write(buf.getvalue())
-        return path
+        return emit(rows_csv(self.to_dicts(), [f.name for f in fields(CertifiedRow)]), path, newline="")
 
     def to_text(self):
         """A fixed-width table: run, row, certified verdict, iterate, the slack's ball, its width, float64 verdict."""

@@ -19,15 +19,13 @@ then n/a); :class:`ProofTable` holds the rows and writes them as text, CSV, JSON
 the per-iterate series as ``.npz``.
 """
 
-import csv
-import io
-import json
 import math
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ..theory.proofs import REGISTRY
+from .rows_io import emit, rows_csv, rows_json
 from .table import AuditTable
 from .verdicts import StepRow
 
@@ -128,33 +126,12 @@ class ProofTable(AuditTable):
     def to_csv(self, path=None):
         """The rows as CSV (lists joined by ``;``, condition counts as ``name=n``); written to ``path`` if given."""
         names = [f.name for f in fields(StepRow) if f.name != "series"]
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
-        w.writeheader()
-        for d in self.to_dicts():
-            w.writerow({k: (";".join(map(str, v)) if isinstance(v, list) else
-                            ";".join(f"{a}={b}" for a, b in v.items()) if isinstance(v, dict) else
-                            repr(v) if isinstance(v, float) else v) for k, v in d.items()})
-        if path is None:
-            return buf.getvalue()
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
-        return path
+        return emit(rows_csv(self.to_dicts(), names), path, newline="")
 
     def to_json(self, path=None):
         """The rows as a JSON list (nan -> null); written to ``path`` if given, else returned."""
-        def clean(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            if isinstance(v, (np.integer, np.floating)):
-                return clean(v.item())
-            return v
-        text = json.dumps([{k: clean(v) for k, v in d.items()} for d in self.to_dicts()], indent=1)
-        if path is None:
-            return text
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-        return path
+        text = rows_json(self.to_dicts())
+        return text if path is None else emit(text + "\n", path)
 
     def series_arrays(self):
         """``{"run::key::name": array}`` of every row's per-iterate series (for ``numpy.savez``)."""

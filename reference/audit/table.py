@@ -5,9 +5,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import os
 from collections.abc import Iterable, Iterator
@@ -16,7 +13,7 @@ from typing import Any, overload, TypeVar
 
 import numpy as np
 
-from ..data.files import atomic_write
+from .rows_io import emit, rows_csv, rows_json
 
 __all__ = ["AuditRow", "AuditTable", "scalar_row"]
 
@@ -116,16 +113,8 @@ class AuditTable:
     def to_json(self, path: _Path) -> _Path: ...
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str | os.PathLike[str]:
         """The rows as a JSON list (nan -> null); written to ``path`` if given, else returned."""
-        def clean(v):
-            if isinstance(v, float) and not math.isfinite(v):
-                return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            return v
-        text = json.dumps([{k: clean(v) for k, v in d.items()} for d in self.to_dicts()], indent=1)
-        if path is None:
-            return text
-        with atomic_write(path) as f:                  # whole or not at all
-            f.write(text + "\n")
-        return path
+        text = rows_json(self.to_dicts())
+        return text if path is None else emit(text + "\n", path)
 
     @overload
     def to_csv(self, path: None = None) -> str: ...
@@ -133,16 +122,7 @@ class AuditTable:
     def to_csv(self, path: _Path) -> _Path: ...
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str | os.PathLike[str]:
         """The rows as CSV with a header; written to ``path`` if given, else returned."""
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=[f.name for f in fields(AuditRow)], lineterminator="\n")
-        w.writeheader()
-        for d in self.to_dicts():
-            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in d.items()})
-        if path is None:
-            return buf.getvalue()
-        with atomic_write(path, newline="") as f:
-            f.write(buf.getvalue())
-        return path
+        return emit(rows_csv(self.to_dicts(), [f.name for f in fields(AuditRow)]), path, newline="")
 
     def to_text(self) -> str:
         """A fixed-width table for the terminal."""
