@@ -20,6 +20,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..data.dataset import Dataset
+from ..data.validate import check_count
 from ..errors import ConfigError
 from ..training.progress import Progress
 from .backend import DEFAULT_PREC, FlintBalls, PrecisionError
@@ -38,12 +39,6 @@ def _step(name, x):
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x <= 0:
         raise ConfigError(f"{name} must be a finite number > 0 (a float, taken exactly, or a Fraction), got {x!r}")
     return float(x)
-
-
-def _count(name, x):
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0:
-        raise ConfigError(f"{name} must be an integer >= 0, got {x!r}")
-    return int(x)
 
 
 def _stars(W_star):
@@ -144,7 +139,7 @@ def certified_ngd(ds, eta0, eta, T, T1, init="zero", *, prec=DEFAULT_PREC, W_sta
     if not isinstance(ds, Dataset):
         raise ConfigError(f"ds must be a Dataset, got {type(ds).__name__}")
     eta0, eta = _step("eta0", eta0), _step("eta", eta)
-    T, T1 = _count("T", T), _count("T1", T1)
+    T, T1 = check_count("T", T), check_count("T1", T1)
     K = FlintBalls(prec)
     inst = Instance(ds)
     V, d = inst.V, inst.d

@@ -6,19 +6,37 @@ transposed), ``W_kq`` is ``d x d``, a sentence ``X`` is ``d x L`` with
 step asks for it); a wrong shape, a non-numeric dtype or a NaN or inf entry
 raises :class:`reference.errors.WeightsError` naming the matrix and the
 entry. Used by :mod:`reference.model.transformer` and :mod:`reference.model.loss`.
+:func:`check_positive` and :func:`check_count` check the scalar settings of a run
+(step sizes, iteration counts) the same way everywhere.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import ReferenceValueError, WeightsError
+from ..errors import ConfigError, ReferenceValueError, WeightsError
 from .vocabulary import Vocabulary
 
-__all__ = ["check_weights", "check_sentence", "as_array"]
+__all__ = ["check_weights", "check_sentence", "as_array", "check_positive", "check_count"]
+
+
+def check_positive(name: str, x: Any) -> float:
+    """``x`` as a float if it is a finite real number > 0, else :class:`ConfigError` naming ``name``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x <= 0:
+        raise ConfigError(f"{name} must be a finite number > 0, got {x!r}")
+    return float(x)
+
+
+def check_count(name: str, x: Any) -> int:
+    """``x`` as an int if it is an integer >= 0 (not a bool), else :class:`ConfigError` naming ``name``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0:
+        raise ConfigError(f"{name} must be an integer >= 0, got {x!r}")
+    return int(x)
 
 
 def as_array(x: ArrayLike, name: str, error: type[ReferenceValueError] = WeightsError) -> NDArray[Any]:

@@ -34,8 +34,6 @@ Variants (``variant=``), each **not** the paper's algorithm:
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Literal
@@ -44,6 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..data.dataset import Dataset
+from ..data.validate import check_count, check_positive
 from ..maxmargin.solvers import MaxMarginSolution
 from ..errors import ConfigError, WeightsError
 from ..numerics import _norm
@@ -67,16 +66,6 @@ RECORDS = ("summary", "full")
 _BATCH = 64
 
 # ---------------------------------------------------------------------- validation
-def _positive(name, x):
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x <= 0:
-        raise ConfigError(f"{name} must be a finite number > 0, got {x!r}")
-    return float(x)
-
-
-def _count(name, x):
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x < 0:
-        raise ConfigError(f"{name} must be an integer >= 0, got {x!r}")
-    return int(x)
 
 
 def _initial(init, rng, V, d):
@@ -92,7 +81,7 @@ def _initial(init, rng, V, d):
     if isinstance(init[0], str):
         if init[0] != "random":
             raise ConfigError(f"init ({init[0]!r}, ...): only ('random', norm) is known")
-        norm = _positive("the norm of a random init", init[1])
+        norm = check_positive("the norm of a random init", init[1])
         if not isinstance(rng, np.random.Generator):
             raise ConfigError("init=('random', norm) needs rng=np.random.default_rng(seed)")
         W_ov, W_kq = rng.standard_normal((V, d)), rng.standard_normal((d, d))
@@ -212,8 +201,8 @@ def two_stage_ngd(ds: Dataset, eta0: float, eta: float, T: int, T1: int,
     """
     if not isinstance(ds, Dataset):
         raise ConfigError(f"ds must be a Dataset, got {type(ds).__name__}")
-    eta0, eta = _positive("eta0", eta0), _positive("eta", eta)
-    T, T1 = _count("T", T), _count("T1", T1)
+    eta0, eta = check_positive("eta0", eta0), check_positive("eta", eta)
+    T, T1 = check_count("T", T), check_count("T1", T1)
     if not isinstance(variant, str) or variant not in VARIANTS:
         raise ConfigError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
     if not isinstance(record, str) or record not in RECORDS:
@@ -224,7 +213,7 @@ def two_stage_ngd(ds: Dataset, eta0: float, eta: float, T: int, T1: int,
         raise ConfigError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     T_run = T
     if variant == "short_stage1":
-        T_run = max(1, T // 100) if T_short is None else _count("T_short", T_short)
+        T_run = max(1, T // 100) if T_short is None else check_count("T_short", T_short)
         if T_run > T:
             raise ConfigError(f"T_short = {T_run} must not exceed T = {T}")
     elif T_short is not None:
