@@ -45,14 +45,7 @@ def run(args):
     result = example.run(eta0=d["eta0"] if eta0 is None else eta0, eta=d["eta"] if eta is None else eta, T=T, T1=T1)
     report = {"config": result["config"], "training": result["training"], "unseen": result["unseen"],
               "final": {k: result["traj"].stage2[k][-1] for k in ("loss", "cos", "phi_plus_min", "accuracy")}}
-    if out:
-        write_json(os.path.join(out, "example.json"), report)
-        result["traj"].save(os.path.join(out, "example_trajectory"))
-    if args.json:
-        json.dump(jsonable(report), sys.stdout, indent=1)
-        print()
-    else:
-        print("\n".join(example.report_lines(result)))
+    _emit(args, out, report, result, example.report_lines)
     return 0 if all(r["correct"] for r in result["unseen"]) else 1
 
 
@@ -70,6 +63,12 @@ def _run_on_data(args, data, eta0, eta, T, T1, max_length, out):
               "config": result["config"], "training": result["training"], "unseen": result["unseen"],
               "final": {k: result["traj"].stage2[k][-1] for k in ("loss", "cos", "phi_plus_min", "accuracy")},
               "ok": ok}
+    _emit(args, out, report, result, example.data_report_lines)
+    return 0 if ok else 1
+
+
+def _emit(args, out, report, result, lines):
+    """Write ``example.json`` and the trajectory into ``out`` (if given); print the report as JSON or ``lines(result)``."""
     if out:
         write_json(os.path.join(out, "example.json"), report)
         result["traj"].save(os.path.join(out, "example_trajectory"))
@@ -77,5 +76,4 @@ def _run_on_data(args, data, eta0, eta, T, T1, max_length, out):
         json.dump(jsonable(report), sys.stdout, indent=1)
         print()
     else:
-        print("\n".join(example.data_report_lines(result)))
-    return 0 if ok else 1
+        print("\n".join(lines(result)))

@@ -26,18 +26,8 @@ EPILOG = ("Exit status: 0 when the cases were written, or when every checked ent
           "or provides none of the functions). Field by field: docs/conformance.md.")
 
 
-def _seed(text):
-    """``--seed``: an integer >= 0 (argparse reports the option by name)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
-
-
-def _count(text):
+def _nonnegative(text):
+    """``--seed``, ``--failures``: an integer >= 0 (argparse reports the option by name)."""
     try:
         value = int(text)
     except ValueError:
@@ -59,7 +49,7 @@ def add_arguments(parser):
     parser.epilog = EPILOG
     parser.add_argument("--out", metavar="FILE",
                         help="write the cases to FILE, which must not exist (a directory gets DIR/cases.json)")
-    parser.add_argument("--seed", type=_seed, default=0,
+    parser.add_argument("--seed", type=_nonnegative, default=0,
                         help="seed of the random embeddings, dataset and weights (default 0)")
     parser.add_argument("--check", metavar="FILE", nargs="?", const="",
                         help="check an implementation against the cases in FILE (without FILE: cases generated "
@@ -72,7 +62,7 @@ def add_arguments(parser):
     parser.add_argument("--cases", metavar="SELECTION",
                         help="with --check: 'ordinary', 'saturated', or comma-separated case names and patterns "
                              "such as 'example1/*' (default: all)")
-    parser.add_argument("--failures", type=_count, default=8, metavar="N",
+    parser.add_argument("--failures", type=_nonnegative, default=8, metavar="N",
                         help="with --check: show the first N failing entries in full (default 8)")
     parser.add_argument("--json", action="store_true",
                         help="print the summary (or the whole report, with tracebacks) as JSON")
