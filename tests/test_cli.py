@@ -202,7 +202,7 @@ def test_errors_name_the_option_as_typed_not_a_python_parameter(capsys, argv, li
 
 #: Commands that train, with the arguments that make them otherwise valid.
 TRAINING = {"example": [], "figure2": ["--out", "o"], "ablation": ["--out", "o"], "generalize": ["--out", "o"],
-            "sweep": []}
+            "sweep": [], "train": ["--out", "o", "--corpus", "absent.txt"]}
 
 
 @pytest.mark.parametrize("command", sorted(TRAINING))

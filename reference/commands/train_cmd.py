@@ -35,9 +35,7 @@ def add_arguments(parser):
                         help="stage-1 step, number > 0 (default 0.2/sqrt(d), the paper's recipe)")
     parser.add_argument("--eta", default=None, metavar="ETA",
                         help="stage-2 step, number > 0 (default 0.05/sqrt(d), the paper's recipe)")
-    parser.add_argument("--T", default=d["T"], metavar="T", help=f"stage-1 iterations, integer >= 1 (default {d['T']})")
-    parser.add_argument("--T1", default=d["T1"], metavar="T1",
-                        help=f"stage-2 iterations, integer >= 0 (default {d['T1']})")
+    opt.add_iterations(parser, d["T"], d["T1"])
     parser.add_argument("--init", default=d["init"], metavar="{zero,random}",
                         help="zero (default): Algorithm 1 exactly; random: Gaussian start of norm --init-norm")
     parser.add_argument("--init-norm", default=d["init_norm"], metavar="R",
@@ -65,7 +63,7 @@ def run(args):
     """
     eta0 = None if args.eta0 is None else opt.positive("--eta0", args.eta0)
     eta = None if args.eta is None else opt.positive("--eta", args.eta)
-    T, T1 = opt.integer("--T", args.T, minimum=1), opt.integer("--T1", args.T1)
+    T, T1 = opt.iterations(args)
     init = opt.choice("--init", args.init, INITS)
     init_norm, seed = opt.positive("--init-norm", args.init_norm), opt.integer("--seed", args.seed)
     data = user_data.from_args(args)
