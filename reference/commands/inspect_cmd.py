@@ -67,8 +67,8 @@ def inspect_report(ds, name, full=True):
     for q, o in rep.orders.items():
         orders[t[q]] = {"pairs": [[t[a], t[b]] for a, b in sorted(o.pairs)],
                         **{k: [t[i] for i in getattr(o, k)] for k in _TYPES if k != "non_comparable"}}
-        many = not full and o.n_non_comparable() > LIST_NON_COMPARABLE
-        orders[t[q]]["non_comparable"] = (o.n_non_comparable() if many
+        n_m = o.n_non_comparable()
+        orders[t[q]]["non_comparable"] = (n_m if not full and n_m > LIST_NON_COMPARABLE
                                           else [t[i] for i in o.non_comparable])
     out = rep.to_dict()
     for e in out["entries"]:

@@ -116,10 +116,12 @@ def _grad_A(lay, w, h, s, S=None):
     coef = h - lay.spread(lay.weighted_sum(w, h))
     coef *= wp
     big = np.flatnonzero(w > 0.5)
-    big = big[lay.multi[lay.g_sent[big]]]          # a sentence's only group is never "big"
+    big_sent = lay.g_sent[big]
+    keep = lay.multi[big_sent]                     # a sentence's only group is never "big"
+    big, big_sent = big[keep], big_sent[keep]
     if big.size:
         coef[big] = 0.0
-        coef[big] = -lay.sums_of(coef, lay.g_sent[big])
+        coef[big] = -lay.sums_of(coef, big_sent)
     # the largest weight of a term that is not minus the others, looked for in sentence k first
     gk = lay.groups_of(k)
     top = max((x for x, y in zip(wp[gk].tolist(), w[gk].tolist()) if y <= 0.5), default=0.0)

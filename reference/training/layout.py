@@ -72,14 +72,15 @@ class FastLayout:
         self.p_qrun = np.cumsum(np.r_[0, (p_q[1:] != p_q[:-1]).astype(np.intp)])
         self._sparse = G >= _SPARSE_FROM
         self._sparse_sum = self._sparse and G >= _SPARSE_GROUPS_PER_SENTENCE * N
+        # the groups of each pair, in group order: pair p holds by_pair[p_indptr[p]:p_indptr[p + 1]]
+        self.by_pair = np.argsort(self.g_pair, kind="stable")
+        self.p_indptr = np.searchsorted(self.g_pair[self.by_pair], np.arange(self.P + 1))
         if self._sparse:
             from scipy.sparse import csr_matrix      # SciPy only where it is used (small data: never)
             ones = np.ones(G)
             self._sum_mat = csr_matrix((ones, np.arange(G), eng.g_indptr), shape=(N, G))
             self._wsum_mat = csr_matrix((ones.copy(), np.arange(G), eng.g_indptr), shape=(N, G))
-            by_pair = np.argsort(self.g_pair, kind="stable")
-            p_indptr = np.searchsorted(self.g_pair[by_pair], np.arange(self.P + 1))
-            self._pair_mat = csr_matrix((ones, by_pair, p_indptr), shape=(self.P, G))
+            self._pair_mat = csr_matrix((ones, self.by_pair, self.p_indptr), shape=(self.P, G))
         self.n_groups = np.diff(eng.g_indptr)
         # x[g_sent] by np.repeat is faster when sentences have many groups, by a gather otherwise
         self._repeat = G >= _REPEAT_FROM * N

@@ -72,9 +72,8 @@ class SlotLayout:
         self.score_span = lay.score_span
         self.g_pair = lay.g_pair[gperm]
         self.unit_counts, self.count = lay.unit_counts, lay.count[gperm]
-        by_pair = np.argsort(lay.g_pair, kind="stable")          # engine order inside each pair
-        self._by_pair = self.group_inv[by_pair]
-        self._p_indptr = np.searchsorted(lay.g_pair[by_pair], np.arange(self.P + 1))
+        self._by_pair = self.group_inv[lay.by_pair]              # engine order inside each pair
+        self._p_indptr = lay.p_indptr
         self._pair_mat = None
         # sentences, sorted
         sp = self.sent_perm
