@@ -17,6 +17,17 @@ __all__ = ["softplus", "log_softplus", "EXP_FLOOR"]
 EXP_FLOOR = -700.0
 
 
+def _ranges(starts, lens):
+    """The concatenated index ranges ``[starts[k], starts[k] + lens[k])``, in order (an int array).
+
+    Vectorised: ``arange(total)`` shifted, within each range, to its start (no Python loop).
+    """
+    starts, lens = np.asarray(starts), np.asarray(lens)
+    ends = np.cumsum(lens)
+    total = int(ends[-1]) if ends.size else 0
+    return np.arange(total) + np.repeat(starts - (ends - lens), lens)
+
+
 def _exp(x):
     """``exp(x)`` for arguments ``<= ~0``, flushing ``x < EXP_FLOOR`` to exactly 0 (see EXP_FLOOR)."""
     x = np.asarray(x, dtype=np.float64)

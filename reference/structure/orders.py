@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..data.dataset import Dataset
 from ..errors import AssumptionError, VocabularyError
+from ..numerics import _ranges
 
 __all__ = ["collocation", "optimal_mask", "optimal_positions", "QueryOrder", "query_orders"]
 
@@ -222,7 +223,7 @@ def _pair_table(ds: Dataset, In: NDArray[np.intp]
     lo = np.searchsorted(ns, os_, "left")
     cnt = np.searchsorted(ns, os_, "right") - lo
     rep = np.repeat(np.arange(os_.size), cnt)
-    pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + lo[rep]
+    pos = _ranges(lo, cnt)                         # the non-optimal tokens of each sentence
     sent, a, b = os_[rep], ot[rep], nt[pos]
     q = ds.queries[sent].astype(np.int64)
     _, first = np.unique((q * V + a) * V + b, return_index=True)

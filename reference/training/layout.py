@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from ..numerics import _ranges
 from .fastpath import SCORE_SPAN
 
 __all__ = ["FastLayout"]
@@ -136,9 +137,8 @@ class FastLayout:
         """``sent_sum(x)[sents]`` (the same numbers), summing only those sentences when they are few."""
         if 4 * len(sents) > self.N or len(sents) == 0:
             return self.sent_sum(x)[sents]
-        starts, lens = self.g_indptr[sents], self.n_groups[sents]
-        ends = np.cumsum(lens)
-        idx = np.arange(ends[-1]) + np.repeat(starts - (ends - lens), lens)    # their groups, in order
+        lens = self.n_groups[sents]
+        idx = _ranges(self.g_indptr[sents], lens)       # their groups, in order
         return np.bincount(np.repeat(np.arange(len(sents)), lens), x.take(idx), minlength=len(sents))
 
     def groups_of(self, k):
