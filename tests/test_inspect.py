@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reference.commands import cli
+from reference.errors import VocabularyError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,3 +140,6 @@ def test_many_non_comparable_tokens_are_counted_in_text_and_listed_in_json(tmp_p
         assert o.non_comparable == tuple(i for i in range(60) if i not in typed)
         assert o.n_non_comparable() == len(o.non_comparable) == 60
         assert {o.type_of(i) for i in range(60)} == {"non_comparable"}
+        for bad in (-1, 60, "t0", True, 1.0):
+            with pytest.raises(VocabularyError, match="outside the vocabulary"):
+                o.type_of(bad)
