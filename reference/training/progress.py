@@ -38,8 +38,8 @@ class Progress:
 
     Notes
     -----
-    Serves no statement of the paper: it is the CONTRACT's "long runs print a
-    progress line to stderr".
+    Serves no statement of the paper: long runs say on stderr how far they are
+    (docs/experiments.md).
     """
 
     def __init__(self, label, total, enabled=None, delay=None, stream=None):
